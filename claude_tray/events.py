@@ -1,0 +1,79 @@
+"""The events the core puts on the UI's `queue.Queue`.
+
+Plain immutable data with past-tense names. The worker creates them; the tray
+and popup only read them. This module must not import Tk, pystray or anything
+that does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from claude_tray.documents import UsageDocument
+from claude_tray.errors import ErrorCode
+
+
+class Status(str, Enum):
+    """What the app is doing now."""
+
+    IDLE = "idle"
+    REFRESHING = "refreshing"
+    LOGGING_IN = "logging_in"
+    ERROR = "error"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True)
+class UsageUpdated:
+    """New numbers: fresh from a poll, or `stale` ones loaded from the cache at start."""
+
+    document: UsageDocument
+    stale: bool = False
+
+
+@dataclass(frozen=True)
+class RefreshFailed:
+    """A poll (or another command) ended in an error document."""
+
+    code: ErrorCode
+    message: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """The app's status changed."""
+
+    status: Status
+
+
+@dataclass(frozen=True)
+class RefreshRequested:
+    """Someone asked for a refresh now; `accepted` is False when one was already running."""
+
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class LoginFinished:
+    """A login (browser or pasted key) or a logout ended."""
+
+    logged_in: bool
+    code: ErrorCode | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ShowPopupRequested:
+    """Another `claude-tray` process asked this one to show its popup."""
+
+
+Event = (
+    UsageUpdated
+    | RefreshFailed
+    | StatusChanged
+    | RefreshRequested
+    | LoginFinished
+    | ShowPopupRequested
+)
