@@ -1,0 +1,34 @@
+"""Fixtures every test module may use.
+
+Each area keeps its own helpers in `tests/support/`; this file only wires the
+shared ones. Every test runs with `CLAUDE_TRAY_HOME` pointing at a fresh
+temporary folder, so no test touches the real user's files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from claude_tray.paths import AppPaths
+
+
+@pytest.fixture(autouse=True)
+def tray_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private CLAUDE_TRAY_HOME for the test, and no real Claude Code login."""
+    home = tmp_path / "tray-home"
+    monkeypatch.setenv("CLAUDE_TRAY_HOME", str(home))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude-config"))
+    for name in ("CLAUDE_TRAY_BASE_URL", "CLAUDE_TRAY_API_URL", "CLAUDE_TRAY_PYTHON"):
+        monkeypatch.delenv(name, raising=False)
+    yield home
+
+
+@pytest.fixture
+def app_paths(tray_home: Path) -> AppPaths:
+    """The AppPaths of the test's private home, folders created."""
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(tray_home)})
+    paths.ensure()
+    return paths
