@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -24,7 +24,7 @@ from pydantic import (
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 Source = Literal["web", "claude-code"]
 

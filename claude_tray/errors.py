@@ -59,9 +59,7 @@ class ClaudeTrayError(Exception):
     sentence for a person (never a secret), `retry_after` seconds when known.
     """
 
-    def __init__(
-        self, code: ErrorCode, message: str, *, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, code: ErrorCode, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

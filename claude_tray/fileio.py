@@ -24,8 +24,9 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = PRIVATE) -> None:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with contextlib.suppress(OSError):  # Windows has no POSIX modes
-            os.fchmod(fd, mode) if hasattr(os, "fchmod") else None
+        if hasattr(os, "fchmod"):  # Windows has no POSIX modes
+            # Set before any byte is written, so a secret is never readable by others.
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
             handle.flush()

@@ -8,6 +8,7 @@ tests can point a whole run at a temporary folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -99,10 +100,9 @@ class AppPaths:
         for folder in (self.config_dir, self.data_dir, self.cache_dir, self.log_dir):
             folder.mkdir(parents=True, exist_ok=True)
         for private in (self.data_dir, self.config_dir):
-            try:
+            # Not our folder, or a filesystem without modes: nothing more to do.
+            with contextlib.suppress(OSError):
                 private.chmod(0o700)
-            except OSError:  # not our folder, or a filesystem without modes
-                pass
 
     def as_dict(self) -> dict[str, str]:
         return {
