@@ -1,0 +1,109 @@
+"""The one logging setup of the app process: a rotating file, optionally stderr.
+
+Every handler installed here carries `RedactingFilter`, so a record from any
+logger (ours, urllib, pydantic, a third-party library) is stripped of session
+keys, tokens and cookie values before it is written. Every line names the
+thread that wrote it, because the app runs a Tk thread, a tray thread and a
+worker thread.
+
+This module must not log secrets, must not touch the scraper child's logging
+(the child logs to stderr only; the runner captures that), and must not raise:
+a log folder that cannot be written falls back to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import logging.handlers
+import os
+import sys
+from io import TextIOWrapper
+from typing import TYPE_CHECKING
+
+from claude_tray.redact import RedactingFilter
+
+if TYPE_CHECKING:
+    from claude_tray.paths import AppPaths
+
+#: One line per record: time, level, thread, logger, message.
+LOG_FORMAT = "%(asctime)s %(levelname)-7s [%(threadName)s] %(name)s: %(message)s"
+#: Rotation: about 1 MB per file and three old files, so the logs never grow past ~4 MB.
+MAX_BYTES = 1_000_000
+BACKUP_COUNT = 3
+
+#: Marks the handlers this module installed, so a second call can find and replace them.
+_MARK = "_claude_tray_handler"
+
+
+def _mark(handler: logging.Handler) -> logging.Handler:
+    setattr(handler, _MARK, True)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    return handler
+
+
+def installed_handlers() -> list[logging.Handler]:
+    """The handlers on the root logger that `setup_logging` installed."""
+    return [h for h in logging.getLogger().handlers if getattr(h, _MARK, False)]
+
+
+def teardown_logging() -> None:
+    """Remove and close the handlers `setup_logging` installed (tests, shutdown)."""
+    root = logging.getLogger()
+    for handler in installed_handlers():
+        root.removeHandler(handler)
+        with contextlib.suppress(Exception):
+            handler.close()
+
+
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating file handler whose files (the first and every rotated one) are mode 0600.
+
+    The log is redacted, but it still tells when and how the user polled: keep it private.
+    """
+
+    def _open(self) -> TextIOWrapper:
+        stream = super()._open()
+        with contextlib.suppress(OSError):
+            os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
+def _file_handler(paths: AppPaths) -> logging.Handler | None:
+    """The rotating file handler, or None when the log folder cannot be written."""
+    try:
+        paths.log_dir.mkdir(parents=True, exist_ok=True)
+        return _PrivateRotatingFileHandler(
+            paths.log_file, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+        )
+    except OSError as exc:
+        print(f"claude-tray: cannot write the log file {paths.log_file} ({exc})", file=sys.stderr)
+        return None
+
+
+def setup_logging(paths: AppPaths, *, debug: bool = False, stderr: bool = False) -> None:
+    """Send every record to the rotating log file (and to stderr with `debug` or `stderr`).
+
+    `debug` lowers the level to DEBUG and also logs to stderr. Calling it again
+    replaces the handlers it installed earlier instead of adding more, so the
+    handler count stays the same however often it runs.
+    """
+    teardown_logging()
+    root = logging.getLogger()
+    level = logging.DEBUG if debug else logging.INFO
+    root.setLevel(level)
+
+    file_handler = _file_handler(paths)
+    if file_handler is not None:
+        file_handler.setLevel(level)
+        root.addHandler(_mark(file_handler))
+
+    if debug or stderr or file_handler is None:
+        console = logging.StreamHandler(sys.stderr)
+        # Without --debug the console only carries what a person must see.
+        console.setLevel(level if (debug or stderr) else logging.WARNING)
+        root.addHandler(_mark(console))
+
+    # warnings.warn(...) from libraries goes through the same handlers (and the filter).
+    logging.captureWarnings(True)
