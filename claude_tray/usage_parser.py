@@ -138,6 +138,8 @@ def _decode(body: bytes | str | object) -> Any:
             return json.loads(body, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
             raise UsageParseError(f"not valid JSON: {exc.msg} at position {exc.pos}") from None
+        except RecursionError:
+            raise UsageParseError("not valid JSON: nested too deeply") from None
     return body
 
 
