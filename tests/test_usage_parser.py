@@ -270,7 +270,7 @@ row_like = st.fixed_dictionaries(
         "scope": json_values
         | st.fixed_dictionaries(
             {"model": json_values | st.fixed_dictionaries({"display_name": json_values})}
-        ),  # fmt: skip
+        ),
     }
 )
 usage_like = st.fixed_dictionaries(
