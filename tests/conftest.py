@@ -7,6 +7,7 @@ temporary folder, so no test touches the real user's files.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,3 +33,26 @@ def app_paths(tray_home: Path) -> AppPaths:
     paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(tray_home)})
     paths.ensure()
     return paths
+
+
+# Tests that need a real browser or a real display must run in CI: a skip there
+# hides exactly the breakage they exist to catch. `.ci/run` sets this variable.
+REQUIRE_REAL = os.environ.get("CLAUDE_TRAY_REQUIRE_REAL") == "1"
+REAL_MARKERS = ("browser", "display")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CLAUDE_TRAY_REQUIRE_REAL=1, a skipped browser or display test is a failure."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if not (REQUIRE_REAL and report.skipped):
+        return
+    needs = [name for name in REAL_MARKERS if item.get_closest_marker(name)]
+    if needs:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} needs a real {' and '.join(needs)} and was skipped "
+            f"({reason}); CI does not accept that skip."
+        )
