@@ -11,9 +11,17 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from claude_tray.fileio import atomic_write
 
@@ -55,7 +63,7 @@ class Config(BaseModel):
     icon_limit: IconLimit = "highest"
     thresholds: Thresholds = Field(default_factory=Thresholds)
     #: Notify when a limit crosses these percentages upward, and on reset after the last.
-    notify_thresholds: tuple[float, ...] = (75.0, 90.0)
+    notify_thresholds: tuple[Annotated[float, Field(ge=0, le=1000)], ...] = (75.0, 90.0)
     notifications: bool = True
     #: A Chromium-family executable for login and the browser path (None: discover).
     browser_path: str | None = None
@@ -65,6 +73,12 @@ class Config(BaseModel):
     login_timeout_seconds: float = Field(300.0, ge=10, le=3600)
     #: Seconds one poll may take before the runner ends the child.
     poll_timeout_seconds: float = Field(60.0, ge=5, le=600)
+
+    @field_validator("browser_path", "python_path")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        # An emptied field in the file or the settings dialog means "discover it".
+        return None if value is None or not value.strip() else value
 
 
 @dataclass
@@ -76,6 +90,51 @@ class LoadedConfig:
     path: Path | None = None
 
 
+def _reason(exc: ValidationError) -> str:
+    return str(exc.errors()[0].get("msg", "invalid value"))
+
+
+def _from_toml(value: Any) -> Any:
+    """TOML arrays arrive as lists; the model's sequences are tuples (one level is enough)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _check_field(model: type[BaseModel], key: str, value: Any) -> None:
+    """Validate one setting on its own, strictly; raises ValidationError.
+
+    Strict because a TOML file has real types: `interval_minutes = true` must not
+    quietly become one minute, nor `"10"` ten. Python callers (the settings
+    dialog) keep pydantic's ordinary conversions.
+    """
+    field_info = model.model_fields[key]
+    TypeAdapter(Annotated[field_info.annotation, field_info]).validate_python(value, strict=True)
+
+
+def _thresholds_table(value: Any, problems: list[str]) -> dict[str, Any] | None:
+    """Keep the sub-settings of `[thresholds]` that are valid; None drops the table."""
+    if not isinstance(value, dict):
+        problems.append("setting 'thresholds' ignored (it must be a table); using the default")
+        return None
+    kept: dict[str, Any] = {}
+    for key, sub in value.items():
+        name = f"thresholds.{key}"
+        if key not in Thresholds.model_fields:
+            problems.append(f"unknown setting '{name}' ignored")
+            continue
+        try:
+            _check_field(Thresholds, key, sub)
+        except ValidationError as exc:
+            problems.append(f"setting '{name}' ignored ({_reason(exc)}); using the default")
+            continue
+        kept[key] = sub
+    try:
+        Thresholds.model_validate(kept, strict=True)
+    except ValidationError as exc:  # valid one by one, but not in order
+        problems.append(f"setting 'thresholds' ignored ({_reason(exc)}); using the defaults")
+        return None
+    return kept
+
+
 def _drop_bad_fields(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     """Keep the fields that validate on their own; name each one dropped."""
     kept: dict[str, Any] = {}
@@ -83,11 +142,16 @@ def _drop_bad_fields(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]
         if key not in Config.model_fields:
             problems.append(f"unknown setting '{key}' ignored")
             continue
+        if key == "thresholds":
+            table = _thresholds_table(value, problems)
+            if table is not None:
+                kept[key] = table
+            continue
+        value = _from_toml(value)
         try:
-            Config.model_validate({key: value})
+            _check_field(Config, key, value)
         except ValidationError as exc:
-            reason = exc.errors()[0].get("msg", "invalid value")
-            problems.append(f"setting '{key}' ignored ({reason}); using the default")
+            problems.append(f"setting '{key}' ignored ({_reason(exc)}); using the default")
             continue
         kept[key] = value
     return kept
@@ -100,9 +164,11 @@ def parse_config(text: str) -> LoadedConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return LoadedConfig(Config(), [f"the file is not valid TOML ({exc}); using defaults"])
+    except RecursionError:  # tomllib recurses into nested arrays and tables
+        return LoadedConfig(Config(), ["the file is nested too deeply to read; using defaults"])
     kept = _drop_bad_fields(raw, problems)
     try:
-        config = Config.model_validate(kept)
+        config = Config.model_validate(kept, strict=True)
     except ValidationError as exc:  # fields valid alone but not together
         problems.append(f"settings ignored ({exc.error_count()} problems); using defaults")
         config = Config()
