@@ -15,6 +15,7 @@ This module must not know about the app's menu, state or popup.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import Xlib.X
@@ -43,6 +44,14 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         window = super()._create_window()
         window.change_attributes(event_mask=ICON_EVENT_MASK)
         return window
+
+    def _run(self) -> None:
+        # pystray's _run marks the icon ready (which lets the setup thread make
+        # it visible) before it records `_thread`, yet the visibility change
+        # reads `_thread` to decide whether to forward the call to this thread.
+        # Recording it first closes that window.
+        self._thread = threading.current_thread()
+        super()._run()
 
     def _on_button_press(self, event: Any) -> None:
         # Runs on the icon's own X thread. `self()` runs the menu's default

@@ -1,0 +1,162 @@
+"""The tray module without a display: backend choice, the menu and its commands.
+
+pystray's `dummy` backend builds icons and menus headless (platform.md); the
+real backends are exercised by the GUI tests on Xvfb.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from claude_tray.tray import (
+    NO_DISPLAY_MESSAGE,
+    Tray,
+    TrayCommand,
+    TrayUnavailable,
+    TrayView,
+    choose_backends,
+    load_backend,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def view(*, logged_in: bool = True, paused: bool = False) -> TrayView:
+    return TrayView(Image.new("RGBA", (64, 64)), "Claude: 42%", logged_in, paused)
+
+
+@pytest.fixture
+def commands() -> list[TrayCommand]:
+    return []
+
+
+@pytest.fixture
+def tray(commands: list[TrayCommand], monkeypatch: pytest.MonkeyPatch) -> Tray:
+    monkeypatch.setenv("PYSTRAY_BACKEND", "dummy")
+    monkeypatch.setenv("DISPLAY", ":0")
+    backend = load_backend("linux")
+    return Tray(backend, view(), commands.append)
+
+
+def test_forced_backend_wins() -> None:
+    """PYSTRAY_BACKEND overrides every automatic choice."""
+    assert choose_backends({"PYSTRAY_BACKEND": "xorg"}, "linux", gi_importable=lambda: True) == [
+        "xorg"
+    ]
+
+
+def test_linux_without_gi_uses_xorg() -> None:
+    """Without PyGObject, Linux uses the plain X11 backend."""
+    assert choose_backends({}, "linux", gi_importable=lambda: False) == ["xorg"]
+
+
+def test_linux_with_gi_prefers_gtk_unless_a_status_notifier_host_runs() -> None:
+    """With PyGObject: GTK first on XEmbed trays, AppIndicator first where an SNI host runs."""
+    without_host = choose_backends({}, "linux", gi_importable=lambda: True, sni_host=lambda: False)
+    with_host = choose_backends({}, "linux", gi_importable=lambda: True, sni_host=lambda: True)
+    assert without_host == ["gtk", "appindicator", "xorg"]
+    assert with_host == ["appindicator", "gtk", "xorg"]
+
+
+def test_native_backends_elsewhere() -> None:
+    """macOS and Windows use their native backends."""
+    assert choose_backends({}, "darwin") == ["darwin"]
+    assert choose_backends({}, "win32") == ["win32"]
+
+
+def test_no_display_gives_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without DISPLAY on Linux the tray refuses with a message that names `status`."""
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(TrayUnavailable, match="claude-tray status"):
+        load_backend("linux")
+
+
+def test_bad_display_gives_clear_message_not_xlib_error() -> None:
+    """A DISPLAY nobody serves turns pystray's Xlib error into the same clear message."""
+    code = (
+        "import os\n"
+        "from claude_tray.tray import load_backend, TrayUnavailable\n"
+        "try:\n"
+        "    load_backend()\n"
+        "except TrayUnavailable as exc:\n"
+        "    print(exc)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYSTRAY_BACKEND"}
+    env.update(DISPLAY=":4242", PYTHONPATH=str(REPO))
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.strip() == NO_DISPLAY_MESSAGE
+    assert "Traceback" not in out.stderr
+
+
+def test_menu_has_every_action_logged_in(tray: Tray) -> None:
+    """Logged in, the menu (separators left out) offers Log out and Pause."""
+    assert tray.menu_texts() == [
+        "Show details",
+        "Refresh now",
+        "Log out",
+        "Pause auto-refresh",
+        "Open usage page",
+        "Settings…",
+        "Quit",
+    ]
+
+
+def test_menu_follows_view(tray: Tray) -> None:
+    """Logged out and paused, the menu offers Log in… and Resume instead."""
+    tray.update(view(logged_in=False, paused=True))
+    texts = tray.menu_texts()
+    assert "Log in…" in texts and "Log out" not in texts
+    assert "Resume auto-refresh" in texts and "Pause auto-refresh" not in texts
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("Show details", TrayCommand.SHOW_DETAILS),
+        ("Refresh now", TrayCommand.REFRESH),
+        ("Log out", TrayCommand.LOGOUT),
+        ("Pause auto-refresh", TrayCommand.PAUSE),
+        ("Open usage page", TrayCommand.OPEN_USAGE_PAGE),
+        ("Settings…", TrayCommand.SETTINGS),
+        ("Quit", TrayCommand.QUIT),
+    ],
+)
+def test_each_item_sends_its_command(
+    tray: Tray, commands: list[TrayCommand], text: str, command: TrayCommand
+) -> None:
+    """Every menu item hands exactly its command to the app."""
+    tray.run_command_of(text)
+    assert commands == [command]
+
+
+def test_login_and_resume_items(tray: Tray, commands: list[TrayCommand]) -> None:
+    """Logged out and paused, the items send LOGIN and RESUME."""
+    tray.update(view(logged_in=False, paused=True))
+    tray.run_command_of("Log in…")
+    tray.run_command_of("Resume auto-refresh")
+    assert commands == [TrayCommand.LOGIN, TrayCommand.RESUME]
+
+
+def test_default_action_shows_details(tray: Tray, commands: list[TrayCommand]) -> None:
+    """A click on the icon (the default action) asks for the details popup."""
+    tray.activate()
+    assert commands == [TrayCommand.SHOW_DETAILS]
+
+
+def test_not_started_tray_ignores_updates_and_stop(tray: Tray) -> None:
+    """Before start, update keeps the view without touching pystray and stop is harmless."""
+    new = view(paused=True)
+    tray.update(new)
+    assert tray.view is new
+    assert tray.notify("t", "b") is False
+    tray.stop()
+    tray.stop()
