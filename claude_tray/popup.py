@@ -1,0 +1,592 @@
+"""The details popup: every limit with its bar, money, freshness, errors, and every action.
+
+A `Toplevel` of the app's withdrawn Tk root, used only from the Tk main thread.
+The app feeds it events (`apply_event`) and, when it opens, the state
+(`apply_snapshot`); the popup turns them into words and bars and turns clicks
+into calls of the core's non-blocking methods. On plain X11 the tray has no
+menu, so the popup offers every tray menu action too (refresh, log in/out,
+pause/resume, open the usage page, settings, quit).
+
+This module must NOT do I/O, block, poll the service or call the core's
+`*_blocking` methods: the only timer it runs is the once-a-minute redraw of the
+countdowns while it is visible, which reads the clock and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import tkinter as tk
+import webbrowser
+from collections.abc import Callable
+from datetime import datetime, timezone
+from tkinter import ttk
+from typing import Any, Protocol
+
+from claude_tray.config import Config
+from claude_tray.documents import UsageDocument
+from claude_tray.errors import LOGIN_CODES, ErrorCode
+from claude_tray.events import (
+    Event,
+    LoginFinished,
+    RefreshFailed,
+    RefreshRequested,
+    ShowPopupRequested,
+    Status,
+    StatusChanged,
+    UsageUpdated,
+)
+from claude_tray.popup_login import LoginPanel
+from claude_tray.popup_model import (
+    BannerView,
+    banner_for,
+    is_stale,
+    limit_views,
+    money_view,
+    place_near,
+    source_text,
+    updated_text,
+    usage_page_url,
+)
+from claude_tray.popup_settings import SettingsDialog
+from claude_tray.popup_theme import BACKGROUND, BORDER, SURFACE, apply_theme, make_fonts
+from claude_tray.popup_widgets import Banner, LimitRow, MoneyRow
+
+CONTENT_WIDTH = 300  # px of the bars; the rest of the layout follows from it
+FOCUS_CHECK_MS = 150  # let focus settle (a click moves it through several widgets)
+NOTICE_MS = 4_000  # how long "Already refreshing" stays
+
+
+class PopupCore(Protocol):
+    """The non-blocking `Core` methods the popup calls (results come back as events)."""
+
+    def refresh_now(self) -> object: ...
+    def manual_login(self, session_key: str | None = None) -> object: ...
+    def cancel_login(self) -> object: ...
+    def logout(self) -> object: ...
+    def pause(self) -> object: ...
+    def resume(self) -> object: ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def open_in_browser(url: str) -> None:
+    """Open `url` in the user's browser without blocking the UI thread.
+
+    `webbrowser.open` may wait for a console browser or a slow `xdg-open`, so
+    it runs in a short-lived daemon thread.
+    """
+    threading.Thread(target=webbrowser.open, args=(url,), name="open-url", daemon=True).start()
+
+
+class Popup:
+    """The details window; see the module docstring for what it may and may not do."""
+
+    #: Milliseconds between redraws of the countdowns while visible.
+    tick_ms = 60_000
+
+    def __init__(
+        self,
+        root: tk.Tk,
+        core: PopupCore,
+        config: Config,
+        *,
+        on_quit: Callable[[], None],
+        on_save_config: Callable[[Config], None],
+        clock: Callable[[], datetime] = _utc_now,
+        open_url: Callable[[str], None] = open_in_browser,
+        base_url: str | None = None,
+        close_on_focus_out: bool | None = None,
+    ) -> None:
+        self.root = root
+        self.core = core
+        self.config = config
+        self._on_quit = on_quit
+        self._on_save_config = on_save_config
+        self._clock = clock
+        self._open_url = open_url
+        self.usage_url = usage_page_url(base_url or os.environ.get("CLAUDE_TRAY_BASE_URL"))
+        # macOS menu-bar popovers stay until dismissed by the app's own rules;
+        # Windows and Linux tray popups close when they lose focus.
+        self.close_on_focus_out = (
+            sys.platform != "darwin" if close_on_focus_out is None else close_on_focus_out
+        )
+
+        self.document: UsageDocument | None = None
+        self.from_cache = False
+        self.status = Status.IDLE
+        self.paused = False
+        self.logged_in: bool | None = None
+        self.banner_view: BannerView | None = None
+        self.settings: SettingsDialog | None = None
+        self._notice = ""
+        self._notice_job: str | None = None
+        self._tick_job: str | None = None
+        self._focus_job: str | None = None
+        self._had_focus = False
+
+        self.fonts = make_fonts(root)
+        apply_theme(root, self.fonts)
+        self.window = tk.Toplevel(root, background=BACKGROUND)
+        self.window.withdraw()
+        self.window.title("Claude usage")
+        self.window.resizable(False, False)
+        if sys.platform == "win32":
+            self.window.attributes("-toolwindow", True)  # no taskbar button for a tray popup
+        self.window.protocol("WM_DELETE_WINDOW", self.hide)
+        self.window.bind("<Escape>", lambda _event: self.hide())
+        self.window.bind("<FocusIn>", self._focus_in)
+        self.window.bind("<FocusOut>", self._focus_out)
+        self._build()
+        self._render()
+
+    # Building -----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        outer = ttk.Frame(self.window, padding=(16, 14, 16, 12))
+        outer.grid(sticky="nsew")
+        outer.columnconfigure(0, weight=1)
+        self.outer = outer
+
+        header = ttk.Frame(outer)
+        header.grid(row=0, column=0, sticky="ew")
+        header.columnconfigure(0, weight=1)
+        self.title_label = ttk.Label(header, text="Claude usage", style="Title.TLabel")
+        self.status_label = ttk.Label(header, style="Muted.TLabel")
+        self.title_label.grid(row=0, column=0, sticky="w")
+        self.status_label.grid(row=0, column=1, sticky="e")
+        freshness = ttk.Frame(header)
+        freshness.grid(row=1, column=0, columnspan=2, sticky="w", pady=(1, 0))
+        self.updated_label = ttk.Label(freshness, style="Muted.TLabel")
+        self.stale_label = ttk.Label(freshness, text="· out of date", style="Stale.TLabel")
+        self.updated_label.grid(row=0, column=0, sticky="w")
+        self.stale_label.grid(row=0, column=1, sticky="w", padx=(4, 0))
+
+        self.banner = Banner(
+            outer, self.fonts, on_action=self._banner_action, wraplength=CONTENT_WIDTH
+        )
+        self.banner.grid(row=1, column=0, sticky="ew", pady=(12, 0))
+
+        # The card: a white panel with a hairline border around the numbers.
+        border = tk.Frame(
+            outer, background=SURFACE, highlightbackground=BORDER, highlightthickness=1
+        )
+        border.grid(row=2, column=0, sticky="ew", pady=(12, 0))
+        border.columnconfigure(0, weight=1)
+        self.card = ttk.Frame(border, style="Card.TFrame", padding=(14, 12, 14, 12))
+        self.card.grid(sticky="ew")
+        self.card.columnconfigure(0, weight=1, minsize=CONTENT_WIDTH)
+        self.empty_label = ttk.Label(
+            self.card,
+            text="No numbers yet.",
+            style="CardMuted.TLabel",
+            wraplength=CONTENT_WIDTH,
+        )
+        self.limit_rows: list[LimitRow] = []
+        self.money_row = MoneyRow(self.card, self.fonts)
+
+        self.login_panel = LoginPanel(
+            outer,
+            self.fonts,
+            on_browser_login=self._browser_login,
+            on_session_key=self._session_key,
+            on_cancel=self._cancel_login,
+            wraplength=CONTENT_WIDTH,
+        )
+        self.login_panel.grid(row=3, column=0, sticky="ew", pady=(14, 0))
+        self.login_panel.grid_remove()
+
+        # A plain 1-px frame: clam's ttk.Separator draws a dark line whatever the style says.
+        tk.Frame(outer, height=1, background=BORDER).grid(
+            row=4, column=0, sticky="ew", pady=(14, 10)
+        )
+        buttons = ttk.Frame(outer)
+        buttons.grid(row=5, column=0, sticky="ew")
+        buttons.columnconfigure(3, weight=1)
+        self.refresh_button = ttk.Button(
+            buttons, text="Refresh", style="Accent.TButton", command=self._refresh
+        )
+        self.login_button = ttk.Button(buttons, text="Log in…", command=self._login_clicked)
+        self.settings_button = ttk.Button(buttons, text="Settings…", command=self.open_settings)
+        self.quit_button = ttk.Button(buttons, text="Quit", command=self._quit)
+        self.refresh_button.grid(row=0, column=0, padx=(0, 6))
+        self.login_button.grid(row=0, column=1, padx=(0, 6))
+        self.settings_button.grid(row=0, column=2)
+        self.quit_button.grid(row=0, column=4, sticky="e", padx=(12, 0))
+
+        links = ttk.Frame(outer)
+        links.grid(row=6, column=0, sticky="w", pady=(8, 0))
+        self.pause_button = ttk.Button(
+            links, text="Pause auto-refresh", style="Link.TButton", command=self._toggle_pause
+        )
+        self.usage_page_button = ttk.Button(
+            links, text="Open usage page", style="Link.TButton", command=self._open_usage_page
+        )
+        self.pause_button.grid(row=0, column=0, padx=(0, 6))
+        self.usage_page_button.grid(row=0, column=1)
+
+    # Public API ---------------------------------------------------------------------
+
+    @property
+    def visible(self) -> bool:
+        """Whether the popup is on screen."""
+        return self.window.state() == "normal"
+
+    def show(self, near: tuple[int, int] | None = None) -> None:
+        """Open near `near` (the tray click, screen coordinates) or the screen's tray corner."""
+        self._render()
+        self.window.update_idletasks()
+        size = (self.window.winfo_reqwidth(), self.window.winfo_reqheight())
+        screen = (self.window.winfo_screenwidth(), self.window.winfo_screenheight())
+        # Windows' taskbar is at the bottom; Linux and macOS panels mostly at the top.
+        x, y = place_near(size, near, screen, corner="bottom" if sys.platform == "win32" else "top")
+        self.window.geometry(f"+{x}+{y}")
+        self._had_focus = False
+        self.window.deiconify()
+        self.window.attributes("-topmost", True)
+        self.window.lift()
+        self.window.focus_force()
+        self._schedule_tick()
+
+    def hide(self) -> None:
+        """Close the popup (the app keeps running); a half-typed key is dropped."""
+        self._cancel_job("_tick_job")
+        self._cancel_job("_focus_job")
+        self.login_panel.key_entry.delete(0, tk.END)
+        self.window.withdraw()
+
+    def toggle(self, near: tuple[int, int] | None = None) -> None:
+        """Show when hidden, hide when shown (a second click on the tray icon)."""
+        if self.window.state() == "normal":
+            self.hide()
+        else:
+            self.show(near)
+
+    def apply_event(self, event: Event) -> None:
+        """Update from one core event (called on the Tk thread by the app's event pump)."""
+        if isinstance(event, UsageUpdated):
+            self.document = event.document
+            self.from_cache = event.stale
+            if not event.stale:
+                self._clear_banner(login_only=False)
+                if event.document.source == "web":
+                    self.logged_in = True
+        elif isinstance(event, RefreshFailed):
+            self._set_banner(banner_for(event.code, event.message, event.retry_after))
+            if event.code in LOGIN_CODES:
+                self.logged_in = False
+        elif isinstance(event, StatusChanged):
+            self._status_changed(event.status)
+        elif isinstance(event, RefreshRequested):
+            if event.accepted:
+                self._set_notice("")
+            else:
+                self._set_notice("Already refreshing")
+        elif isinstance(event, LoginFinished):
+            self._login_finished(event)
+        elif isinstance(event, ShowPopupRequested):
+            self.show()
+            return
+        self._render()
+
+    def apply_snapshot(self, snapshot: Any) -> None:
+        """Take everything from a `StateSnapshot` (status, usage, last error, paused)."""
+        usage = getattr(snapshot, "usage", None)
+        if isinstance(usage, UsageDocument):
+            self.document = usage
+            self.from_cache = bool(getattr(snapshot, "usage_stale", False))
+        self.paused = bool(getattr(snapshot, "paused", False))
+        status = getattr(snapshot, "status", None)
+        if isinstance(status, Status):
+            self.status = status
+        error = getattr(snapshot, "last_error", None)
+        code = getattr(error, "code", None) or getattr(error, "error", None)
+        if isinstance(code, ErrorCode):
+            message = str(getattr(error, "message", ""))
+            self._set_banner(banner_for(code, message, getattr(error, "retry_after", None)))
+            if code in LOGIN_CODES:
+                self.logged_in = False
+        elif error is None:
+            self._clear_banner(login_only=False)
+        if isinstance(usage, UsageDocument) and usage.source == "web" and code is None:
+            self.logged_in = True
+        self._render()
+
+    def set_config(self, config: Config) -> None:
+        """Use new settings (thresholds, interval) for the bars and the stale marker."""
+        self.config = config
+        self._render()
+
+    def open_settings(self) -> None:
+        """Open the settings dialog (or raise it if it is open)."""
+        if self.settings is not None:
+            self.settings.lift()
+            self.settings.focus_force()
+            return
+        self.settings = SettingsDialog(
+            self.window,
+            self.fonts,
+            self.config,
+            on_save=self._save_config,
+            on_close=self._settings_closed,
+        )
+        self.settings.transient(self.window)
+        self.settings.update_idletasks()
+        size = (self.settings.winfo_reqwidth(), self.settings.winfo_reqheight())
+        screen = (self.window.winfo_screenwidth(), self.window.winfo_screenheight())
+        if self.visible:  # centred over the popup, then kept on screen
+            x = self.window.winfo_rootx() + (self.window.winfo_width() - size[0]) // 2
+            y = self.window.winfo_rooty() + 40
+        else:
+            x, y = (screen[0] - size[0]) // 2, (screen[1] - size[1]) // 3
+        x = min(max(x, 8), max(screen[0] - size[0] - 8, 8))
+        y = min(max(y, 8), max(screen[1] - size[1] - 8, 8))
+        self.settings.geometry(f"+{x}+{y}")
+        self.settings.attributes("-topmost", True)
+        self.settings.lift()
+        self.settings.focus_force()
+
+    def show_login(self) -> None:
+        """Open the popup with the login panel visible (tray menu "Log in…")."""
+        self.login_panel.grid()
+        if self.window.state() != "normal":
+            self.show()
+        else:
+            self._render()
+
+    # Clicks -------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        self.core.refresh_now()
+
+    def _login_clicked(self) -> None:
+        if self.logged_in:
+            self.core.logout()
+        elif self.login_panel.winfo_manager():
+            self.login_panel.reset()
+            self.login_panel.grid_remove()
+            self._after_layout_change()
+        else:
+            self.login_panel.grid()
+            self._after_layout_change()
+
+    def _browser_login(self) -> None:
+        self.core.manual_login()
+
+    def _session_key(self, key: str) -> None:
+        self.core.manual_login(session_key=key)
+
+    def _cancel_login(self) -> None:
+        self.core.cancel_login()
+
+    def _toggle_pause(self) -> None:
+        # Flip at once so the label answers the click; the core confirms with StatusChanged.
+        if self.paused:
+            self.core.resume()
+            self.paused = False
+        else:
+            self.core.pause()
+            self.paused = True
+        self._render()
+
+    def _open_usage_page(self) -> None:
+        self._open_url(self.usage_url)
+
+    def _quit(self) -> None:
+        self._on_quit()
+
+    def _banner_action(self, action: str) -> None:
+        if action == "login":
+            self.login_panel.grid()
+            self._after_layout_change()
+        elif action == "retry":
+            self.core.refresh_now()
+
+    def _save_config(self, config: Config) -> None:
+        self._on_save_config(config)
+        self.set_config(config)
+
+    def _settings_closed(self) -> None:
+        self.settings = None
+        if self.window.state() == "normal":
+            self.window.focus_force()
+
+    # Events -------------------------------------------------------------------------
+
+    def _status_changed(self, status: Status) -> None:
+        self.status = status
+        if status is Status.PAUSED:
+            self.paused = True
+        elif status is Status.IDLE:
+            self.paused = False
+        if status is Status.REFRESHING:
+            self._set_notice("")
+        if status is Status.LOGGING_IN:
+            self.login_panel.waiting_for_browser()
+
+    def _login_finished(self, event: LoginFinished) -> None:
+        self.login_panel.finished(event.logged_in, event.code, event.message)
+        if event.logged_in:
+            self.logged_in = True
+            self.login_panel.grid_remove()
+            self._clear_banner(login_only=True)
+            return
+        self.logged_in = False
+        if event.code is not None and not self.login_panel.winfo_manager():
+            # The login was started from the tray menu: say how it ended here.
+            self._set_banner(banner_for(event.code, event.message))
+
+    # Drawing ------------------------------------------------------------------------
+
+    def _set_banner(self, view: BannerView | None) -> None:
+        self.banner_view = view
+
+    def _clear_banner(self, *, login_only: bool) -> None:
+        if self.banner_view is None:
+            return
+        if not login_only or self.banner_view.action == "login":
+            self.banner_view = None
+
+    def _set_notice(self, text: str) -> None:
+        self._notice = text
+        self._cancel_job("_notice_job")
+        if text:
+            self._notice_job = self.window.after(NOTICE_MS, self._notice_expired)
+
+    def _notice_expired(self) -> None:
+        self._notice_job = None
+        self._notice = ""
+        self._render()
+
+    def _render(self) -> None:
+        now = self._clock()
+        self._render_header(now)
+        if self.banner_view is None:
+            self.banner.grid_remove()
+        else:
+            self.banner.show(self.banner_view)
+            self.banner.grid()
+        self._render_card(now)
+        self.login_button.configure(text="Log out" if self.logged_in else "Log in…")
+        self.pause_button.configure(
+            text="Resume auto-refresh" if self.paused else "Pause auto-refresh"
+        )
+
+    def _render_header(self, now: datetime) -> None:
+        if self.status is Status.REFRESHING:
+            status = "Refreshing…"
+        elif self._notice:
+            status = self._notice
+        elif self.status is Status.LOGGING_IN:
+            status = "Logging in…"
+        elif self.paused:
+            status = "Auto-refresh paused"
+        else:
+            status = ""
+        self.status_label.configure(text=status)
+        document = self.document
+        if document is None:
+            self.updated_label.configure(text="Not updated yet")
+            self.stale_label.grid_remove()
+            return
+        self.updated_label.configure(text=f"{updated_text(document, now)} {source_text(document)}")
+        stale = is_stale(
+            document,
+            from_cache=self.from_cache,
+            now=now,
+            interval_minutes=self.config.interval_minutes,
+        )
+        if stale:
+            self.stale_label.grid()
+        else:
+            self.stale_label.grid_remove()
+
+    def _render_card(self, now: datetime) -> None:
+        document = self.document
+        views = [] if document is None else limit_views(document, self.config.thresholds, now)
+        money = (
+            None if document is None else money_view(document.extra_usage, self.config.thresholds)
+        )
+        while len(self.limit_rows) < len(views):
+            self.limit_rows.append(LimitRow(self.card, self.fonts))
+        for index, row in enumerate(self.limit_rows):
+            if index < len(views):
+                row.show(views[index])
+                row.grid(row=index, column=0, sticky="ew", pady=(0 if index == 0 else 12, 0))
+            else:
+                row.grid_remove()
+        if money is None:
+            self.money_row.grid_remove()
+        else:
+            self.money_row.show(money)
+            top = 0 if not views else 14
+            self.money_row.grid(row=len(views), column=0, sticky="ew", pady=(top, 0))
+        if views or money is not None:
+            self.empty_label.grid_remove()
+        else:
+            self.empty_label.configure(text=self._empty_text())
+            self.empty_label.grid(row=0, column=0, sticky="w")
+
+    def _empty_text(self) -> str:
+        if self.document is not None:
+            return "This account reports no usage limits."
+        if self.status is Status.REFRESHING:
+            return "Reading your usage…"
+        return "No numbers yet."
+
+    def _after_layout_change(self) -> None:
+        """Keep the window on screen when it grows (the login panel opened)."""
+        self._render()
+        if self.window.state() != "normal":
+            return
+        self.window.update_idletasks()
+        size = (self.window.winfo_reqwidth(), self.window.winfo_reqheight())
+        screen = (self.window.winfo_screenwidth(), self.window.winfo_screenheight())
+        x, y = self.window.winfo_rootx(), self.window.winfo_rooty()
+        bottom = min(y, screen[1] - size[1] - 8)
+        if bottom != y:
+            self.window.geometry(f"+{x}+{max(bottom, 8)}")
+
+    # Timers and focus ---------------------------------------------------------------
+
+    def _schedule_tick(self) -> None:
+        self._cancel_job("_tick_job")
+        self._tick_job = self.window.after(self.tick_ms, self._tick)
+
+    def _tick(self) -> None:
+        """Redraw the countdowns and the age; reads the clock, never the service."""
+        self._tick_job = None
+        self._render()
+        if self.window.state() == "normal":
+            self._schedule_tick()
+
+    def _cancel_job(self, name: str) -> None:
+        job = getattr(self, name)
+        if job is not None:
+            self.window.after_cancel(job)
+            setattr(self, name, None)
+
+    def _focus_in(self, _event: tk.Event[tk.Misc]) -> None:
+        self._had_focus = True
+        self._cancel_job("_focus_job")
+
+    def _focus_out(self, _event: tk.Event[tk.Misc]) -> None:
+        if not self.close_on_focus_out:
+            return
+        self._cancel_job("_focus_job")
+        self._focus_job = self.window.after(FOCUS_CHECK_MS, self._check_focus)
+
+    def _check_focus(self) -> None:
+        """Hide when the focus went to another application or window (not a child dialog)."""
+        self._focus_job = None
+        if not self._had_focus or self.window.state() != "normal" or self.settings is not None:
+            return
+        try:
+            focused = self.window.focus_get()
+        except KeyError:  # focus on a Tk-internal widget (a combobox list): still ours
+            return
+        if focused is None or focused.winfo_toplevel() is not self.window:
+            self.hide()

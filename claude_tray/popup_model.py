@@ -1,0 +1,217 @@
+"""What the popup shows, as plain data: pure functions from documents and errors to text.
+
+The popup widgets (`popup.py`) only copy these values into Tk; everything that
+could be wrong about wording, levels, staleness or placement is decided here
+and unit-tested without a display. This module must NOT import Tk, start
+processes, read files or look at the clock itself (callers pass `now`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from claude_tray.config import Thresholds
+from claude_tray.documents import ExtraUsage, Limit, UsageDocument
+from claude_tray.errors import LOGIN_CODES, TRANSIENT_CODES, ErrorCode
+from claude_tray.popup_fallback import (
+    Level,
+    format_age,
+    format_clock,
+    format_countdown,
+    format_money,
+    level_for,
+)
+
+Tone = Literal["info", "warning", "error"]
+BannerAction = Literal["login", "retry"]
+
+DEFAULT_BASE_URL = "https://claude.ai"
+
+
+@dataclass(frozen=True)
+class LimitView:
+    """One row of the popup: a limit with its bar."""
+
+    id: str
+    label: str
+    percent_text: str
+    fill: float  # 0.0–1.0 of the bar; above 100 % the bar is simply full
+    level: Level
+    reset_text: str  # "resets in 2 h 14 min · 17:40", or "" when the service gave no time
+
+
+@dataclass(frozen=True)
+class MoneyView:
+    """The extra-usage row: money spent beyond the plan."""
+
+    amount_text: str  # "$47.52 of $100.00"
+    fill: float | None  # None when there is no cap to compare with
+    level: Level
+
+
+@dataclass(frozen=True)
+class BannerView:
+    """The message above the numbers after a failed refresh or login."""
+
+    tone: Tone
+    title: str
+    body: str
+    action: BannerAction | None
+
+
+def format_percent(percent: float) -> str:
+    """`42%`, `73.5%`, `140%`: whole numbers without a decimal, others with one."""
+    rounded = round(percent, 1)
+    if rounded == int(rounded):
+        return f"{int(rounded)}%"
+    return f"{rounded:.1f}%"
+
+
+def bar_fill(percent: float | None) -> float:
+    """The share of a bar to paint: clamped to 0–1 (140 % is a full bar, not an overflow)."""
+    if percent is None:
+        return 0.0
+    return min(max(percent / 100.0, 0.0), 1.0)
+
+
+def reset_text(resets_at: datetime | None, now: datetime) -> str:
+    """`resets in 2 h 14 min · 17:40`: both a countdown and a local clock time."""
+    if resets_at is None:
+        return ""
+    return f"resets {format_countdown(resets_at, now)} · {format_clock(resets_at, now)}"
+
+
+def limit_view(limit: Limit, thresholds: Thresholds, now: datetime) -> LimitView:
+    """The row for one limit."""
+    return LimitView(
+        id=limit.id,
+        label=limit.label,
+        percent_text=format_percent(limit.percent),
+        fill=bar_fill(limit.percent),
+        level=level_for(limit.percent, thresholds),
+        reset_text=reset_text(limit.resets_at, now),
+    )
+
+
+def limit_views(document: UsageDocument, thresholds: Thresholds, now: datetime) -> list[LimitView]:
+    """One row per limit, in the document's order (session, weekly, scoped)."""
+    return [limit_view(limit, thresholds, now) for limit in document.limits]
+
+
+def money_view(extra: ExtraUsage | None, thresholds: Thresholds) -> MoneyView | None:
+    """The extra-usage row, or None when the account has none or it is off."""
+    if extra is None or not extra.enabled or extra.used is None:
+        return None
+    used = format_money(extra.used, extra.currency)
+    if extra.limit is None:
+        return MoneyView(amount_text=f"{used} spent, no cap", fill=None, level="calm")
+    percent = extra.percent
+    if percent is None and extra.limit > 0:
+        percent = extra.used / extra.limit * 100.0
+    return MoneyView(
+        amount_text=f"{used} of {format_money(extra.limit, extra.currency)}",
+        fill=bar_fill(percent),
+        level=level_for(percent, thresholds),
+    )
+
+
+def is_stale(
+    document: UsageDocument, *, from_cache: bool, now: datetime, interval_minutes: float
+) -> bool:
+    """Stale: loaded from the cache at start, or older than two refresh intervals."""
+    if from_cache:
+        return True
+    return now - document.last_updated > timedelta(minutes=2 * interval_minutes)
+
+
+def updated_text(document: UsageDocument, now: datetime) -> str:
+    """`Updated 2 min ago`."""
+    return f"Updated {format_age(document.last_updated, now)}"
+
+
+_SOURCE_NAMES = {"web": "claude.ai", "claude-code": "Claude Code"}
+
+
+def source_text(document: UsageDocument) -> str:
+    """Where the numbers came from, in words."""
+    return f"via {_SOURCE_NAMES.get(document.source, document.source)}"
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def banner_for(code: ErrorCode, message: str, retry_after: float | None = None) -> BannerView:
+    """The banner for an error code: what happened, and the action that fixes it.
+
+    `blocked` and `rate_limited` are the service being careful, not a fault of
+    the user: calm wording and no button (pressing Retry would only make a rate
+    limit worse); the last numbers stay visible below.
+    """
+    if code is ErrorCode.NO_SESSION:
+        return BannerView("info", "Not logged in", message or "Log in to see your usage.", "login")
+    if code is ErrorCode.SESSION_EXPIRED:
+        return BannerView("warning", "Your session has ended", message, "login")
+    if code is ErrorCode.BLOCKED:
+        return BannerView(
+            "info",
+            "claude.ai asked for a browser check",
+            "This happens now and then and is not a problem with your login. "
+            "The numbers below are the last ones read; it will try again by itself.",
+            None,
+        )
+    if code is ErrorCode.RATE_LIMITED:
+        when = f" in about {_minutes(max(retry_after or 0.0, 300.0))}"
+        return BannerView(
+            "info",
+            "Taking a short break",
+            f"claude.ai asked to slow down. The numbers below stay; it will try again{when}.",
+            None,
+        )
+    if code in (ErrorCode.LOGIN_CANCELLED, ErrorCode.LOGIN_TIMEOUT):
+        return BannerView("info", "Login did not finish", message, "login")
+    if code is ErrorCode.BROWSER_MISSING:
+        return BannerView("warning", "No browser found", message, "login")
+    if code in TRANSIENT_CODES:
+        return BannerView("warning", "Could not update", message, "retry")
+    if code in LOGIN_CODES:  # pragma: no cover - both handled above; kept for new login codes
+        return BannerView("warning", "Please log in", message, "login")
+    return BannerView("error", "Something went wrong", message, "retry")
+
+
+def usage_page_url(base_url: str | None) -> str:
+    """The service's own usage page (`<base>/settings/usage`)."""
+    base = (base_url or DEFAULT_BASE_URL).rstrip("/")
+    return f"{base}/settings/usage"
+
+
+def place_near(
+    size: tuple[int, int],
+    near: tuple[int, int] | None,
+    screen: tuple[int, int],
+    *,
+    corner: Literal["top", "bottom"] = "top",
+    margin: int = 8,
+) -> tuple[int, int]:
+    """Top-left corner for a window of `size` next to the point `near`, fully on screen.
+
+    Without a point the window goes to the screen's top-right or bottom-right
+    corner (where trays live). With one, it opens below the point when the
+    point is in the upper half of the screen (a top panel), above it otherwise,
+    and right-aligned to it.
+    """
+    width, height = size
+    screen_w, screen_h = screen
+    if near is None:
+        x = screen_w - width - margin
+        y = margin if corner == "top" else screen_h - height - margin
+    else:
+        px, py = near
+        x = px - width + margin * 3
+        y = py + margin * 2 if py < screen_h / 2 else py - height - margin * 2
+    x = min(max(x, margin), max(screen_w - width - margin, margin))
+    y = min(max(y, margin), max(screen_h - height - margin, margin))
+    return x, y

@@ -1,0 +1,262 @@
+"""The settings dialog: interval, source, icon limit, colour thresholds, notifications.
+
+`config_from_form` turns what the user typed into a validated `Config` (or a
+list of sentences saying what is wrong); the dialog shows those sentences
+inline and saves nothing until everything is valid. Saving is the app's job:
+the dialog hands the new config to `on_save`. This module must NOT write files
+or call the core.
+"""
+
+from __future__ import annotations
+
+import math
+import tkinter as tk
+from collections.abc import Callable
+from dataclasses import dataclass
+from tkinter import ttk
+
+from pydantic import ValidationError
+
+from claude_tray.config import Config, IconLimit, SourceChoice
+from claude_tray.popup_theme import BACKGROUND, Fonts
+
+SOURCE_CHOICES: dict[SourceChoice, str] = {
+    "auto": "Automatic (web, else Claude Code)",
+    "web": "claude.ai web session",
+    "claude-code": "Claude Code login",
+}
+ICON_CHOICES: dict[IconLimit, str] = {
+    "highest": "The highest limit",
+    "session": "The current session",
+    "weekly": "The weekly limit",
+}
+
+
+@dataclass(frozen=True)
+class SettingsForm:
+    """The dialog's fields as the user left them (numbers still as text)."""
+
+    interval_minutes: str
+    source: SourceChoice
+    icon_limit: IconLimit
+    moderate: str
+    warning: str
+    critical: str
+    notifications: bool
+
+    @classmethod
+    def from_config(cls, config: Config) -> SettingsForm:
+        return cls(
+            interval_minutes=_number_text(config.interval_minutes),
+            source=config.source,
+            icon_limit=config.icon_limit,
+            moderate=_number_text(config.thresholds.moderate),
+            warning=_number_text(config.thresholds.warning),
+            critical=_number_text(config.thresholds.critical),
+            notifications=config.notifications,
+        )
+
+
+class SettingsInvalid(ValueError):
+    """Raised by `config_from_form` with one sentence per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def _number(text: str, what: str, problems: list[str]) -> float | None:
+    cleaned = text.strip().rstrip("%").strip().replace(",", ".")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        problems.append(f"{what} must be a number (got “{text.strip()}”).")
+        return None
+    if not math.isfinite(value):
+        problems.append(f"{what} must be a number (got “{text.strip()}”).")
+        return None
+    return value
+
+
+def config_from_form(base: Config, form: SettingsForm) -> Config:
+    """A new config: `base` with the form's values; raises SettingsInvalid when any is wrong."""
+    problems: list[str] = []
+    interval = _number(form.interval_minutes, "The refresh interval", problems)
+    if interval is not None and not 1 <= interval <= 24 * 60:
+        problems.append("The refresh interval must be between 1 and 1440 minutes.")
+    levels = {
+        "moderate": _number(form.moderate, "The moderate threshold", problems),
+        "warning": _number(form.warning, "The warning threshold", problems),
+        "critical": _number(form.critical, "The critical threshold", problems),
+    }
+    for name, value in levels.items():
+        if value is not None and not 0 <= value <= 1000:
+            problems.append(f"The {name} threshold must be between 0 and 1000 %.")
+    if problems:
+        raise SettingsInvalid(problems)
+    assert interval is not None  # no problems means every number parsed
+    moderate, warning, critical = (float(value or 0.0) for value in levels.values())
+    if not moderate <= warning <= critical:
+        raise SettingsInvalid(
+            ["The thresholds must go up: moderate ≤ warning ≤ critical."],
+        )
+    try:
+        return Config.model_validate(
+            {
+                **base.model_dump(),
+                "interval_minutes": interval,
+                "source": form.source,
+                "icon_limit": form.icon_limit,
+                "thresholds": {"moderate": moderate, "warning": warning, "critical": critical},
+                "notifications": form.notifications,
+            }
+        )
+    except ValidationError as exc:  # a rule of Config this form does not know yet
+        problems = [str(error.get("msg", "invalid value")) for error in exc.errors()]
+        raise SettingsInvalid(problems) from None
+
+
+class SettingsDialog(tk.Toplevel):
+    """A small window with the settings form, Cancel and Save."""
+
+    def __init__(
+        self,
+        master: tk.Misc,
+        fonts: Fonts,
+        config: Config,
+        *,
+        on_save: Callable[[Config], None],
+        on_close: Callable[[], None],
+    ) -> None:
+        super().__init__(master, background=BACKGROUND)
+        self.title("claude-tray settings")
+        self.resizable(False, False)
+        self._base = config
+        self._on_save = on_save
+        self._on_close = on_close
+        self.saved: Config | None = None
+
+        body = ttk.Frame(self, padding=(18, 16, 18, 14))
+        body.grid(sticky="nsew")
+        body.columnconfigure(1, weight=1)
+
+        ttk.Label(body, text="Settings", style="Title.TLabel").grid(
+            row=0, column=0, columnspan=2, sticky="w", pady=(0, 12)
+        )
+
+        form = SettingsForm.from_config(config)
+        interval_row = ttk.Frame(body)
+        self.interval = ttk.Spinbox(interval_row, from_=1, to=1440, increment=1, width=6)
+        self.interval.set(form.interval_minutes)
+        self.source = ttk.Combobox(
+            body, values=list(SOURCE_CHOICES.values()), state="readonly", width=30
+        )
+        self.source.set(SOURCE_CHOICES[form.source])
+        self.icon_limit = ttk.Combobox(
+            body, values=list(ICON_CHOICES.values()), state="readonly", width=30
+        )
+        self.icon_limit.set(ICON_CHOICES[form.icon_limit])
+
+        thresholds = ttk.Frame(body)
+        self.moderate = ttk.Entry(thresholds, width=5, justify="right")
+        self.warning = ttk.Entry(thresholds, width=5, justify="right")
+        self.critical = ttk.Entry(thresholds, width=5, justify="right")
+        for column, (entry, text, value) in enumerate(
+            (
+                (self.moderate, "moderate", form.moderate),
+                (self.warning, "warning", form.warning),
+                (self.critical, "critical", form.critical),
+            )
+        ):
+            entry.insert(0, value)
+            ttk.Label(thresholds, text=text, style="Muted.TLabel").grid(
+                row=0, column=column, sticky="w", padx=(0, 10)
+            )
+            entry.grid(row=1, column=column, sticky="w", padx=(0, 10))
+        ttk.Label(thresholds, text="%", style="Muted.TLabel").grid(row=1, column=3, sticky="w")
+
+        self.notifications = tk.BooleanVar(self, value=form.notifications)
+        notify = ttk.Checkbutton(
+            body, text="Notify me when a limit gets high or resets", variable=self.notifications
+        )
+
+        self.interval.grid(row=0, column=0)
+        ttk.Label(interval_row, text="minutes").grid(row=0, column=1, padx=(6, 0))
+
+        rows: list[tuple[str, tk.Widget]] = [
+            ("Refresh every", interval_row),
+            ("Read usage from", self.source),
+            ("Icon shows", self.icon_limit),
+            ("Colour thresholds", thresholds),
+        ]
+        for index, (text, widget) in enumerate(rows, start=1):
+            ttk.Label(body, text=text).grid(
+                row=index, column=0, sticky="nw", padx=(0, 14), pady=(4, 6)
+            )
+            widget.grid(row=index, column=1, sticky="w", pady=(2, 6))
+        notify.grid(row=len(rows) + 1, column=0, columnspan=2, sticky="w", pady=(6, 0))
+
+        self.error = ttk.Label(body, style="Error.TLabel", wraplength=340, justify="left")
+        self.error.grid(row=len(rows) + 2, column=0, columnspan=2, sticky="w", pady=(10, 0))
+        self.error.grid_remove()
+
+        buttons = ttk.Frame(body)
+        buttons.grid(row=len(rows) + 3, column=0, columnspan=2, sticky="e", pady=(16, 0))
+        self.cancel_button = ttk.Button(buttons, text="Cancel", command=self.cancel)
+        self.save_button = ttk.Button(
+            buttons, text="Save", style="Accent.TButton", command=self.save
+        )
+        self.cancel_button.grid(row=0, column=0, padx=(0, 8))
+        self.save_button.grid(row=0, column=1)
+
+        self.bind("<Escape>", lambda _event: self.cancel())
+        self.bind("<Return>", lambda _event: self.save())
+        self.protocol("WM_DELETE_WINDOW", self.cancel)
+
+    def form(self) -> SettingsForm:
+        """What the fields hold now."""
+        source: SourceChoice = next(
+            (key for key, text in SOURCE_CHOICES.items() if text == self.source.get()), "auto"
+        )
+        icon_limit: IconLimit = next(
+            (key for key, text in ICON_CHOICES.items() if text == self.icon_limit.get()),
+            "highest",
+        )
+        return SettingsForm(
+            interval_minutes=self.interval.get(),
+            source=source,
+            icon_limit=icon_limit,
+            moderate=self.moderate.get(),
+            warning=self.warning.get(),
+            critical=self.critical.get(),
+            notifications=bool(self.notifications.get()),
+        )
+
+    @property
+    def error_text(self) -> str:
+        """The inline error shown (empty when none)."""
+        return str(self.error.cget("text")) if self.error.winfo_manager() else ""
+
+    def save(self) -> None:
+        """Validate; show what is wrong, or hand the new config over and close."""
+        try:
+            config = config_from_form(self._base, self.form())
+        except SettingsInvalid as exc:
+            self.error.configure(text="\n".join(exc.problems))
+            self.error.grid()
+            return
+        self.saved = config
+        self._on_save(config)
+        self._close()
+
+    def cancel(self) -> None:
+        """Close without saving."""
+        self._close()
+
+    def _close(self) -> None:
+        self._on_close()
+        self.destroy()

@@ -1,0 +1,173 @@
+"""Small Tk widgets of the popup: a usage bar, a limit row, the money row and a banner.
+
+Each widget takes a view value from `popup_model` and shows it; none of them
+knows about the core, events or the clock. This module must NOT call the core,
+do I/O or schedule timers.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from claude_tray.popup_fallback import Level
+from claude_tray.popup_model import BannerView, LimitView, MoneyView
+from claude_tray.popup_theme import LEVEL_COLOURS, SURFACE, TONE_COLOURS, TROUGH, Fonts
+
+BAR_HEIGHT = 8
+
+
+class UsageBar(tk.Canvas):
+    """A rounded horizontal bar; `set(fill, level)` paints `fill` (0–1) in the level's colour."""
+
+    def __init__(self, master: tk.Misc, *, background: str = SURFACE) -> None:
+        super().__init__(
+            master,
+            height=BAR_HEIGHT + 2,
+            width=200,
+            background=background,
+            highlightthickness=0,
+            borderwidth=0,
+        )
+        self.fill = 0.0
+        self.level: Level = "calm"
+        self.bind("<Configure>", lambda _event: self._draw())
+
+    def set(self, fill: float, level: Level) -> None:
+        """Show a new share and colour."""
+        self.fill = min(max(fill, 0.0), 1.0)
+        self.level = level
+        self._draw()
+
+    @property
+    def colour(self) -> str:
+        """The colour of the filled part."""
+        return LEVEL_COLOURS[self.level]
+
+    def _draw(self) -> None:
+        self.delete("all")
+        width = self.winfo_width()
+        if width <= 1:  # not mapped yet: use the requested width
+            width = int(self.cget("width"))
+        radius = BAR_HEIGHT // 2
+        y = BAR_HEIGHT // 2 + 1
+        # Round caps on a thick line give a pill shape without antialiased ovals.
+        self.create_line(
+            radius, y, width - radius, y, width=BAR_HEIGHT, capstyle=tk.ROUND, fill=TROUGH
+        )
+        if self.fill > 0:
+            end = radius + (width - 2 * radius) * self.fill
+            self.create_line(
+                radius,
+                y,
+                max(end, radius + 1),
+                y,
+                width=BAR_HEIGHT,
+                capstyle=tk.ROUND,
+                fill=self.colour,
+                tags=("fill",),
+            )
+
+
+class LimitRow(ttk.Frame):
+    """Label and percentage on one line, the bar below, the reset time under it."""
+
+    def __init__(self, master: tk.Misc, fonts: Fonts) -> None:
+        super().__init__(master, style="Card.TFrame")
+        self.columnconfigure(0, weight=1)
+        self.label = ttk.Label(self, style="Card.TLabel")
+        self.percent = ttk.Label(self, style="CardStrong.TLabel", anchor="e")
+        self.bar = UsageBar(self)
+        self.reset = ttk.Label(self, style="CardMuted.TLabel")
+        self.label.grid(row=0, column=0, sticky="w")
+        self.percent.grid(row=0, column=1, sticky="e")
+        self.bar.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(4, 3))
+        self.reset.grid(row=2, column=0, columnspan=2, sticky="w")
+        self.view: LimitView | None = None
+
+    def show(self, view: LimitView) -> None:
+        """Fill the row from a view."""
+        self.view = view
+        self.label.configure(text=view.label)
+        self.percent.configure(text=view.percent_text)
+        self.bar.set(view.fill, view.level)
+        self.reset.configure(text=view.reset_text)
+        if view.reset_text:
+            self.reset.grid()
+        else:
+            self.reset.grid_remove()
+
+
+class MoneyRow(ttk.Frame):
+    """Extra usage: "Extra usage   $47.52 of $100.00" and a bar when there is a cap."""
+
+    def __init__(self, master: tk.Misc, fonts: Fonts) -> None:
+        super().__init__(master, style="Card.TFrame")
+        self.columnconfigure(0, weight=1)
+        self.label = ttk.Label(self, text="Extra usage", style="Card.TLabel")
+        self.amount = ttk.Label(self, style="CardStrong.TLabel", anchor="e")
+        self.bar = UsageBar(self)
+        self.label.grid(row=0, column=0, sticky="w")
+        self.amount.grid(row=0, column=1, sticky="e")
+        self.bar.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(4, 0))
+        self.view: MoneyView | None = None
+
+    def show(self, view: MoneyView) -> None:
+        """Fill the row from a view."""
+        self.view = view
+        self.amount.configure(text=view.amount_text)
+        if view.fill is None:
+            self.bar.grid_remove()
+        else:
+            self.bar.grid()
+            self.bar.set(view.fill, view.level)
+
+
+class Banner(ttk.Frame):
+    """A tinted box with a title, a sentence and at most one action button."""
+
+    def __init__(
+        self,
+        master: tk.Misc,
+        fonts: Fonts,
+        *,
+        on_action: Callable[[str], None],
+        wraplength: int = 300,
+    ) -> None:
+        super().__init__(master, style="info.Banner.TFrame", padding=(12, 10))
+        self._on_action = on_action
+        self.columnconfigure(0, weight=1)
+        self.title = ttk.Label(self, style="info.BannerTitle.TLabel")
+        self.body = ttk.Label(self, style="info.BannerBody.TLabel", wraplength=wraplength)
+        self.button = ttk.Button(self, command=self._clicked)
+        self.title.grid(row=0, column=0, sticky="w")
+        self.body.grid(row=1, column=0, columnspan=2, sticky="we", pady=(3, 0))
+        self.button.grid(row=0, column=1, rowspan=1, sticky="e", padx=(8, 0))
+        self.view: BannerView | None = None
+
+    def show(self, view: BannerView) -> None:
+        """Show a view (tone colours, words, the action button if any)."""
+        self.view = view
+        self.configure(style=f"{view.tone}.Banner.TFrame")
+        self.title.configure(text=view.title, style=f"{view.tone}.BannerTitle.TLabel")
+        self.body.configure(text=view.body, style=f"{view.tone}.BannerBody.TLabel")
+        if view.body:
+            self.body.grid()
+        else:
+            self.body.grid_remove()
+        if view.action is None:
+            self.button.grid_remove()
+        else:
+            self.button.configure(text="Log in…" if view.action == "login" else "Retry")
+            self.button.grid()
+
+    @property
+    def background(self) -> str:
+        """The banner's fill colour (for screenshot checks)."""
+        tone = self.view.tone if self.view else "info"
+        return TONE_COLOURS[tone][0]
+
+    def _clicked(self) -> None:
+        if self.view is not None and self.view.action is not None:
+            self._on_action(self.view.action)
