@@ -1,0 +1,123 @@
+"""One scraper run at a time across processes: an OS file lock on the lock file.
+
+The tray's worker, `claude-tray status` in a terminal and a login may each start
+a scraper child; two at once would poll twice (the usage budget is small) and
+would open the same browser profile twice (Chromium refuses). The child takes
+this lock for its whole run. The OS releases it when the process ends, however
+it ends, so a crashed child never leaves a stale lock behind.
+
+This module must not decide what a waiting caller reports; it only raises
+`LockBusyError`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from claude_tray.errors import ClaudeTrayError, ErrorCode
+
+#: How long a second scraper waits for the first one before giving up.
+DEFAULT_WAIT_SECONDS = 20.0
+_POLL_INTERVAL = 0.05
+
+
+class LockBusyError(ClaudeTrayError):
+    """Raised when another scraper process held the lock for the whole wait.
+
+    Reported as `timeout` (no answer in time; retried later with backoff), the
+    closest code in interface.md.
+    """
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(
+            ErrorCode.TIMEOUT,
+            f"Another claude-tray scraper was still running after {waited:g} seconds "
+            "(a poll or a login). Try again when it has finished.",
+        )
+
+
+def _try_lock(handle: IO[bytes]) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock(handle: IO[bytes]) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+class ScraperLock:
+    """A context manager holding the scraper lock; waits at most `wait` seconds."""
+
+    def __init__(self, path: Path, *, wait: float = DEFAULT_WAIT_SECONDS) -> None:
+        self.path = path
+        self.wait = wait
+        self._handle: IO[bytes] | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, waiting up to `wait` seconds; raises `LockBusyError`."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Opened for appending so an existing file is never truncated; 0600
+        # because the folder is private anyway and nothing needs to read it.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        handle = os.fdopen(fd, "r+b")
+        deadline = time.monotonic() + self.wait
+        while not _try_lock(handle):
+            if time.monotonic() >= deadline:
+                handle.close()
+                raise LockBusyError(self.wait)
+            time.sleep(_POLL_INTERVAL)
+        try:  # who holds it, for a person looking at the file; not needed for locking
+            handle.truncate(0)
+            handle.write(f"{os.getpid()}\n".encode())
+            handle.flush()
+        except OSError:
+            pass
+        self._handle = handle
+
+    def release(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is None:
+            return
+        try:
+            _unlock(handle)
+        finally:
+            handle.close()
+
+    def __enter__(self) -> ScraperLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
