@@ -1,0 +1,366 @@
+"""The `claude-tray` command line (also `python -m claude_tray`), as interface.md lists it.
+
+Commands: `run` (the default) and `demo` start the tray app; `status`, `login`,
+`logout` and `check-session` go through the same core, runner and state as the
+tray; `doctor` checks the installation; `paths` and `--version` only print. A
+hidden `scraper` command forwards to the scraper program, because a frozen
+build runs its scraper children as `[sys.executable, "scraper", ...]`.
+
+This module must stay cheap to import: everything beyond argparse is imported
+inside the command that needs it. It must never import Tk, pystray or
+Playwright itself, never put a session key in argv of a child or in any output,
+and never rewrite the config file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+from claude_tray import __version__
+
+if TYPE_CHECKING:
+    from claude_tray.config import Config, LoadedConfig
+    from claude_tray.core import Core
+    from claude_tray.documents import Document
+    from claude_tray.paths import AppPaths
+
+log = logging.getLogger(__name__)
+
+PROG = "claude-tray"
+
+#: Exit codes of interface.md.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2  # argparse's own code for bad arguments
+EXIT_INTERRUPTED = 130
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def _add_debug(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="log debug details, also to stderr (secrets are redacted)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `claude-tray` (without the hidden `scraper` command)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A tray icon that shows how much of your Claude plan limits is used.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _add_debug(parser, default=False)
+    # On a subcommand, --debug must not reset a --debug given before it: SUPPRESS
+    # leaves the attribute alone unless the flag is given there.
+    common = argparse.ArgumentParser(add_help=False)
+    _add_debug(common, default=argparse.SUPPRESS)
+
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", parents=[common], help="the tray app (the default)")
+    commands.add_parser(
+        "demo", parents=[common], help="the tray app against the built-in emulator, no account"
+    )
+
+    status = commands.add_parser(
+        "status", parents=[common], help="poll once and print the usage (exit 1 on an error)"
+    )
+    # Lets a later check report a conflict with this subcommand's own usage line.
+    status.set_defaults(subparser=status)
+    status.add_argument(
+        "--json",
+        action="store_true",
+        help="print the usage document (or the error document) as JSON; same as --format json",
+    )
+    status.add_argument(
+        "--format",
+        choices=("text", "json", "waybar"),
+        default=None,
+        help="text (default), json, or one line for Waybar's custom module",
+    )
+    status.add_argument(
+        "--source",
+        choices=("auto", "web", "claude-code"),
+        default=None,
+        help="where to read the usage (default: the config's source, normally auto)",
+    )
+
+    login = commands.add_parser(
+        "login",
+        parents=[common],
+        help="log in to claude.ai in a browser window, or store a session key",
+    )
+    login.add_argument(
+        "--session-key",
+        metavar="KEY|-",
+        default=None,
+        help="check this sessionKey and store it; '-' reads it from stdin "
+        "(so it never shows in a process list)",
+    )
+
+    commands.add_parser("logout", parents=[common], help="delete the stored web session")
+    commands.add_parser(
+        "check-session", parents=[common], help="say whether a usable session is stored"
+    )
+    commands.add_parser(
+        "doctor", parents=[common], help="check the installation and say what to fix"
+    )
+    commands.add_parser(
+        "paths", parents=[common], help="print where config, data, cache and logs live"
+    )
+    return parser
+
+
+# ---------------------------------------------------------------- shared setup
+
+
+def _report_config_problems(loaded: LoadedConfig, stream: TextIO) -> None:
+    """Say once, on stderr and in the log, what the config loader ignored."""
+    for problem in loaded.problems:
+        log.warning("config %s: %s", loaded.path, problem)
+        print(f"{PROG}: {loaded.path}: {problem}", file=stream)
+
+
+def _prepare(args: argparse.Namespace, *, report: bool = True) -> tuple[AppPaths, LoadedConfig]:
+    """Paths, logging and the config for a command that does real work."""
+    from claude_tray.config import load_config
+    from claude_tray.logsetup import setup_logging
+    from claude_tray.paths import AppPaths
+
+    paths = AppPaths.from_env()
+    setup_logging(paths, debug=bool(getattr(args, "debug", False)))
+    log.debug("claude-tray %s: %s", __version__, args.command or "run")
+    loaded = load_config(paths.config_file)
+    if report:
+        _report_config_problems(loaded, sys.stderr)
+    return paths, loaded
+
+
+def _make_core(paths: AppPaths, config: Config) -> Core:
+    import queue
+
+    from claude_tray.core import Core
+
+    # The command line reads no events; the queue only satisfies the core's API.
+    return Core(paths, config, queue.Queue())
+
+
+def _blocking(paths: AppPaths, config: Config, call: Callable[[Core], Document]) -> Document:
+    """Run one blocking core command and shut the core down again."""
+    core = _make_core(paths, config)
+    try:
+        return call(core)
+    finally:
+        core.shutdown()
+
+
+def _is_error(document: Document) -> bool:
+    return document.status == "error"
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    paths, loaded = _prepare(args)
+    try:
+        # Imported only here: the app pulls in Tk and pystray, which the other commands
+        # must work without (no display, no GUI toolkit).
+        from claude_tray.app import run_app
+    except ImportError as exc:
+        log.exception("the tray app could not be loaded")
+        print(f"{PROG}: the tray app could not be loaded ({exc}).", file=sys.stderr)
+        return EXIT_ERROR
+    return run_app(paths, loaded.config, demo=args.command == "demo")
+
+
+def _status_format(args: argparse.Namespace) -> str:
+    if args.json:
+        if args.format not in (None, "json"):
+            args.subparser.error("--json and --format are different formats; give one of them")
+        return "json"
+    return str(args.format or "text")
+
+
+def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
+    from claude_tray.documents import dump_document
+
+    paths, loaded = _prepare(args)
+    config = loaded.config
+    if args.source is not None:
+        config = config.model_copy(update={"source": args.source})
+    document = _blocking(paths, config, lambda core: core.poll_usage_blocking())
+    failed = _is_error(document)
+    if fmt == "json":
+        print(dump_document(document))
+    elif fmt == "waybar":
+        import json
+
+        from claude_tray.text_format import waybar_payload
+
+        payload = waybar_payload(document, config.thresholds, icon_limit=config.icon_limit)
+        print(json.dumps(payload, separators=(", ", ": ")))
+    else:
+        from claude_tray.text_format import status_text
+
+        text = status_text(document)
+        print(text, file=sys.stderr if failed else sys.stdout)
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _read_key(argument: str) -> str | None:
+    """The session key from the argument, or from stdin for '-' (hidden on a terminal)."""
+    from claude_tray.redact import add_secret
+
+    if argument == "-":
+        if sys.stdin is None:
+            return None
+        if sys.stdin.isatty():
+            import getpass
+
+            key = getpass.getpass("claude.ai sessionKey (input hidden): ")
+        else:
+            key = sys.stdin.read()
+    else:
+        print(
+            f"{PROG}: note: a key in the arguments can be seen in the process list; "
+            "next time use `--session-key -` and give it on stdin.",
+            file=sys.stderr,
+        )
+        key = argument
+    key = key.strip()
+    add_secret(key)
+    return key or None
+
+
+def _cmd_login(args: argparse.Namespace) -> int:
+    paths, loaded = _prepare(args)
+    key: str | None = None
+    if args.session_key is not None:
+        key = _read_key(args.session_key)
+        if key is None:
+            print(f"{PROG}: no session key given; nothing was changed.", file=sys.stderr)
+            return EXIT_ERROR
+        print("Checking the session key with the service…", file=sys.stderr)
+    else:
+        minutes = max(1, round(loaded.config.login_timeout_seconds / 60))
+        print(
+            "Opening a browser window on the claude.ai login page. Log in there; "
+            f"waiting up to {minutes} min (Ctrl+C cancels).",
+            file=sys.stderr,
+        )
+    try:
+        document = _blocking(paths, loaded.config, lambda core: core.login_blocking(key))
+    except KeyboardInterrupt:
+        print("Login cancelled; nothing was changed.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if _is_error(document):
+        print(_message(document), file=sys.stderr)
+        return EXIT_ERROR
+    print(_message(document))
+    return EXIT_OK
+
+
+def _message(document: Document) -> str:
+    message = getattr(document, "message", None)
+    return str(message) if message else "Done."
+
+
+def _cmd_logout(args: argparse.Namespace) -> int:
+    paths, loaded = _prepare(args)
+    document = _blocking(paths, loaded.config, lambda core: core.logout_blocking())
+    if _is_error(document):
+        print(_message(document), file=sys.stderr)
+        return EXIT_ERROR
+    print(_message(document))
+    return EXIT_OK
+
+
+def _cmd_check_session(args: argparse.Namespace) -> int:
+    paths, loaded = _prepare(args)
+    document = _blocking(paths, loaded.config, lambda core: core.check_session_blocking())
+    if _is_error(document):
+        print(_message(document), file=sys.stderr)
+        return EXIT_ERROR
+    print(_message(document))
+    return EXIT_OK if getattr(document, "logged_in", False) else EXIT_ERROR
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from claude_tray.doctor import run_doctor
+
+    # The doctor lists the config's problems in its own table.
+    paths, loaded = _prepare(args, report=False)
+    return run_doctor(paths, loaded, out=sys.stdout)
+
+
+def _cmd_paths(args: argparse.Namespace) -> int:
+    from claude_tray.paths import AppPaths
+
+    paths = AppPaths.from_env()
+    rows = {
+        **paths.as_dict(),
+        "config file": str(paths.config_file),
+        "log file": str(paths.log_file),
+    }
+    width = max(len(name) for name in rows)
+    for name, where in rows.items():
+        print(f"{name + ':':<{width + 1}} {where}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def _run_scraper(argv: list[str]) -> int:
+    from claude_tray.scraper.main import main as scraper_main
+
+    return scraper_main(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `claude-tray ARGV`; returns the exit code (argparse exits 2 on bad arguments)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # Hidden: the frozen build's scraper children. Forwarded before argparse sees the
+    # scraper's own options (e.g. --session-key-stdin).
+    if arguments[:1] == ["scraper"]:
+        return _run_scraper(arguments[1:])
+
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    command = args.command or "run"
+    try:
+        if command in ("run", "demo"):
+            return _cmd_run(args)
+        if command == "status":
+            return _cmd_status(args, _status_format(args))
+        if command == "login":
+            return _cmd_login(args)
+        if command == "logout":
+            return _cmd_logout(args)
+        if command == "check-session":
+            return _cmd_check_session(args)
+        if command == "doctor":
+            return _cmd_doctor(args)
+        if command == "paths":
+            return _cmd_paths(args)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception:  # a bug: say where the details are instead of a bare traceback
+        log.exception("claude-tray %s failed", command)
+        print(
+            f"{PROG}: internal error in '{command}'; the details are in the log "
+            "(`claude-tray paths` shows where). Run again with --debug to see them here.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    parser.error(f"unknown command {command!r}")  # unreachable: argparse checked the choices
+    return EXIT_USAGE
