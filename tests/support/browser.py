@@ -1,0 +1,231 @@
+"""Helpers for the browser tests: a private Xvfb, Chromium's windows, the scraper child.
+
+`Xvfb -displayfd FD` chooses a free display number and writes it to a pipe, so
+the browser tests never clash with other tests (or other people) on one
+machine. Windows are found and closed through python-xlib the way a window
+manager would (a WM_DELETE_WINDOW message, what the close button sends).
+
+This module must not change `os.environ` and must not mock anything: callers
+pass `display.name` into the child's environment.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: Debian's real Chromium binary (platform.md); its /usr/bin wrapper also works.
+DEBIAN_CHROMIUM = Path("/usr/lib/chromium/chromium")
+
+#: Generous limits: the machine is shared by many test runs at once.
+XVFB_START_TIMEOUT = 30.0
+CHILD_TIMEOUT = 180.0
+
+
+@dataclass
+class VirtualDisplay:
+    """A running Xvfb server; `name` is the DISPLAY value (":N")."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_xvfb(screen: str = "1280x800x24") -> VirtualDisplay:
+    """Start Xvfb on a display number it picks itself; return once it accepts clients."""
+    binary = shutil.which("Xvfb")
+    if binary is None:
+        raise RuntimeError("Xvfb is not installed (apt-get install xvfb)")
+    read_fd, write_fd = os.pipe()
+    try:
+        process = subprocess.Popen(
+            [binary, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
+            pass_fds=(write_fd,),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    finally:
+        os.close(write_fd)
+    try:
+        deadline = time.monotonic() + XVFB_START_TIMEOUT
+        data = b""
+        while not data.endswith(b"\n"):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("Xvfb did not report its display number")
+            ready, _, _ = select.select([read_fd], [], [], 0.5)
+            if ready:
+                chunk = os.read(read_fd, 32)
+                if not chunk:
+                    raise RuntimeError("Xvfb closed the display pipe without a number")
+                data += chunk
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        os.close(read_fd)
+    return VirtualDisplay(name=":" + data.decode().strip(), process=process)
+
+
+@contextmanager
+def virtual_display() -> Iterator[VirtualDisplay]:
+    """A private Xvfb for the block."""
+    display = start_xvfb()
+    try:
+        yield display
+    finally:
+        display.stop()
+
+
+def browser_windows(display_name: str) -> list[int]:
+    """IDs of the visible top-level Chromium windows on the display."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    connection = xdisplay.Display(display_name)
+    try:
+        found: list[int] = []
+        for window in connection.screen().root.query_tree().children:
+            try:
+                wm_class = window.get_wm_class() or ()
+                viewable = window.get_attributes().map_state == X.IsViewable
+            except Exception:  # the window went away while we looked
+                continue
+            if viewable and any("chrom" in part.lower() for part in wm_class):
+                found.append(int(window.id))
+        return found
+    finally:
+        connection.close()
+
+
+def wait_for_browser_window(display_name: str, timeout: float = 90.0) -> int:
+    """The first visible Chromium window, waiting for it to appear."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        windows = browser_windows(display_name)
+        if windows:
+            return windows[0]
+        time.sleep(0.25)
+    raise AssertionError(f"no Chromium window appeared on {display_name} in {timeout:g} s")
+
+
+def close_window(display_name: str, window_id: int) -> None:
+    """Ask a window to close, as a window manager's close button does (WM_DELETE_WINDOW)."""
+    from Xlib import X, protocol
+    from Xlib import display as xdisplay
+
+    connection = xdisplay.Display(display_name)
+    try:
+        window = connection.create_resource_object("window", window_id)
+        protocols = connection.intern_atom("WM_PROTOCOLS")
+        delete = connection.intern_atom("WM_DELETE_WINDOW")
+        event = protocol.event.ClientMessage(
+            window=window, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0])
+        )
+        window.send_event(event, event_mask=X.NoEventMask)
+        connection.flush()
+    finally:
+        connection.close()
+
+
+def screenshot(display_name: str, path: Path) -> Path:
+    """A PNG of the whole virtual screen."""
+    from PIL import ImageGrab
+
+    image = ImageGrab.grab(xdisplay=display_name)
+    image.save(path)
+    return path
+
+
+def scraper_env(
+    home: Path, base_url: str, *, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a scraper child: private home, the emulator, Debian's Chromium."""
+    env = dict(os.environ)
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "CLAUDE_TRAY_API_URL"):
+        env.pop(name, None)
+    env.update(
+        {
+            "CLAUDE_TRAY_HOME": str(home),
+            "CLAUDE_TRAY_BASE_URL": base_url,
+            "CLAUDE_TRAY_BROWSER": str(DEBIAN_CHROMIUM),
+            "PYTHONPATH": str(REPO),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def start_scraper(args: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
+    """`python -m claude_tray.scraper ARGS` as a child, stdout and stderr captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "claude_tray.scraper", *args],
+        cwd=REPO,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+
+def run_scraper(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    stdin: str | None = None,
+    timeout: float = CHILD_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m claude_tray.scraper ARGS` to the end."""
+    return subprocess.run(
+        [sys.executable, "-m", "claude_tray.scraper", *args],
+        cwd=REPO,
+        env=dict(env),
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )
+
+
+def logs_text(home: Path) -> str:
+    """Every log file under the private home, concatenated."""
+    texts = []
+    for path in sorted(home.rglob("*.log*")):
+        if path.is_file():
+            texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    return "\n".join(texts)
+
+
+def assert_no_secrets(texts: Sequence[str], secrets: Sequence[str]) -> None:
+    """No text contains a secret or anything shaped like a session key or token."""
+    for text in texts:
+        for secret in secrets:
+            if secret:
+                assert secret not in text, "a secret value reached the output"
+        assert "sk-ant-sid" not in text, "something shaped like a session key reached the output"
+        assert "sk-ant-oat" not in text, "something shaped like a token reached the output"
