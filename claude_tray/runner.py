@@ -1,0 +1,680 @@
+"""The only place that starts processes: runs the scraper child and reads its one document.
+
+`ScraperRunner.run("poll")` finds the interpreter, checks once (cached) that it
+can run the scraper, starts `scraper <command>` with an argument list and a
+cleaned environment, hands any session key over stdin, reads stdout and stderr
+concurrently with size caps, enforces a time limit, ends the child's whole
+process group on time-out or cancel (Chromium included) and reaps it, and turns
+whatever happened into exactly one document. It never raises for a child's
+failure: a failure is an `ErrorDocument`.
+
+This module must not know about the UI, the schedule or the app's state, must
+not use a shell, must not put a secret in argv or in a log line, and must not
+import Playwright.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Protocol
+
+import claude_tray
+from claude_tray.config import Config
+from claude_tray.documents import Document, ErrorDocument, load_document
+from claude_tray.errors import ErrorCode
+from claude_tray.fileio import atomic_write_json, read_json
+from claude_tray.paths import AppPaths
+from claude_tray.redact import add_secret, redact
+
+log = logging.getLogger(__name__)
+
+#: stdout holds one JSON document of a few KB; more than this is not a document.
+MAX_STDOUT_BYTES = 1 << 20
+#: Only the end of stderr is kept: that is where a traceback says what went wrong.
+MAX_STDERR_BYTES = 256 << 10
+#: A login child gets the login time-out plus this, so the scraper can say
+#: `login_timeout` itself before the runner has to end it.
+LOGIN_MARGIN_SECONDS = 30.0
+#: How long a child (and what it started) gets after SIGTERM before SIGKILL.
+KILL_GRACE_SECONDS = 1.0
+#: The handshake imports pydantic and the scraper: slow on a cold disk, never a minute.
+HANDSHAKE_TIMEOUT_SECONDS = 30.0
+#: How often the supervising thread looks at the child, the deadline and `cancel`.
+_TICK_SECONDS = 0.05
+
+_HANDSHAKE_CODE = (
+    "import sys, claude_tray, claude_tray.scraper.main; "
+    "print(claude_tray.__version__); print('%d.%d' % sys.version_info[:2])"
+)
+
+# Variables the child needs, by exact (upper-case) name, each with the reason.
+_KEEP_VARIABLES: dict[str, str] = {
+    "PATH": "finding the browser and tools by name",
+    "HOME": "platformdirs and Claude Code's ~/.claude on POSIX",
+    "USERPROFILE": "the home folder on Windows",
+    "LOCALAPPDATA": "platformdirs and Chrome/Edge install folders on Windows",
+    "APPDATA": "platformdirs (roaming config) on Windows",
+    "SYSTEMROOT": "Windows sockets and crypto fail to load without it",
+    "SYSTEMDRIVE": "Windows programs locate the system drive with it",
+    "WINDIR": "Windows programs locate system folders with it",
+    "COMSPEC": "Windows programs that start helpers expect it",
+    "PATHEXT": "Windows resolves executable names with it",
+    "PROGRAMFILES": "browser discovery looks in Program Files",
+    "PROGRAMFILES(X86)": "browser discovery looks in Program Files (x86)",
+    "PROGRAMW6432": "browser discovery from a 32-bit process on 64-bit Windows",
+    "TEMP": "temporary files on Windows (Playwright, Chromium)",
+    "TMP": "temporary files on Windows (Playwright, Chromium)",
+    "TMPDIR": "temporary files on POSIX (a private TMPDIR on macOS)",
+    "USER": "Chromium and getpass look up the user name",
+    "LOGNAME": "Chromium and getpass look up the user name",
+    "USERNAME": "the user name on Windows",
+    "DISPLAY": "the visible login browser window on X11",
+    "WAYLAND_DISPLAY": "the visible login browser window on Wayland",
+    "XAUTHORITY": "permission to open the X display",
+    "DBUS_SESSION_BUS_ADDRESS": "Chromium's keyring and portal calls",
+    "LANG": "the locale for text the browser shows",
+    "LANGUAGE": "the locale for text the browser shows",
+    "PLAYWRIGHT_BROWSERS_PATH": "where Playwright keeps its own browsers",
+    "CLAUDE_TRAY_HOME": "interface.md: the one folder for config, data, cache, logs",
+    "CLAUDE_TRAY_BASE_URL": "interface.md: where the web source goes (the emulator in tests)",
+    "CLAUDE_TRAY_API_URL": "interface.md: where the Claude Code source goes",
+    "CLAUDE_CONFIG_DIR": "interface.md: where Claude Code's credentials live",
+    "CLAUDE_TRAY_BROWSER": "interface.md: the browser for login and the browser path",
+    "CLAUDE_TRAY_PYTHON": "interface.md: kept for a doctor run inside the child",
+    # Not in the lead's list, but dropping them breaks every poll behind a
+    # corporate proxy or with a private CA: urllib reads these.
+    "HTTP_PROXY": "urllib's proxy for http",
+    "HTTPS_PROXY": "urllib's proxy for https (claude.ai)",
+    "ALL_PROXY": "a proxy for every scheme",
+    "NO_PROXY": "hosts that bypass the proxy (127.0.0.1 for the emulator)",
+    "SSL_CERT_FILE": "a private CA bundle for TLS",
+    "SSL_CERT_DIR": "a private CA folder for TLS",
+}
+# Variables the child needs, by prefix.
+_KEEP_PREFIXES: dict[str, str] = {
+    "LC_": "locale categories",
+    # platformdirs reads XDG_CONFIG_HOME/XDG_DATA_HOME/XDG_CACHE_HOME: without
+    # them the child would look for the session in another folder than the app.
+    "XDG_": "per-user folders and the Wayland/D-Bus runtime dir",
+}
+# Only in a frozen build: a one-file child reuses the parent's unpacked folder
+# through these (platform.md), instead of unpacking 90 MB again on every poll.
+_FROZEN_PREFIXES = ("_PYI_", "_MEIPASS")
+# Everything else is dropped, in particular PYTHONHOME, PYTHONSTARTUP,
+# PYTHONINSPECT, PYTHONWARNINGS and a user's PYTHONPATH: each can make the
+# child import another claude_tray, run user code first, print warnings into
+# stdout/stderr or wait for input; LD_PRELOAD and friends for the same reason.
+
+
+class Runner(Protocol):
+    """What the core needs from a runner (a `ScraperRunner`, or a test's scripted one)."""
+
+    def run(
+        self,
+        command: str,
+        args: Sequence[str] = (),
+        *,
+        stdin: str | None = None,
+        timeout: float | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Document: ...
+
+    def set_config(self, config: Config) -> None: ...
+
+
+def clean_environment(source: Mapping[str, str], *, frozen: bool = False) -> dict[str, str]:
+    """The variables of `source` that the scraper child needs, nothing else."""
+    kept: dict[str, str] = {}
+    for name, value in source.items():
+        upper = name.upper()
+        if (
+            upper in _KEEP_VARIABLES
+            or upper.startswith(tuple(_KEEP_PREFIXES))
+            or (frozen and upper.startswith(_FROZEN_PREFIXES))
+        ):
+            kept[name] = value
+    return kept
+
+
+def source_root() -> Path | None:
+    """The folder holding the `claude_tray` package when running from a checkout, else None."""
+    root = Path(claude_tray.__file__).resolve().parent.parent
+    if any(part in ("site-packages", "dist-packages") for part in root.parts):
+        return None
+    return root
+
+
+@dataclass
+class _Outcome:
+    """What happened to one child process, before it is judged."""
+
+    returncode: int | None
+    stdout: bytes
+    stdout_overflow: bool
+    stderr_tail: bytes
+    ended_by: str | None  # None (exited), "timeout", "cancel" or "overflow"
+    duration: float
+
+
+class _Capture(threading.Thread):
+    """Drains one pipe so the child never blocks on it; keeps at most `cap` bytes."""
+
+    def __init__(self, stream: IO[bytes], cap: int, *, keep_tail: bool, name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self._stream = stream
+        self._cap = cap
+        self._keep_tail = keep_tail
+        self._buffer = bytearray()
+        self.overflow = False
+
+    def run(self) -> None:
+        try:
+            while chunk := os.read(self._stream.fileno(), 65536):
+                if self._keep_tail:
+                    self._buffer += chunk
+                    if len(self._buffer) > self._cap:
+                        del self._buffer[: len(self._buffer) - self._cap]
+                        self.overflow = True
+                elif len(self._buffer) < self._cap:
+                    room = self._cap - len(self._buffer)
+                    self._buffer += chunk[:room]
+                    self.overflow = self.overflow or len(chunk) > room
+                else:
+                    self.overflow = True  # keep draining, keep nothing
+        except (OSError, ValueError):  # the pipe was closed under us
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self._stream.close()
+
+    @property
+    def data(self) -> bytes:
+        return bytes(self._buffer)
+
+
+_subreaper_lock = threading.Lock()
+_subreaper_set = False
+
+
+def _become_subreaper() -> None:
+    """On Linux, adopt our children's orphans, so we can reap what a killed scraper left.
+
+    When the scraper is SIGKILLed, its Chromium is re-parented; under a minimal
+    PID 1 (containers) nobody reaps it and it stays a zombie forever. As a
+    child subreaper (prctl PR_SET_CHILD_SUBREAPER) the orphans come to us, and
+    `_reap_group` collects exactly those of the scraper's process group.
+    """
+    global _subreaper_set
+    if not sys.platform.startswith("linux"):
+        return
+    with _subreaper_lock:
+        if _subreaper_set:
+            return
+        _subreaper_set = True
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(36, 1, 0, 0, 0) != 0:  # 36 = PR_SET_CHILD_SUBREAPER
+                log.debug("prctl(PR_SET_CHILD_SUBREAPER) failed: errno %d", ctypes.get_errno())
+        except (OSError, AttributeError) as exc:
+            log.debug("cannot become a child subreaper: %s", exc)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a member we cannot signal still exists
+        return True
+    return True
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def _reap_group(pgid: int) -> None:
+    """Collect every exited child of ours in process group `pgid` (orphans we adopted)."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-pgid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _wait_group_gone(pgid: int, seconds: float) -> bool:
+    """Reap and wait until nothing of group `pgid` is left, at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        _reap_group(pgid)
+        if not _group_alive(pgid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
+class ScraperRunner:
+    """Runs `scraper <command>` as a child process and returns its one document."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        config: Config,
+        *,
+        env: Mapping[str, str] | None = None,
+        scraper_argv: Sequence[str] | None = None,
+        frozen: bool | None = None,
+        kill_grace: float = KILL_GRACE_SECONDS,
+    ) -> None:
+        """`env` is the environment to take variables from (default: this process's).
+
+        `scraper_argv` replaces the command that starts the scraper (tests point
+        it at a fake scraper script); with it, no handshake is made.
+        """
+        self.paths = paths
+        self.config = config
+        self._env = dict(os.environ if env is None else env)
+        self._scraper_argv = list(scraper_argv) if scraper_argv is not None else None
+        self._frozen = bool(getattr(sys, "frozen", False)) if frozen is None else frozen
+        self._kill_grace = kill_grace
+        self._handshake_ok: dict[str, object] | None = None
+        self._handshake_lock = threading.Lock()
+
+    def set_config(self, config: Config) -> None:
+        """Use `config` (interpreter, browser, time limits) from the next run on."""
+        self.config = config
+
+    # -- what to start ------------------------------------------------------
+
+    def _interpreter(self) -> tuple[str, str]:
+        """The Python to use and where that choice came from."""
+        if self._env.get("CLAUDE_TRAY_PYTHON"):
+            return self._env["CLAUDE_TRAY_PYTHON"], "CLAUDE_TRAY_PYTHON"
+        if self.config.python_path:
+            return self.config.python_path, "python_path in the settings"
+        return sys.executable, "the running interpreter"
+
+    def interpreter_argv(self) -> list[str]:
+        """The command that starts the scraper; the scraper command is appended to it."""
+        if self._scraper_argv is not None:
+            return list(self._scraper_argv)
+        if self._frozen:
+            # A frozen build has no separate Python: it runs itself with a
+            # `scraper` subcommand (platform.md, PyInstaller).
+            return [sys.executable, "scraper"]
+        interpreter, _origin = self._interpreter()
+        return [interpreter, "-m", "claude_tray.scraper"]
+
+    def child_environment(self) -> dict[str, str]:
+        """The cleaned environment the child gets."""
+        env = clean_environment(self._env, frozen=self._frozen)
+        # The child's stdout is JSON we decode as UTF-8, whatever the console's
+        # code page (Windows defaults to cp1252 for pipes).
+        env["PYTHONIOENCODING"] = "utf-8"
+        root = None if self._frozen else source_root()
+        if root is not None:
+            # From a checkout, the package is importable only through this; a
+            # user's own PYTHONPATH is not passed (it could shadow claude_tray).
+            env["PYTHONPATH"] = str(root)
+        if self.config.browser_path and not any(
+            name.upper() == "CLAUDE_TRAY_BROWSER" for name in env
+        ):
+            env["CLAUDE_TRAY_BROWSER"] = self.config.browser_path
+        return env
+
+    def default_timeout(self, command: str) -> float:
+        """The time limit of a command: the poll limit, or the login limit plus a margin."""
+        if command == "login":
+            return self.config.login_timeout_seconds + LOGIN_MARGIN_SECONDS
+        return self.config.poll_timeout_seconds
+
+    # -- the handshake ------------------------------------------------------
+
+    def _handshake_key(self, interpreter: str) -> dict[str, object] | None:
+        try:
+            mtime_ns = os.stat(interpreter).st_mtime_ns
+        except OSError:
+            return None
+        root = source_root()
+        return {
+            "interpreter": interpreter,
+            "mtime_ns": mtime_ns,
+            "version": claude_tray.__version__,
+            "source_root": None if root is None else str(root),
+        }
+
+    def _python_missing(self, interpreter: str, origin: str, why: str) -> ErrorDocument:
+        log.warning("scraper handshake failed for %s (%s): %s", interpreter, origin, why)
+        return ErrorDocument(
+            error=ErrorCode.PYTHON_MISSING,
+            message=(
+                f"claude-tray could not run its scraper with {interpreter} ({origin}): "
+                f"{why}. Set CLAUDE_TRAY_PYTHON or python_path in the settings to a "
+                "Python 3.10 or newer that has claude-tray installed."
+            ),
+        )
+
+    def handshake(self) -> ErrorDocument | None:
+        """None when the interpreter can run the scraper, else a `python_missing` document.
+
+        A success is cached (in memory and in `handshake_cache_file`) by
+        interpreter path, its mtime and the package version; a failure is not,
+        so installing the missing piece is noticed at the next run.
+        """
+        if self._scraper_argv is not None or self._frozen:
+            return None
+        interpreter, origin = self._interpreter()
+        if os.sep not in interpreter and (os.altsep is None or os.altsep not in interpreter):
+            found = shutil.which(interpreter, path=self._env.get("PATH"))
+            if found is None:
+                return self._python_missing(interpreter, origin, "no such program on PATH")
+            interpreter = found
+        with self._handshake_lock:
+            key = self._handshake_key(interpreter)
+            if key is None:
+                return self._python_missing(interpreter, origin, "the file does not exist")
+            if key == self._handshake_ok:
+                return None
+            with contextlib.suppress(OSError, ValueError):
+                cached = read_json(self.paths.handshake_cache_file)
+                if isinstance(cached, dict) and cached.get("key") == key and cached.get("ok"):
+                    self._handshake_ok = key
+                    return None
+            outcome = self._execute(
+                [interpreter, "-c", _HANDSHAKE_CODE], None, HANDSHAKE_TIMEOUT_SECONDS, None
+            )
+            if outcome is None:
+                return self._python_missing(interpreter, origin, "it could not be started")
+            lines = outcome.stdout.decode("utf-8", "replace").split()
+            if outcome.ended_by is not None:
+                return self._python_missing(interpreter, origin, "it did not answer in time")
+            if outcome.returncode != 0 or len(lines) != 2:
+                tail = outcome.stderr_tail.decode("utf-8", "replace").strip().splitlines()
+                reason = tail[-1] if tail else f"exit code {outcome.returncode}"
+                return self._python_missing(
+                    interpreter, origin, f"it cannot import the scraper ({redact(reason)[:200]})"
+                )
+            version, python_version = lines
+            if version != claude_tray.__version__:
+                log.warning(
+                    "%s has claude-tray %s, this app is %s",
+                    interpreter,
+                    version,
+                    claude_tray.__version__,
+                )
+            log.info("scraper handshake ok: %s (Python %s)", interpreter, python_version)
+            self._handshake_ok = key
+            try:
+                atomic_write_json(self.paths.handshake_cache_file, {"key": key, "ok": True})
+            except OSError as exc:  # a read-only cache only costs a handshake per start
+                log.debug("could not write the handshake cache: %s", exc)
+            return None
+
+    # -- running ------------------------------------------------------------
+
+    def run(
+        self,
+        command: str,
+        args: Sequence[str] = (),
+        *,
+        stdin: str | None = None,
+        timeout: float | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Document:
+        """Run `scraper <command> <args>`; the document it printed, or an error document.
+
+        `stdin` (a session key) is written to the child's stdin and never logged.
+        `cancel`, when set, ends the child early (login Cancel, shutdown).
+        """
+        problem = self.handshake()
+        if problem is not None:
+            return problem
+        if stdin is not None:
+            add_secret(stdin.strip())
+        argv = [*self.interpreter_argv(), command, *args]
+        limit = self.default_timeout(command) if timeout is None else timeout
+        log.info("running scraper: %s (time limit %.0f s)", redact(shlex.join(argv)), limit)
+        outcome = self._execute(argv, stdin, limit, cancel)
+        if outcome is None:
+            interpreter = argv[0]
+            return self._python_missing(
+                interpreter, "the scraper command", "it could not be started"
+            )
+        return self._judge(command, outcome, limit)
+
+    def _popen(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        creationflags = 0
+        if sys.platform == "win32":
+            # No console window flashing up on every poll; its own group so the
+            # whole tree can be ended with taskkill /T.
+            creationflags = getattr(subprocess, "CREATE_NO_WINDOW", 0) | getattr(
+                subprocess, "CREATE_NEW_PROCESS_GROUP", 0
+            )
+        else:
+            _become_subreaper()
+        workdir: str | None = None
+        with contextlib.suppress(OSError):
+            # A fixed folder as cwd: `python -m` puts the cwd first on sys.path,
+            # so a stray claude_tray folder in the user's cwd must not shadow ours.
+            self.paths.cache_dir.mkdir(parents=True, exist_ok=True)
+            workdir = str(self.paths.cache_dir)
+        return subprocess.Popen(  # an argument list, never a shell
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self.child_environment(),
+            cwd=workdir,
+            close_fds=True,
+            # Its own session and process group (POSIX), so a time-out can signal
+            # the child and everything it started (Playwright's driver, Chromium).
+            start_new_session=sys.platform != "win32",
+            creationflags=creationflags,
+        )
+
+    def _execute(
+        self,
+        argv: list[str],
+        stdin: str | None,
+        limit: float,
+        cancel: threading.Event | None,
+    ) -> _Outcome | None:
+        """Start, feed, supervise, end and reap one child; None if it could not start."""
+        started = time.monotonic()
+        try:
+            proc = self._popen(argv)
+        except OSError as exc:
+            log.warning("could not start %s: %s", redact(argv[0]), exc)
+            return None
+        assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
+        out = _Capture(proc.stdout, MAX_STDOUT_BYTES, keep_tail=False, name="scraper-stdout")
+        err = _Capture(proc.stderr, MAX_STDERR_BYTES, keep_tail=True, name="scraper-stderr")
+        out.start()
+        err.start()
+        try:
+            if stdin is not None:
+                proc.stdin.write(stdin.encode("utf-8"))
+                if not stdin.endswith("\n"):
+                    proc.stdin.write(b"\n")
+            proc.stdin.close()  # EOF: a child that reads stdin never waits for more
+        except OSError:  # the child exited before reading; its output says why
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        ended_by: str | None = None
+        deadline = started + limit
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                ended_by = "timeout"
+                break
+            try:
+                proc.wait(timeout=min(_TICK_SECONDS, remaining))
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if cancel is not None and cancel.is_set():
+                ended_by = "cancel"
+                break
+            if out.overflow:
+                ended_by = "overflow"
+                break
+        self._end(proc, force=ended_by is not None)
+        # The pipes reach EOF once every process that held them has ended.
+        out.join(timeout=2.0)
+        err.join(timeout=2.0)
+        return _Outcome(
+            returncode=proc.returncode,
+            stdout=out.data,
+            stdout_overflow=out.overflow,
+            stderr_tail=err.data,
+            ended_by=ended_by,
+            duration=time.monotonic() - started,
+        )
+
+    def _end(self, proc: subprocess.Popen[bytes], *, force: bool) -> None:
+        """End the child and everything it started (if `force`), and reap it all."""
+        if sys.platform == "win32":
+            if force:
+                # taskkill /T ends the whole tree (Chromium included); Windows
+                # has no process-group signals for a console-less child.
+                with contextlib.suppress(OSError, subprocess.SubprocessError):
+                    subprocess.run(
+                        ["taskkill", "/F", "/T", "/PID", str(proc.pid)],
+                        capture_output=True,
+                        timeout=10,
+                        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
+                    )
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+            if proc.returncode is None:
+                proc.kill()
+                proc.wait()
+            return
+        pgid = proc.pid  # start_new_session: the child leads its own group
+        if force:
+            grace_end = time.monotonic() + self._kill_grace
+            _signal_group(pgid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=self._kill_grace)
+            left = max(0.0, grace_end - time.monotonic())
+            if proc.returncode is not None and _wait_group_gone(pgid, left):
+                return
+        elif _wait_group_gone(pgid, 0.0):
+            return  # exited by itself and left nothing behind: the usual case
+        else:
+            log.info("the scraper left processes behind; ending them")
+            _signal_group(pgid, signal.SIGTERM)
+            if _wait_group_gone(pgid, self._kill_grace):
+                return
+        # Something ignored SIGTERM (or is still shutting down): no more waiting.
+        _signal_group(pgid, signal.SIGKILL)
+        proc.wait()
+        if not _wait_group_gone(pgid, 5.0):
+            log.warning("processes of the scraper's group %d are still there", pgid)
+
+    # -- judging ------------------------------------------------------------
+
+    def _log_stderr(self, outcome: _Outcome, level: int) -> None:
+        if outcome.stderr_tail and log.isEnabledFor(level):
+            text = outcome.stderr_tail.decode("utf-8", "replace").rstrip()
+            log.log(level, "scraper stderr (last %d bytes):\n%s", len(text), redact(text))
+
+    def _judge(self, command: str, outcome: _Outcome, limit: float) -> Document:
+        log.info(
+            "scraper %s ended: exit code %s after %.2f s%s",
+            command,
+            outcome.returncode,
+            outcome.duration,
+            "" if outcome.ended_by is None else f" (ended by the app: {outcome.ended_by})",
+        )
+        if outcome.ended_by == "timeout":
+            self._log_stderr(outcome, logging.INFO)
+            if command == "login":
+                return ErrorDocument(
+                    error=ErrorCode.LOGIN_TIMEOUT,
+                    message=f"The login did not finish within {limit:.0f} seconds. Try again.",
+                )
+            return ErrorDocument(
+                error=ErrorCode.TIMEOUT,
+                message=(
+                    f"The scraper did not answer within {limit:.0f} seconds and was stopped. "
+                    "It will try again later."
+                ),
+            )
+        if outcome.ended_by == "cancel":
+            self._log_stderr(outcome, logging.DEBUG)
+            if command == "login":
+                return ErrorDocument(
+                    error=ErrorCode.LOGIN_CANCELLED, message="The login was cancelled."
+                )
+            return ErrorDocument(
+                error=ErrorCode.TIMEOUT,
+                message="The refresh was stopped before it finished. It will try again later.",
+            )
+        if outcome.stdout_overflow:
+            self._log_stderr(outcome, logging.DEBUG)
+            return self._invalid(f"it printed more than {MAX_STDOUT_BYTES} bytes")
+        try:
+            text = outcome.stdout.decode("utf-8")
+        except UnicodeDecodeError:
+            self._log_stderr(outcome, logging.DEBUG)
+            return self._invalid("its output is not UTF-8 text")
+        if not text.strip():
+            # The stderr tail is the only clue: it goes to the log, never into
+            # the message (it may hold paths and details a person cannot use).
+            self._log_stderr(outcome, logging.WARNING)
+            code = outcome.returncode
+            how = (
+                f"was killed by signal {-code}"
+                if code is not None and code < 0
+                else (f"exited with code {code}")
+            )
+            return ErrorDocument(
+                error=ErrorCode.SCRAPER_CRASHED,
+                message=(
+                    f"The scraper {how} without an answer. It will try again; "
+                    f"details are in the log ({self.paths.log_file})."
+                ),
+            )
+        self._log_stderr(outcome, logging.DEBUG)
+        try:
+            document = load_document(text)
+        except ValueError as exc:
+            log.debug("scraper stdout (first 300 chars): %s", redact(text[:300]))
+            return self._invalid(str(exc))
+        expected = 1 if isinstance(document, ErrorDocument) else 0
+        if outcome.returncode != expected:
+            log.warning(
+                "scraper %s printed a %s document but exited %s",
+                command,
+                document.status,
+                outcome.returncode,
+            )
+        return document
+
+    def _invalid(self, why: str) -> ErrorDocument:
+        log.warning("scraper output rejected: %s", why)
+        return ErrorDocument(
+            error=ErrorCode.INVALID_OUTPUT,
+            message=(
+                f"The scraper answered with something that is not one document ({why}). "
+                f"Details are in the log ({self.paths.log_file})."
+            ),
+        )

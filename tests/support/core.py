@@ -1,0 +1,148 @@
+"""Helpers for the core's tests: fake scraper runners, the process table, the run record.
+
+The fake scrapers in `tests/fake_scrapers/` are real child processes started
+by the real `ScraperRunner`; nothing here mocks `Popen`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from claude_tray.config import Config
+from claude_tray.documents import Document
+from claude_tray.paths import AppPaths
+from claude_tray.runner import ScraperRunner
+
+FAKE_SCRAPERS = Path(__file__).resolve().parent.parent / "fake_scrapers"
+
+#: A key-shaped fake session key: the redaction must recognise and remove it.
+FAKE_SESSION_KEY = "sk-ant-sid01-FAKEfakeFAKEfake0123456789abcdefTESTonly-AAAA"
+
+
+def new_marker() -> str:
+    """A unique argument that tags a test's children and grandchildren in the process table."""
+    return f"fake-marker-{uuid.uuid4().hex}"
+
+
+def fake_runner(
+    paths: AppPaths,
+    script: str,
+    *,
+    marker: str | None = None,
+    config: Config | None = None,
+    kill_grace: float = 1.0,
+) -> ScraperRunner:
+    """A real runner whose scraper is `tests/fake_scrapers/<script>.py`."""
+    argv = [sys.executable, str(FAKE_SCRAPERS / f"{script}.py")]
+    if marker is not None:
+        argv.append(marker)
+    return ScraperRunner(paths, config or Config(), scraper_argv=argv, kill_grace=kill_grace)
+
+
+def processes_with(marker: str) -> list[psutil.Process]:
+    """Every process (not a zombie) whose command line contains `marker`."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if proc.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            if any(marker in part for part in proc.info["cmdline"] or ()):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def zombie_children() -> list[psutil.Process]:
+    """Exited children of this test process that nobody has reaped."""
+    zombies = []
+    for child in psutil.Process().children(recursive=False):
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                zombies.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return zombies
+
+
+def pid_state(pid: int) -> str | None:
+    """The status of `pid` ('zombie', 'sleeping', …) or None when it no longer exists."""
+    try:
+        return str(psutil.Process(pid).status())
+    except psutil.NoSuchProcess:
+        return None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    event: str
+    pid: int
+    at: float
+
+
+def read_runs(home: Path) -> list[RunRecord]:
+    """The lines the fake scrapers appended to `<CLAUDE_TRAY_HOME>/fake-runs.log`."""
+    path = home / "fake-runs.log"
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        event, pid, at = line.split()
+        records.append(RunRecord(event, int(pid), float(at)))
+    return records
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Poll `condition` until it is true or `timeout` seconds pass (for real threads only)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+class ScriptedRunner:
+    """An in-process runner that answers from a script of documents (for scheduler logic).
+
+    The real runner is tested against real children; the worker's schedule and
+    backoff are tested with this and a fake clock, so nothing sleeps.
+    """
+
+    def __init__(self, answers: Sequence[Document] | Callable[[str], Document]) -> None:
+        self._answers = answers if callable(answers) else list(answers)
+        self.calls: list[tuple[str, tuple[str, ...], str | None]] = []
+        self.lock = threading.Lock()
+        self.config: Config | None = None
+
+    def run(
+        self,
+        command: str,
+        args: Sequence[str] = (),
+        *,
+        stdin: str | None = None,
+        timeout: float | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Document:
+        with self.lock:
+            self.calls.append((command, tuple(args), stdin))
+            if callable(self._answers):
+                return self._answers(command)
+            if len(self._answers) > 1:
+                return self._answers.pop(0)
+            return self._answers[0]
+
+    def set_config(self, config: Config) -> None:
+        self.config = config
+
+    def commands(self) -> list[str]:
+        with self.lock:
+            return [call[0] for call in self.calls]
