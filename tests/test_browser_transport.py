@@ -172,6 +172,9 @@ def test_browser_that_cannot_start(tmp_path: Path) -> None:
         BrowserTransport("http://127.0.0.1:9", profile(tmp_path), fake, {}, timeout=20.0)
     assert caught.value.code is ErrorCode.BROWSER_MISSING
     assert str(fake) in caught.value.message
+    # The browser's own complaint and exit code say why.
+    assert "exited with code 1" in caught.value.message
+    assert "broken" in caught.value.message
 
 
 def test_missing_browser(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import base64
 import contextlib
 import ipaddress
 import logging
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -109,21 +110,34 @@ def first_line(exc: BaseException, limit: int = 300) -> str:
     return redact(line)[:limit]
 
 
-def launch_detail(exc: BaseException, limit: int = 300) -> str:
-    """Why a browser did not start: the browser's own last error line when there is one.
+_BROWSER_ERR_LINE = re.compile(r"\[pid=\d+\]\[err\]\s*(.*)")
+_BROWSER_EXIT = re.compile(r"exitCode=(-?\d+)")
 
-    Playwright's first line then only says "browser has been closed"; the cause
-    is in the browser's log lines (`...ERROR:file.cc:123] Missing X server`).
-    D-Bus complaints are left out: Chromium prints them on every start.
+
+def launch_detail(exc: BaseException, limit: int = 300) -> str:
+    """Why a browser did not start, from the browser's own output in Playwright's error.
+
+    Playwright's first line then only says "browser has been closed"; the
+    cause is in the call log: the browser's stderr (`[pid=N][err] ...`) and its
+    exit code. D-Bus complaints are left out: Chromium prints them on every start.
     """
-    causes = [
-        line.split("] ", 1)[-1].strip()
-        for line in str(exc).splitlines()
-        if "ERROR:" in line and "dbus" not in line.lower()
+    text = str(exc)
+    errors = [
+        match.group(1).strip()
+        for match in _BROWSER_ERR_LINE.finditer(text)
+        if match.group(1).strip() and "dbus" not in match.group(1).lower()
     ]
-    if causes:
-        return redact(f"{first_line(exc, limit)}: {causes[-1]}")[:limit]
-    return first_line(exc, limit)
+    preferred = [line for line in errors if "ERROR:" in line] or errors
+    parts = []
+    exit_code = _BROWSER_EXIT.search(text)
+    if exit_code:
+        parts.append(f"it exited with code {exit_code.group(1)}")
+    if preferred:
+        last = preferred[-1]
+        parts.append(last.split("] ", 1)[-1] if "ERROR:" in last else last)
+    if not parts:
+        return first_line(exc, limit)
+    return redact(": ".join(parts))[:limit]
 
 
 def _origin(base_url: str) -> urllib.parse.SplitResult:
