@@ -1,0 +1,178 @@
+"""The popup's wording, levels, staleness, placement and settings validation, without a display."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from claude_tray.config import Config
+from claude_tray.documents import ExtraUsage, Limit, UsageDocument
+from claude_tray.errors import LOGIN_CODES, TRANSIENT_CODES, ErrorCode
+from claude_tray.popup_model import (
+    banner_for,
+    bar_fill,
+    is_stale,
+    limit_view,
+    money_view,
+    place_near,
+    usage_page_url,
+)
+from claude_tray.popup_settings import SettingsForm, SettingsInvalid, config_from_form
+
+NOW = datetime(2026, 11, 29, 15, 26, tzinfo=timezone.utc)
+
+
+def _document(age: timedelta) -> UsageDocument:
+    limit = Limit(id="session", kind="session", label="Current session", percent=10.0)
+    return UsageDocument.build(source="web", limits=[limit], last_updated=NOW - age)
+
+
+def test_bar_is_full_above_100_and_empty_below_0() -> None:
+    """A limit above 100 % fills the bar exactly, never beyond; negatives and None are empty."""
+    assert bar_fill(140.0) == 1.0
+    assert bar_fill(100.0) == 1.0
+    assert bar_fill(42.0) == pytest.approx(0.42)
+    assert bar_fill(-3.0) == 0.0
+    assert bar_fill(None) == 0.0
+
+
+def test_limit_over_100_keeps_its_number_and_is_critical() -> None:
+    """140 % is shown as 140 %, with a full bar in the critical level."""
+    limit = Limit(id="weekly_fable", kind="weekly_scoped", label="Weekly, Fable", percent=140.0)
+    view = limit_view(limit, Config().thresholds, NOW)
+    assert view.percent_text == "140%"
+    assert view.fill == 1.0
+    assert view.level == "critical"
+    assert view.reset_text == ""
+
+
+def test_reset_text_has_countdown_and_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reset is shown as a countdown and a local clock time."""
+    monkeypatch.setenv("TZ", "UTC")
+    import time
+
+    time.tzset()
+    try:
+        limit = Limit(
+            id="session",
+            kind="session",
+            label="Current session",
+            percent=42.0,
+            resets_at=NOW + timedelta(hours=2, minutes=14),
+        )
+        view = limit_view(limit, Config().thresholds, NOW)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert view.reset_text == "resets in 2 h 14 min · 17:40"
+
+
+def test_money_row_reads_like_money() -> None:
+    """Extra usage shows spent and cap as money, and nothing when it is off."""
+    extra = ExtraUsage(enabled=True, used=47.52, limit=100.0, currency="USD", percent=47.52)
+    view = money_view(extra, Config().thresholds)
+    assert view is not None
+    assert view.amount_text == "$47.52 of $100.00"
+    assert view.fill == pytest.approx(0.4752)
+    assert money_view(ExtraUsage(enabled=False), Config().thresholds) is None
+    uncapped = money_view(ExtraUsage(enabled=True, used=3.0, currency="EUR"), Config().thresholds)
+    assert uncapped is not None and uncapped.fill is None and "€3.00" in uncapped.amount_text
+
+
+def test_stale_after_two_intervals_or_from_cache() -> None:
+    """Numbers are stale when older than two intervals, or when they came from the cache."""
+    fresh = _document(timedelta(minutes=9))
+    old = _document(timedelta(minutes=11))
+    assert not is_stale(fresh, from_cache=False, now=NOW, interval_minutes=5)
+    assert is_stale(old, from_cache=False, now=NOW, interval_minutes=5)
+    assert is_stale(fresh, from_cache=True, now=NOW, interval_minutes=5)
+
+
+@pytest.mark.parametrize("code", list(ErrorCode))
+def test_every_error_code_has_a_banner_with_the_right_action(code: ErrorCode) -> None:
+    """Login codes offer Log in, transient ones Retry, blocked and rate_limited nothing."""
+    view = banner_for(code, "What happened, and what to do.")
+    assert view.title
+    if code in LOGIN_CODES:
+        assert view.action == "login"
+    elif code in TRANSIENT_CODES:
+        assert view.action == "retry"
+    elif code in (ErrorCode.BLOCKED, ErrorCode.RATE_LIMITED):
+        assert view.action is None
+        assert view.tone == "info"
+
+
+def test_blocked_banner_is_calm_and_does_not_ask_to_log_in() -> None:
+    """A Cloudflare check is not an expired session: no alarm, no login request."""
+    view = banner_for(ErrorCode.BLOCKED, "Cloudflare challenge")
+    text = f"{view.title} {view.body}".lower()
+    assert "log in again" not in text
+    assert "expired" not in text
+    assert view.tone == "info"
+
+
+def test_usage_page_url_follows_the_base_url() -> None:
+    """The usage page is <base>/settings/usage, for claude.ai and for the emulator."""
+    assert usage_page_url(None) == "https://claude.ai/settings/usage"
+    assert usage_page_url("http://127.0.0.1:8123/") == "http://127.0.0.1:8123/settings/usage"
+
+
+@given(
+    width=st.integers(100, 600),
+    height=st.integers(100, 700),
+    x=st.integers(-50, 1400),
+    y=st.integers(-50, 900),
+)
+def test_popup_is_always_fully_on_screen(width: int, height: int, x: int, y: int) -> None:
+    """Wherever the tray was clicked, the popup lands inside the screen."""
+    left, top = place_near((width, height), (x, y), (1280, 800))
+    assert left >= 0 and left + width <= 1280
+    assert top >= 0 and top + height <= 800
+
+
+def test_popup_opens_below_a_top_panel_and_above_a_bottom_one() -> None:
+    """A click near the top edge opens the popup below it; near the bottom, above it."""
+    _, top = place_near((300, 400), (1200, 10), (1280, 800))
+    assert top > 10
+    _, top = place_near((300, 400), (1200, 790), (1280, 800))
+    assert top + 400 < 790
+    assert place_near((300, 400), None, (1280, 800)) == (1280 - 300 - 8, 8)
+
+
+def _form(**changes: object) -> SettingsForm:
+    values = SettingsForm.from_config(Config()).__dict__ | changes
+    return SettingsForm(**values)
+
+
+def test_valid_settings_make_a_config() -> None:
+    """Valid fields become a Config; settings the form does not show are kept."""
+    base = Config(browser_path="/usr/bin/chromium")
+    config = config_from_form(
+        base,
+        _form(interval_minutes="10", source="web", moderate="40", warning="70", critical="95"),
+    )
+    assert config.interval_minutes == 10
+    assert config.source == "web"
+    assert (config.thresholds.moderate, config.thresholds.warning) == (40, 70)
+    assert config.thresholds.critical == 95
+    assert config.browser_path == "/usr/bin/chromium"
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"interval_minutes": "soon"}, "must be a number"),
+        ({"interval_minutes": "0"}, "between 1 and 1440"),
+        ({"interval_minutes": "nan"}, "must be a number"),
+        ({"warning": "95", "critical": "90"}, "must go up"),
+        ({"moderate": "-5"}, "between 0 and 1000"),
+    ],
+)
+def test_invalid_settings_are_refused_with_a_sentence(changes: dict[str, str], words: str) -> None:
+    """Wrong input raises SettingsInvalid with a sentence saying what is wrong."""
+    with pytest.raises(SettingsInvalid) as caught:
+        config_from_form(Config(), _form(**changes))
+    assert any(words in problem for problem in caught.value.problems)
