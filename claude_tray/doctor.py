@@ -368,13 +368,14 @@ def check_folders(paths: AppPaths) -> Check:
 def probe_url(url: str, *, timeout: float = PROBE_TIMEOUT) -> tuple[bool, str]:
     """Whether `url` answers at all (any HTTP status counts), and what happened.
 
-    A HEAD request without cookies; only the status code is reported.
+    A GET without cookies whose body is not read (some servers, the emulator
+    among them, do not implement HEAD); only the status code is reported.
     """
     import urllib.error
     import urllib.request
 
     request = urllib.request.Request(
-        url, method="HEAD", headers={"User-Agent": "claude-tray-doctor"}
+        url, method="GET", headers={"User-Agent": "claude-tray-doctor"}
     )
     started = time.monotonic()
     try:
@@ -448,8 +449,10 @@ def run_checks(
 
 
 def _columns(cells: Sequence[str], widths: Sequence[int]) -> list[str]:
+    # Paths and URLs stay whole: a line runs long rather than split a path in two.
     wrapped = [
-        textwrap.wrap(cell, width) or [""] for cell, width in zip(cells, widths, strict=True)
+        textwrap.wrap(cell, width, break_long_words=False, break_on_hyphens=False) or [""]
+        for cell, width in zip(cells, widths, strict=True)
     ]
     height = max(len(lines) for lines in wrapped)
     lines = []

@@ -15,8 +15,12 @@ import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from claude_tray.emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -104,3 +108,55 @@ def all_text_under(folder: Path) -> str:
                 except OSError:
                     continue
     return "\n".join(parts)
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A running claude.ai emulator (scenario `ok`) on 127.0.0.1."""
+    from claude_tray.emulator import Emulator
+
+    with Emulator("ok") as running:
+        yield running
+
+
+def emulator_env(home: Path, emulator: Emulator, **extra: str) -> dict[str, str]:
+    """A child environment whose sources both point at `emulator`."""
+    return child_env(
+        home,
+        {
+            "CLAUDE_TRAY_BASE_URL": emulator.base_url,
+            "CLAUDE_TRAY_API_URL": emulator.base_url,
+            **extra,
+        },
+    )
+
+
+def store_session(home: Path, emulator: Emulator) -> str:
+    """Store the emulator's valid session key through the scraper's own login; returns it."""
+    key = emulator.session_key
+    done = run_cli(
+        ["scraper", "login", "--session-key-stdin"], emulator_env(home, emulator), stdin=key + "\n"
+    )
+    assert done.returncode == 0, done.stderr
+    return key
+
+
+def write_claude_code_credentials(config_dir: Path, token: str, *, expires_in: float) -> Path:
+    """A Claude Code `.credentials.json` with `token`, expiring `expires_in` seconds from now."""
+    import json
+    import time
+
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / ".credentials.json"
+    body = {
+        "claudeAiOauth": {
+            "accessToken": token,
+            "refreshToken": "sk-ant-ort01-" + secrets.token_urlsafe(32),
+            "expiresAt": int((time.time() + expires_in) * 1000),
+            "scopes": ["user:inference", "user:profile"],
+            "subscriptionType": "max",
+        }
+    }
+    path.write_text(json.dumps(body), encoding="utf-8")
+    path.chmod(0o600)
+    return path

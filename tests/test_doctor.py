@@ -1,0 +1,357 @@
+"""`claude-tray doctor`: each check in-process, and the real command against the emulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from claude_tray.config import Config, LoadedConfig, load_config
+from claude_tray.doctor import (
+    Check,
+    check_browser,
+    check_claude_code,
+    check_config,
+    check_folders,
+    check_playwright,
+    check_scraper,
+    check_web_session,
+    format_table,
+    judge_sources,
+    probe_url,
+)
+from claude_tray.emulator import Emulator
+from claude_tray.paths import AppPaths
+from claude_tray.runner import ScraperRunner
+from claude_tray.scraper.session_store import WebSession, save_session
+from tests.support.cli import (
+    REPO,
+    child_env,
+    emulator_env,
+    fake_oauth_token,
+    fake_session_key,
+    run_cli,
+    store_session,
+    write_claude_code_credentials,
+)
+from tests.support.cli import emulator as emulator  # fixture
+from tests.support.cli import restore_logging as restore_logging  # autouse fixture
+
+NOW = datetime(2026, 11, 29, 15, 0, tzinfo=timezone.utc)
+
+
+def _row_text(row: Check) -> str:
+    return f"{row.name} {row.verdict} {row.result} {row.fix}"
+
+
+# ---------------------------------------------------------------- the table
+
+
+def test_table_has_three_columns_and_redacts() -> None:
+    """The table shows check, result and what to do, and never a key-shaped value."""
+    key = fake_session_key()
+    rows = [
+        Check("Python", "ok", "3.11 at /usr/bin/python3"),
+        Check("Web session", "problem", f"odd value {key}", "Run `claude-tray login`."),
+    ]
+    table = format_table(rows, width=100)
+    assert key not in table
+    assert "[redacted]" in table
+    header = table.splitlines()[0]
+    assert "CHECK" in header and "RESULT" in header and "WHAT TO DO" in header
+    assert "PROBLEM" in table
+    assert "1 problem(s) found" in table
+    assert "All fine." in format_table(rows[:1])
+
+
+# ---------------------------------------------------------------- browser
+
+
+def test_no_browser_anywhere_says_what_to_install(tmp_path: Path) -> None:
+    """On a machine without any browser the fix names the package to install."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    env = {"PATH": str(empty), "HOME": str(tmp_path)}
+    row = check_browser(Config(), env, system="linux", root=tmp_path)
+    assert row.verdict == "problem"
+    assert "sudo apt install chromium" in row.fix
+    assert "CLAUDE_TRAY_BROWSER" in row.result or "No Chrome" in row.result
+
+
+def test_browser_variable_pointing_nowhere_is_named(tmp_path: Path) -> None:
+    """A CLAUDE_TRAY_BROWSER that does not exist is named in the fix, with what to install."""
+    env = {"CLAUDE_TRAY_BROWSER": "/nonexistent", "PATH": str(tmp_path), "HOME": str(tmp_path)}
+    row = check_browser(Config(), env, system="linux", root=tmp_path)
+    assert row.verdict == "problem"
+    assert "/nonexistent" in row.result
+    assert "CLAUDE_TRAY_BROWSER=/nonexistent" in row.fix
+    assert "sudo apt install chromium" in row.fix
+
+
+def test_browser_variable_pointing_nowhere_offers_the_found_one() -> None:
+    """When another browser exists, the fix says to remove the setting to use it."""
+    env = {**os.environ, "CLAUDE_TRAY_BROWSER": "/nonexistent"}
+    row = check_browser(Config(), env)
+    assert row.verdict == "problem"
+    assert "Remove CLAUDE_TRAY_BROWSER=/nonexistent to use" in row.fix
+    assert "chromium" in row.fix
+
+
+def test_browser_found_reports_its_version() -> None:
+    """Debian's Chromium is found and its version is shown."""
+    row = check_browser(Config(), {**os.environ, "CLAUDE_TRAY_BROWSER": "/usr/bin/chromium"})
+    assert row.verdict == "ok", row
+    assert "Chromium" in row.result
+    assert "/usr/bin/chromium" in row.result
+
+
+def test_configured_browser_path_pointing_nowhere(tmp_path: Path) -> None:
+    """A wrong browser_path in the config is named in the fix."""
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}
+    config = Config(browser_path="/opt/nothing/chrome")
+    row = check_browser(config, env, system="linux", root=tmp_path)
+    assert row.verdict == "problem"
+    assert "browser_path = '/opt/nothing/chrome'" in row.fix
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def test_no_web_session_is_a_note(app_paths: AppPaths) -> None:
+    """Nothing stored is reported with the login command, not as a crash."""
+    row, usable = check_web_session(app_paths, NOW)
+    assert (row.verdict, usable) == ("note", False)
+    assert "claude-tray login" in row.fix
+
+
+def test_stored_web_session_shows_its_age_not_its_key(app_paths: AppPaths) -> None:
+    """A stored session shows its age and organization, never its key."""
+    key = fake_session_key()
+    session = WebSession(session_key=key, org_name="Acme", saved_at=NOW - timedelta(days=3))
+    save_session(app_paths, session)
+    row, usable = check_web_session(app_paths, NOW)
+    assert (row.verdict, usable) == ("ok", True)
+    assert "3 days" in row.result and "Acme" in row.result
+    assert key not in _row_text(row)
+
+
+def test_old_and_invalid_sessions(app_paths: AppPaths) -> None:
+    """An old session is a note; one the service called invalid is a problem."""
+    session = WebSession(session_key=fake_session_key(), saved_at=NOW - timedelta(days=27))
+    save_session(app_paths, session)
+    row, usable = check_web_session(app_paths, NOW)
+    assert (row.verdict, usable) == ("note", True)
+    assert "30 days" in row.result
+    save_session(app_paths, replace(session, invalid=True, invalid_at=NOW))
+    row, usable = check_web_session(app_paths, NOW)
+    assert (row.verdict, usable) == ("problem", False)
+    assert "claude-tray login" in row.fix
+
+
+def test_corrupt_session_file_is_a_problem_and_kept(app_paths: AppPaths) -> None:
+    """A corrupt session file is reported and left in place."""
+    app_paths.session_file.write_text("{not json")
+    row, usable = check_web_session(app_paths, NOW)
+    assert (row.verdict, usable) == ("problem", False)
+    assert app_paths.session_file.read_text() == "{not json"
+
+
+def test_claude_code_login_states(tmp_path: Path) -> None:
+    """Claude Code's login: absent is a note, valid is ok, expired a note; no token shown."""
+    config_dir = tmp_path / "cc"
+    env = {"CLAUDE_CONFIG_DIR": str(config_dir)}
+    row, usable = check_claude_code(env, datetime.now(timezone.utc))
+    assert (row.verdict, usable) == ("note", False)
+
+    token = fake_oauth_token()
+    path = write_claude_code_credentials(config_dir, token, expires_in=3 * 3600)
+    before = path.read_bytes()
+    row, usable = check_claude_code(env, datetime.now(timezone.utc))
+    assert (row.verdict, usable) == ("ok", True)
+    assert "valid for" in row.result and "plan max" in row.result
+    assert token not in _row_text(row)
+
+    write_claude_code_credentials(config_dir, token, expires_in=-7200)
+    row, usable = check_claude_code(env, datetime.now(timezone.utc))
+    assert (row.verdict, usable) == ("note", False)
+    assert "expired" in row.result and "Open Claude Code" in row.fix
+
+    path.write_text("garbage")
+    row, usable = check_claude_code(env, datetime.now(timezone.utc))
+    assert (row.verdict, usable) == ("problem", False)
+    assert path.read_text() == "garbage"
+    assert before != path.read_bytes()  # only the test wrote it
+
+
+@pytest.mark.parametrize(
+    ("source", "web_ok", "code_ok", "problem_rows"),
+    [
+        ("auto", False, False, ["Web session"]),
+        ("auto", False, True, []),
+        ("auto", True, False, []),
+        ("web", False, True, ["Web session"]),
+        ("claude-code", True, False, ["Claude Code"]),
+        ("claude-code", False, True, []),
+    ],
+)
+def test_the_chosen_source_must_be_usable(
+    source: str, web_ok: bool, code_ok: bool, problem_rows: list[str]
+) -> None:
+    """Only a source the config would use, and that is unusable, makes a problem."""
+    web = (Check("Web session", "ok" if web_ok else "note", "x"), web_ok)
+    code = (Check("Claude Code", "ok" if code_ok else "note", "y"), code_ok)
+    rows = judge_sources(source, web, code)
+    assert [row.name for row in rows if row.verdict == "problem"] == problem_rows
+
+
+# ---------------------------------------------------------------- config, folders, network
+
+
+def test_config_problems_are_listed(app_paths: AppPaths) -> None:
+    """Each ignored setting appears in the config row, with where to fix it."""
+    app_paths.config_file.write_text('interval_minutes = "soon"\ncolour = 1\n')
+    row = check_config(load_config(app_paths.config_file))
+    assert row.verdict == "problem"
+    assert "interval_minutes" in row.result and "colour" in row.result
+    assert str(app_paths.config_file) in row.fix
+    assert check_config(LoadedConfig(Config(), [], app_paths.config_file)).verdict == "ok"
+
+
+def test_unwritable_folder_is_a_problem(tray_home: Path) -> None:
+    """A log 'folder' that is a file is reported by name."""
+    tray_home.mkdir(parents=True)
+    (tray_home / "logs").write_text("not a folder")
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(tray_home)})
+    row = check_folders(paths)
+    assert row.verdict == "problem"
+    assert "logs" in row.result
+    assert "config" not in row.result.split("cannot write")[1].split("(")[0]
+
+
+def test_probe_reaches_the_emulator_and_not_a_closed_port(emulator: Emulator) -> None:
+    """The probe reports the emulator's answer, and a refused connection as no answer."""
+    ok, text = probe_url(emulator.base_url)
+    assert ok, text
+    assert "HTTP" in text
+    assert emulator.count("/", method="GET") == 1
+    ok, text = probe_url("http://127.0.0.1:9", timeout=3.0)
+    assert not ok
+    assert "no answer" in text
+
+
+# ---------------------------------------------------------------- interpreter and Playwright
+
+
+def test_scraper_handshake_ok_and_missing_interpreter(app_paths: AppPaths) -> None:
+    """The scraper row is ok for this Python and a problem for a missing one."""
+    row = check_scraper(ScraperRunner(app_paths, Config()))
+    assert row.verdict == "ok", row
+    assert "claude_tray.scraper" in row.result
+    missing = ScraperRunner(app_paths, Config(), env={"CLAUDE_TRAY_PYTHON": "/nonexistent"})
+    row = check_scraper(missing)
+    assert row.verdict == "problem"
+    assert "/nonexistent" in row.result
+    assert "CLAUDE_TRAY_PYTHON" in row.fix
+
+
+def test_playwright_found_for_this_python_only(app_paths: AppPaths, tmp_path: Path) -> None:
+    """Playwright is found for this interpreter; another interpreter is not guessed about."""
+    row = check_playwright(ScraperRunner(app_paths, Config()))
+    assert row.verdict == "ok", row
+    other = tmp_path / "python3"
+    other.symlink_to("/bin/true")
+    row = check_playwright(
+        ScraperRunner(app_paths, Config(), env={"CLAUDE_TRAY_PYTHON": str(other)})
+    )
+    assert row.verdict == "note"
+
+
+def test_doctor_never_imports_playwright(tmp_path: Path) -> None:
+    """Running every check leaves Playwright unimported in the app process."""
+    code = (
+        "import sys\n"
+        "from claude_tray.config import Config, LoadedConfig\n"
+        "from claude_tray.doctor import run_checks\n"
+        "from claude_tray.paths import AppPaths\n"
+        "rows = run_checks(AppPaths.from_env(), LoadedConfig(Config(), []))\n"
+        "print(len(rows), sorted(m for m in sys.modules if m.startswith('playwright')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=child_env(tmp_path / "home"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    count, modules = done.stdout.split(" ", 1)
+    assert int(count) >= 8
+    assert modules.strip() == "[]"
+
+
+# ---------------------------------------------------------------- the real command
+
+
+def test_doctor_all_fine_against_the_emulator(tmp_path: Path, emulator: Emulator) -> None:
+    """With a stored session, Chromium and the emulator, every row is fine and the exit is 0."""
+    home = tmp_path / "home"
+    key = store_session(home, emulator)
+    env = emulator_env(home, emulator, CLAUDE_TRAY_BROWSER="/usr/bin/chromium")
+    done = run_cli(["doctor"], env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All fine." in done.stdout
+    assert "PROBLEM" not in done.stdout
+    for name in ("Python", "Scraper", "Playwright", "Browser", "Web session", "claude.ai"):
+        assert name in done.stdout
+    assert "Chromium" in done.stdout
+    assert key not in done.stdout + done.stderr
+    assert key not in (home / "logs" / "claude-tray.log").read_text()
+
+
+def test_doctor_without_a_browser_says_what_to_install(tmp_path: Path, emulator: Emulator) -> None:
+    """With no usable browser the command exits 1 and tells what to install."""
+    home = tmp_path / "home"
+    store_session(home, emulator)
+    env = emulator_env(home, emulator, CLAUDE_TRAY_BROWSER="/nonexistent")
+    env["PATH"] = os.pathsep.join(
+        part for part in env["PATH"].split(os.pathsep) if not (Path(part) / "chromium").exists()
+    )
+    done = run_cli(["doctor"], env)
+    assert done.returncode == 1, done.stdout
+    browser_lines = done.stdout.split("Browser", 1)[1].split("Web session", 1)[0]
+    assert "PROBLEM" in browser_lines
+    assert "apt install" in " ".join(browser_lines.split())
+    assert "/nonexistent" in browser_lines
+
+
+def test_doctor_reports_a_broken_config_and_leaves_it(tmp_path: Path, emulator: Emulator) -> None:
+    """A broken config makes the doctor exit 1 naming it; the file stays byte-identical."""
+    home = tmp_path / "home"
+    store_session(home, emulator)
+    config = home / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    raw = b"interval_minutes = [oops\n"
+    config.write_bytes(raw)
+    env = emulator_env(home, emulator, CLAUDE_TRAY_BROWSER="/usr/bin/chromium")
+    done = run_cli(["doctor"], env)
+    assert done.returncode == 1
+    assert "not valid TOML" in done.stdout
+    assert config.read_bytes() == raw
+
+
+def test_doctor_with_a_missing_interpreter(tmp_path: Path, emulator: Emulator) -> None:
+    """CLAUDE_TRAY_PYTHON pointing nowhere is a scraper problem with the fix."""
+    home = tmp_path / "home"
+    env = emulator_env(home, emulator, CLAUDE_TRAY_PYTHON="/nonexistent")
+    done = run_cli(["doctor"], env)
+    assert done.returncode == 1
+    scraper = done.stdout.split("Scraper", 1)[1].split("Playwright", 1)[0]
+    assert "PROBLEM" in scraper
+    assert "/nonexistent" in scraper
