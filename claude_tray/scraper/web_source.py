@@ -56,9 +56,10 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://claude.ai"
 ORGS_PATH = "/api/organizations"
 
-#: A key stored less than this long ago counts as brand-new (it may answer 401 briefly).
-FRESH_KEY_SECONDS = 120.0
-#: Pauses before retrying a brand-new key that answered 401 (claude-service.md).
+#: Pauses before retrying a plain 401: a brand-new key answers 401 for a few
+#: seconds (claude-service.md). Whether a key is brand-new cannot be known (a
+#: rotation, a login in another browser), so every plain 401 gets these retries;
+#: an expired session answers 403 `account_session_invalid`, which never waits.
 NEW_KEY_RETRY_DELAYS = (0.5, 1.0, 2.0)
 #: The browser path gets at least this long per request.
 BROWSER_TIMEOUT = 30.0
@@ -146,18 +147,18 @@ class WebReader:
         transport: Transport,
         session: WebSession,
         *,
-        fresh_key: bool,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.transport = transport
         self.session = session
-        self.fresh_key = fresh_key
+        #: Until the key has worked once, a plain 401 gets a few short retries.
+        self.key_proven = False
         self._sleep = sleep
         self._organizations: list[Organization] | None = None
 
     def _get(self, path: str) -> HttpResponse:
-        """GET and classify; a brand-new key that answers 401 gets a few short retries."""
-        delays = NEW_KEY_RETRY_DELAYS if self.fresh_key else ()
+        """GET and classify; a key that answers a plain 401 gets a few short retries."""
+        delays = () if self.key_proven else NEW_KEY_RETRY_DELAYS
         for attempt in range(len(delays) + 1):
             response = self.transport.get(path)
             try:
@@ -165,11 +166,10 @@ class WebReader:
             except UnauthorizedError:
                 if attempt >= len(delays):
                     raise
-                log.info("a brand-new session key answered 401; retrying shortly")
+                log.info("the session key answered 401 (brand-new keys do); retrying shortly")
                 self._sleep(delays[attempt])
                 continue
-            # Once the key has worked, it is no longer "brand-new".
-            self.fresh_key = False
+            self.key_proven = True
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -284,7 +284,6 @@ class WebRun:
         env: Mapping[str, str],
         session: WebSession,
         *,
-        fresh_key: bool,
         persist: bool,
         timeout: float = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
@@ -292,18 +291,16 @@ class WebRun:
         self.paths = paths
         self.env = env
         self.session = session
-        self.fresh_key = fresh_key
         self.persist = persist
         self.timeout = timeout
         self._sleep = sleep
 
     def _attempt(self, transport: Transport, action: Callable[[WebReader], T]) -> T:
-        reader = WebReader(transport, self.session, fresh_key=self.fresh_key, sleep=self._sleep)
+        reader = WebReader(transport, self.session, sleep=self._sleep)
         try:
             return action(reader)
         finally:
             updated = reader.updated_session()
-            self.fresh_key = reader.fresh_key
             try:
                 transport.close()
             except Exception:  # closing must not hide the real outcome
@@ -369,10 +366,6 @@ def _blocked_without_browser(error: ClaudeTrayError) -> ClaudeTrayError:
     )
 
 
-def _is_fresh(session: WebSession, now: datetime) -> bool:
-    return (now - session.saved_at).total_seconds() < FRESH_KEY_SECONDS
-
-
 def _stored_session(paths: AppPaths) -> WebSession:
     session = load_session(paths)
     if session is None:
@@ -407,7 +400,6 @@ def poll_web(
         paths,
         env,
         session,
-        fresh_key=_is_fresh(session, datetime.now(timezone.utc)),
         persist=True,
         timeout=timeout,
         sleep=sleep,
@@ -449,7 +441,6 @@ def check_web(
         paths,
         env,
         session,
-        fresh_key=_is_fresh(session, datetime.now(timezone.utc)),
         persist=True,
         timeout=timeout,
         sleep=sleep,
@@ -502,7 +493,7 @@ def login_with_cookies(
         )
     add_secret(key)
     candidate = WebSession(session_key=key).with_cookies(dict(cookies))
-    run = WebRun(paths, env, candidate, fresh_key=True, persist=False, timeout=timeout, sleep=sleep)
+    run = WebRun(paths, env, candidate, persist=False, timeout=timeout, sleep=sleep)
     note = ""
 
     def verify(reader: WebReader) -> Organization:

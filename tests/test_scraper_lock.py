@@ -1,0 +1,96 @@
+"""One scraper run at a time across processes (the OS file lock in `lock.py`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from claude_tray.errors import ErrorCode
+from claude_tray.scraper.lock import LockBusyError, ScraperLock
+from tests.support.scraper import REPO_ROOT, run_scraper, scraper_env, store_session
+
+_HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from claude_tray.scraper.lock import ScraperLock
+    with ScraperLock(Path(sys.argv[1]), wait=5):
+        print("held", flush=True)
+        sys.stdin.readline()  # hold until the test closes stdin
+    """
+)
+
+
+def _hold(path: Path) -> subprocess.Popen[str]:
+    """A separate process that holds the lock until its stdin is closed."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(path)],
+        cwd=REPO_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _release(holder: subprocess.Popen[str]) -> None:
+    assert holder.stdin is not None
+    holder.stdin.close()
+    holder.wait(timeout=30)
+
+
+def test_lock_is_reentrant_after_release(tmp_path: Path) -> None:
+    """The lock can be taken again once released."""
+    path = tmp_path / "scraper.lock"
+    with ScraperLock(path, wait=1):
+        pass
+    with ScraperLock(path, wait=1):
+        pass
+
+
+def test_second_process_waits_then_gives_up(tmp_path: Path) -> None:
+    """While another process holds the lock, taking it fails after the bounded wait."""
+    path = tmp_path / "scraper.lock"
+    holder = _hold(path)
+    try:
+        started = time.monotonic()
+        with pytest.raises(LockBusyError) as caught:
+            ScraperLock(path, wait=0.5).acquire()
+        assert time.monotonic() - started >= 0.5
+        assert caught.value.code is ErrorCode.TIMEOUT
+    finally:
+        _release(holder)
+    with ScraperLock(path, wait=5):  # free again once the holder is gone
+        pass
+
+
+def test_lock_freed_when_holder_dies(tmp_path: Path) -> None:
+    """A killed holder never leaves a stale lock behind."""
+    path = tmp_path / "scraper.lock"
+    holder = _hold(path)
+    holder.kill()
+    holder.wait(timeout=30)
+    with ScraperLock(path, wait=5):
+        pass
+
+
+def test_busy_scraper_prints_a_timeout_document() -> None:
+    """A scraper child that cannot get the lock prints a `timeout` error document, exit 1."""
+    paths = store_session("sk-ant-sid01-LockTestFake0000aaaaBBBBccccDDDD_eeee-ffff")
+    holder = _hold(paths.scraper_lock_file)
+    try:
+        run = run_scraper(
+            ["poll", "--lock-wait", "0.5"], scraper_env(base_url="http://127.0.0.1:9")
+        )
+    finally:
+        _release(holder)
+    assert run.returncode == 1
+    assert run.document["error"] == "timeout"
+    assert "Another claude-tray scraper" in run.document["message"]
