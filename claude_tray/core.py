@@ -1,0 +1,501 @@
+"""The app's commands: what the tray, the popup and the command line ask the core to do.
+
+`Core` wires the runner (child processes), the state (lock, numbers, status)
+and the polling worker (one thread) together, and turns every outcome into
+events on the UI's `queue.Queue`.
+
+Two kinds of methods, one lock and one state:
+- non-blocking (`poll_usage`, `refresh_now`, `check_session`, `manual_login`,
+  `logout`, …) for the UI: safe from any thread, return at once; the work runs
+  on the worker thread and its result comes back as events (and, when given,
+  through an `on_done(document)` callback on the worker thread);
+- blocking (`*_blocking`) for the command line: the same work on the calling
+  thread, returning the document.
+
+At most one scraper child runs at a time: the state's run lock is taken
+without waiting, so a refresh asked for while one runs is answered "already
+refreshing" (`RefreshRequested(accepted=False)`), never queued.
+
+This module must not import Tk, pystray or Playwright, must not start processes
+itself (the runner does) and must never block a caller of a non-blocking method.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from claude_tray.config import Config
+from claude_tray.documents import (
+    Document,
+    ErrorDocument,
+    SessionDocument,
+    UsageDocument,
+)
+from claude_tray.errors import BACKOFF_CODES, LOGIN_CODES, ErrorCode
+from claude_tray.events import (
+    Event,
+    LoginFinished,
+    RefreshFailed,
+    RefreshRequested,
+    Status,
+    StatusChanged,
+    UsageUpdated,
+)
+from claude_tray.paths import AppPaths
+from claude_tray.redact import add_secret
+from claude_tray.runner import KILL_GRACE_SECONDS, Runner, ScraperRunner
+from claude_tray.state import AppState, utc_now
+from claude_tray.worker import (
+    Clock,
+    PollingWorker,
+    RetryPolicy,
+    Waiter,
+    event_wait,
+    run_with_retries,
+)
+
+log = logging.getLogger(__name__)
+
+OnDone = Callable[[Document], None]
+
+#: How long a logout waits for a running child it has cancelled to go away.
+LOGOUT_WAIT_SECONDS = KILL_GRACE_SECONDS + 5.0
+
+BUSY_MESSAGE = "A refresh is already running; its result will show in a moment."
+
+
+def busy_document() -> ErrorDocument:
+    """The answer of a blocking command while another scraper child runs.
+
+    interface.md has no "busy" code; `timeout` ("no answer in time") is the
+    closest, is retried by callers that retry, and the message says what happened.
+    """
+    return ErrorDocument(error=ErrorCode.TIMEOUT, message=BUSY_MESSAGE)
+
+
+class Core:
+    """The commands of the app, on one state, one run lock and one worker thread."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        config: Config,
+        events: queue.Queue[Event],
+        *,
+        runner: Runner | None = None,
+        clock: Clock | None = None,
+        wake: Callable[[], None] | None = None,
+        wait: Waiter | None = None,
+        policy: RetryPolicy | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        """`clock` (monotonic seconds) and `wait` drive the schedule; tests pass fakes.
+
+        `wake()` is called after every event put on `events`, so a UI loop can
+        sleep until there is something to show.
+        """
+        self.paths = paths
+        self.config = config
+        self._events = events
+        self._wake = wake
+        self._runner: Runner = runner if runner is not None else ScraperRunner(paths, config)
+        self._policy = policy or RetryPolicy()
+        self._rand = rand
+        self._clock = clock or time.monotonic
+        self.state = AppState(paths, on_status=self._status_changed)
+        self._worker = PollingWorker(
+            self._scheduled_poll,
+            interval_seconds=config.interval_minutes * 60,
+            clock=self._clock,
+            wait=wait or event_wait,
+            on_schedule=self._schedule_moved,
+        )
+        self._flags = threading.Lock()  # guards the fields below
+        self._refresh_pending = False
+        self._active_cancel: threading.Event | None = None
+        self._active_command: str | None = None
+        self._logins_queued = 0
+        self._login_cancel_requested = False
+        self._backoff_streak = 0
+        self._shut_down = False
+        cached = self.state.load_cache()
+        if cached is not None:
+            self._emit(UsageUpdated(cached, stale=True))
+
+    # -- events ---------------------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        self._events.put(event)
+        if self._wake is not None:
+            try:
+                self._wake()
+            except Exception:  # a UI that is going away must not break the worker
+                log.exception("the UI wake-up callback failed")
+
+    def _status_changed(self, status: Status) -> None:
+        self._emit(StatusChanged(status))
+
+    def _schedule_moved(self, seconds: float | None) -> None:
+        self.state.set_next_poll(
+            None if seconds is None else utc_now() + timedelta(seconds=seconds)
+        )
+
+    # -- running one child ------------------------------------------------------
+
+    def _run(self, command: str, args: list[str], *, stdin: str | None = None) -> Document:
+        """Run one scraper command with a cancel event that shutdown/cancel_login can set."""
+        cancel = threading.Event()
+        with self._flags:
+            if self._shut_down:
+                cancel.set()
+            self._active_cancel = cancel
+            self._active_command = command
+        try:
+            if cancel.is_set():
+                return ErrorDocument(
+                    error=ErrorCode.TIMEOUT, message="claude-tray is shutting down."
+                )
+            return self._runner.run(command, args, stdin=stdin, cancel=cancel)
+        except Exception:  # the runner never raises for a child; this is a bug
+            log.exception("running the scraper failed")
+            return ErrorDocument(
+                error=ErrorCode.INTERNAL_ERROR,
+                message=f"claude-tray hit a bug; details are in the log ({self.paths.log_file}).",
+            )
+        finally:
+            with self._flags:
+                self._active_cancel = None
+                self._active_command = None
+
+    def _source_args(self) -> list[str]:
+        return ["--source", self.config.source]
+
+    @staticmethod
+    def _expect(document: Document, kind: type[UsageDocument] | type[SessionDocument]) -> Document:
+        if isinstance(document, (ErrorDocument, kind)):
+            return document
+        log.warning(
+            "the scraper answered a %s document where %s was expected",
+            type(document).__name__,
+            kind.__name__,
+        )
+        return ErrorDocument(
+            error=ErrorCode.INVALID_OUTPUT,
+            message="The scraper answered with the wrong kind of document. Details are in the log.",
+        )
+
+    # -- polling ----------------------------------------------------------------
+
+    def _poll_once(self) -> Document:
+        args = self._source_args()
+        if logging.getLogger("claude_tray").isEnabledFor(logging.DEBUG):
+            args.append("--debug")
+        return self._expect(self._run("poll", args), UsageDocument)
+
+    def _refresh(self, *, retry: bool) -> Document | None:
+        """One refresh (with retries of transient failures); None if a child already runs."""
+        if not self.state.try_begin(Status.REFRESHING):
+            return None
+        try:
+            if retry:
+                document = run_with_retries(
+                    self._poll_once, policy=self._policy, sleep=self._worker.sleep, rand=self._rand
+                )
+            else:
+                document = self._poll_once()
+            self._apply_poll_result(document)
+        finally:
+            self.state.end()
+        return document
+
+    def _apply_poll_result(self, document: Document) -> None:
+        if isinstance(document, UsageDocument):
+            self.state.record_usage(document)
+            self._emit(UsageUpdated(document, stale=False))
+        elif isinstance(document, ErrorDocument):
+            self.state.record_error(document)
+            self._emit(RefreshFailed(document.error, document.message, document.retry_after))
+        with self._flags:
+            if isinstance(document, ErrorDocument) and document.error in BACKOFF_CODES:
+                self._backoff_streak += 1
+            else:
+                self._backoff_streak = 0
+            streak = self._backoff_streak
+        delay = self._policy.next_poll_delay(document, self._worker.interval_seconds, streak)
+        if delay > self._worker.interval_seconds:
+            log.info(
+                "next poll in %.0f s (backing off after %s)", delay, getattr(document, "error", "")
+            )
+        self._worker.poll_after(delay)
+
+    def _scheduled_poll(self) -> None:
+        if self._refresh(retry=True) is None:
+            log.info("scheduled poll skipped: a scraper child is already running")
+
+    def _refresh_task(self, on_done: OnDone | None) -> None:
+        with self._flags:
+            self._refresh_pending = False
+        document = self._refresh(retry=True)
+        if document is None:
+            self._emit(RefreshRequested(accepted=False))
+            document = busy_document()
+        self._done(on_done, document)
+
+    def _done(self, on_done: OnDone | None, document: Document) -> None:
+        if on_done is not None:
+            try:
+                on_done(document)
+            except Exception:
+                log.exception("an on_done callback failed")
+
+    def _submit(self, task: Callable[[], object]) -> bool:
+        with self._flags:
+            if self._shut_down:
+                log.info("ignored a command: claude-tray is shutting down")
+                return False
+        self._worker.start()
+        return self._worker.submit(task)
+
+    # -- non-blocking commands (UI) -----------------------------------------------
+
+    def refresh_now(self, on_done: OnDone | None = None) -> bool:
+        """Poll now on the worker; False (and `RefreshRequested(False)`) if one already runs."""
+        with self._flags:
+            accepted = not (self._shut_down or self._refresh_pending or self.state.busy)
+            if accepted:
+                self._refresh_pending = True
+        self._emit(RefreshRequested(accepted=accepted))
+        if accepted and not self._submit(lambda: self._refresh_task(on_done)):
+            with self._flags:
+                self._refresh_pending = False
+            return False
+        return accepted
+
+    def poll_usage(self, on_done: OnDone | None = None) -> bool:
+        """The seed's name for `refresh_now`: poll now, on the worker thread."""
+        return self.refresh_now(on_done)
+
+    def check_session(self, on_done: OnDone | None = None) -> None:
+        """Ask the scraper whether a usable session is stored; problems come as RefreshFailed."""
+
+        def task() -> None:
+            document = self.check_session_blocking()
+            if isinstance(document, ErrorDocument):
+                self._emit(RefreshFailed(document.error, document.message, document.retry_after))
+            self._done(on_done, document)
+
+        self._submit(task)
+
+    def manual_login(self, session_key: str | None = None, on_done: OnDone | None = None) -> None:
+        """Log in on the worker: with a pasted key (over stdin), or in a browser window.
+
+        Ends with `LoginFinished`; on success the numbers are refreshed at once.
+        """
+        if session_key:
+            add_secret(session_key.strip())
+
+        def task() -> None:
+            with self._flags:
+                self._logins_queued -= 1
+                cancelled = self._login_cancel_requested and self._logins_queued == 0
+                if self._logins_queued == 0:
+                    self._login_cancel_requested = False
+            if cancelled:
+                document: Document = ErrorDocument(
+                    error=ErrorCode.LOGIN_CANCELLED, message="The login was cancelled."
+                )
+            else:
+                document = self.login_blocking(session_key)
+            self._finish_login(document)
+            self._done(on_done, document)
+            if isinstance(document, SessionDocument) and document.logged_in:
+                self._refresh(retry=True)
+
+        with self._flags:
+            self._logins_queued += 1
+        if not self._submit(task):
+            with self._flags:
+                self._logins_queued -= 1
+
+    def _finish_login(self, document: Document) -> None:
+        if isinstance(document, SessionDocument):
+            self._emit(LoginFinished(document.logged_in, None, document.message))
+        elif isinstance(document, ErrorDocument):
+            self._emit(LoginFinished(False, document.error, document.message))
+
+    def cancel_login(self) -> None:
+        """End a running (or queued) login child; it ends with `login_cancelled`."""
+        with self._flags:
+            if self._active_command == "login" and self._active_cancel is not None:
+                self._active_cancel.set()
+            elif self._logins_queued > 0:
+                self._login_cancel_requested = True
+
+    def logout(self, on_done: OnDone | None = None) -> None:
+        """Delete the stored session and forget the numbers; ends with `LoginFinished(False)`."""
+
+        def task() -> None:
+            document = self.logout_blocking()
+            if isinstance(document, ErrorDocument):
+                self._emit(LoginFinished(False, document.error, document.message))
+            else:
+                self._emit(LoginFinished(False, None, document.message))
+            self._done(on_done, document)
+
+        self._submit(task)
+
+    def start_polling(self) -> None:
+        """Poll now and then every interval (on the worker thread)."""
+        with self._flags:
+            if self._shut_down:
+                return
+        self._worker.start()
+        self._worker.start_polling(first_in=0.0)
+
+    def stop_polling(self) -> None:
+        """No more automatic polls; commands still work."""
+        self._worker.stop_polling()
+
+    def pause(self) -> None:
+        """Stop automatic polls and show the paused status."""
+        self._worker.stop_polling()
+        self.state.set_paused(True)
+
+    def resume(self) -> None:
+        """Poll now and then every interval again."""
+        self.state.set_paused(False)
+        self.start_polling()
+
+    def update_config(self, config: Config) -> None:
+        """Use new settings: the interval at once, the rest from the next run on."""
+        self.config = config
+        self._runner.set_config(config)
+        if round(config.interval_minutes * 60) != self._worker.interval_seconds:
+            self._worker.set_interval(config.interval_minutes * 60)
+
+    def shutdown(self, timeout: float = 2.0) -> bool:
+        """Stop the worker and end any running child within `timeout`; True if all ended."""
+        with self._flags:
+            self._shut_down = True
+            cancel = self._active_cancel
+        if cancel is not None:
+            cancel.set()
+        self._worker.stop_polling()
+        return self._worker.stop(timeout)
+
+    # -- blocking commands (command line) -------------------------------------------
+
+    def poll_usage_blocking(self, *, retry: bool = False) -> Document:
+        """Poll on this thread; the document (a busy error if a child already runs).
+
+        One attempt by default: the command line answers at once and a status
+        bar asks again on its own schedule; `retry=True` retries like the worker.
+        """
+        document = self._refresh(retry=retry)
+        return busy_document() if document is None else document
+
+    def check_session_blocking(self) -> Document:
+        """Ask the scraper whether a usable session is stored, on this thread."""
+        if not self.state.try_begin(Status.REFRESHING):
+            return busy_document()
+        try:
+            return self._expect(self._run("check-session", self._source_args()), SessionDocument)
+        finally:
+            self.state.end()
+
+    def login_blocking(self, session_key: str | None) -> Document:
+        """Log in on this thread: the key goes over stdin; without one, a browser window."""
+        key = None if session_key is None else session_key.strip()
+        if key is not None and not key:
+            return ErrorDocument(
+                error=ErrorCode.NO_SESSION,
+                message="The session key is empty. Paste the value of the sessionKey cookie.",
+            )
+        if not self.state.try_begin(Status.LOGGING_IN):
+            return busy_document()
+        try:
+            if key is not None:
+                add_secret(key)
+                document = self._run("login", ["--session-key-stdin"], stdin=key)
+            else:
+                seconds = round(self.config.login_timeout_seconds)
+                document = self._run("login", ["--timeout", str(seconds)])
+            document = self._expect(document, SessionDocument)
+            last = self.state.snapshot().last_error
+            if (
+                isinstance(document, SessionDocument)
+                and document.logged_in
+                and last is not None
+                and last.error in LOGIN_CODES
+            ):
+                self.state.clear_error()  # "log in again" no longer applies
+            return document
+        finally:
+            self.state.end()
+
+    def logout_blocking(self) -> ErrorDocument | SessionDocument:
+        """Delete the stored session (and browser profile) and forget the numbers."""
+        if not self._take_for_logout():
+            return busy_document()
+        try:
+            from claude_tray.scraper.session_store import delete_session
+
+            try:
+                delete_session(self.paths)
+            except OSError as exc:
+                log.warning("logout: could not delete the session: %s", exc)
+                return ErrorDocument(
+                    error=ErrorCode.INTERNAL_ERROR,
+                    message=(
+                        f"The stored session in {self.paths.session_file} could not be "
+                        f"deleted ({exc.strerror or exc}). Delete it by hand."
+                    ),
+                )
+            self.state.clear_usage()
+            with self._flags:
+                self._backoff_streak = 0
+            return SessionDocument(
+                source="web",
+                logged_in=False,
+                message="Logged out: the stored claude.ai session and browser profile are deleted.",
+            )
+        finally:
+            self.state.end()
+
+    def _take_for_logout(self) -> bool:
+        """The run lock for a logout: a running poll is ended first, so it cannot
+        write numbers back after they are forgotten."""
+        if self.state.try_begin(Status.REFRESHING):
+            return True
+        with self._flags:
+            if self._active_cancel is not None:
+                self._active_cancel.set()
+        deadline = time.monotonic() + LOGOUT_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            if self.state.try_begin(Status.REFRESHING):
+                return True
+        return False
+
+    # -- for tests and diagnostics ----------------------------------------------------
+
+    @property
+    def worker(self) -> PollingWorker:
+        return self._worker
+
+    def describe(self) -> dict[str, Any]:
+        """What the core is doing (for logs and `doctor`)."""
+        snapshot = self.state.snapshot()
+        return {
+            "status": snapshot.status.value,
+            "polling": self._worker.polling,
+            "seconds_until_poll": self._worker.seconds_until_poll(),
+            "backoff_streak": self._backoff_streak,
+        }
