@@ -404,6 +404,8 @@ class Popup:
             self._after_layout_change()
         elif action == "retry":
             self.core.refresh_now()
+        elif action == "settings":
+            self.open_settings()
 
     def _save_config(self, config: Config) -> None:
         self._on_save_config(config)

@@ -14,18 +14,20 @@ from typing import Literal
 
 from claude_tray.config import Thresholds
 from claude_tray.documents import ExtraUsage, Limit, UsageDocument
-from claude_tray.errors import LOGIN_CODES, TRANSIENT_CODES, ErrorCode
-from claude_tray.popup_fallback import (
+from claude_tray.errors import TRANSIENT_CODES, ErrorCode
+from claude_tray.text_format import (
     Level,
+    error_advice,
     format_age,
     format_clock,
     format_countdown,
     format_money,
+    format_percent,
     level_for,
 )
 
 Tone = Literal["info", "warning", "error"]
-BannerAction = Literal["login", "retry"]
+BannerAction = Literal["login", "retry", "settings"]
 
 DEFAULT_BASE_URL = "https://claude.ai"
 
@@ -61,14 +63,6 @@ class BannerView:
     action: BannerAction | None
 
 
-def format_percent(percent: float) -> str:
-    """`42%`, `73.5%`, `140%`: whole numbers without a decimal, others with one."""
-    rounded = round(percent, 1)
-    if rounded == int(rounded):
-        return f"{int(rounded)}%"
-    return f"{rounded:.1f}%"
-
-
 def bar_fill(percent: float | None) -> float:
     """The share of a bar to paint: clamped to 0–1 (140 % is a full bar, not an overflow)."""
     if percent is None:
@@ -80,7 +74,10 @@ def reset_text(resets_at: datetime | None, now: datetime) -> str:
     """`resets in 2 h 14 min · 17:40`: both a countdown and a local clock time."""
     if resets_at is None:
         return ""
-    return f"resets {format_countdown(resets_at, now)} · {format_clock(resets_at, now)}"
+    countdown = format_countdown(resets_at, now)
+    if countdown == "now":
+        return "resets now"
+    return f"resets in {countdown} · {format_clock(resets_at, now)}"
 
 
 def limit_view(limit: Limit, thresholds: Thresholds, now: datetime) -> LimitView:
@@ -128,7 +125,8 @@ def is_stale(
 
 def updated_text(document: UsageDocument, now: datetime) -> str:
     """`Updated 2 min ago`."""
-    return f"Updated {format_age(document.last_updated, now)}"
+    age = format_age(document.last_updated, now)  # "2 min ago", "just now"
+    return f"Updated {age}"
 
 
 _SOURCE_NAMES = {"web": "claude.ai", "claude-code": "Claude Code"}
@@ -144,42 +142,53 @@ def _minutes(seconds: float) -> str:
     return "a minute" if minutes == 1 else f"{minutes} minutes"
 
 
+_CALM_CODES = frozenset(
+    {
+        ErrorCode.NO_SESSION,
+        ErrorCode.BLOCKED,
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.LOGIN_CANCELLED,
+    }
+)
+_WARNING_CODES = TRANSIENT_CODES | {
+    ErrorCode.SESSION_EXPIRED,
+    ErrorCode.LOGIN_TIMEOUT,
+    ErrorCode.BROWSER_MISSING,
+}
+
+
+def _tone(code: ErrorCode) -> Tone:
+    if code in _CALM_CODES:
+        return "info"
+    if code in _WARNING_CODES:
+        return "warning"
+    return "error"
+
+
 def banner_for(code: ErrorCode, message: str, retry_after: float | None = None) -> BannerView:
     """The banner for an error code: what happened, and the action that fixes it.
 
-    `blocked` and `rate_limited` are the service being careful, not a fault of
-    the user: calm wording and no button (pressing Retry would only make a rate
-    limit worse); the last numbers stay visible below.
+    The headline and the action are `text_format.error_advice` (shared with the
+    tray's wording); the body is the error's own sentence, without repeating
+    the headline. `blocked` and `rate_limited` are the service being careful,
+    not a fault of the user: calm wording and no button (Retry would only make
+    a rate limit worse); the last numbers stay visible below.
     """
-    if code is ErrorCode.NO_SESSION:
-        return BannerView("info", "Not logged in", message or "Log in to see your usage.", "login")
-    if code is ErrorCode.SESSION_EXPIRED:
-        return BannerView("warning", "Your session has ended", message, "login")
+    advice = error_advice(code)
+    body = message.strip()
+    if body.startswith(advice.headline):
+        body = body[len(advice.headline) :].strip()
     if code is ErrorCode.BLOCKED:
-        return BannerView(
-            "info",
-            "claude.ai asked for a browser check",
+        # The scraper's message may sound technical; this one is what matters to a person.
+        body = (
             "This happens now and then and is not a problem with your login. "
-            "The numbers below are the last ones read; it will try again by itself.",
-            None,
+            "It will try again by itself."
         )
-    if code is ErrorCode.RATE_LIMITED:
-        when = f" in about {_minutes(max(retry_after or 0.0, 300.0))}"
-        return BannerView(
-            "info",
-            "Taking a short break",
-            f"claude.ai asked to slow down. The numbers below stay; it will try again{when}.",
-            None,
-        )
-    if code in (ErrorCode.LOGIN_CANCELLED, ErrorCode.LOGIN_TIMEOUT):
-        return BannerView("info", "Login did not finish", message, "login")
-    if code is ErrorCode.BROWSER_MISSING:
-        return BannerView("warning", "No browser found", message, "login")
-    if code in TRANSIENT_CODES:
-        return BannerView("warning", "Could not update", message, "retry")
-    if code in LOGIN_CODES:  # pragma: no cover - both handled above; kept for new login codes
-        return BannerView("warning", "Please log in", message, "login")
-    return BannerView("error", "Something went wrong", message, "retry")
+    elif code is ErrorCode.RATE_LIMITED:
+        wait = _minutes(max(retry_after or 0.0, 300.0))
+        body = f"The numbers below stay; the next try is in about {wait}."
+    action: BannerAction | None = None if advice.action == "none" else advice.action
+    return BannerView(_tone(code), advice.headline, body, action)
 
 
 def usage_page_url(base_url: str | None) -> str:

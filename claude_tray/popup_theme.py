@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from tkinter import font as tkfont
 from tkinter import ttk
 
-from claude_tray.popup_fallback import Level
+from claude_tray.icon import LEVEL_COLOURS as ICON_LEVEL_COLOURS
 from claude_tray.popup_model import Tone
+from claude_tray.text_format import Level
 
 # A warm, light palette close to claude.ai's own.
 BACKGROUND = "#faf9f5"
@@ -26,12 +27,9 @@ ACCENT = "#c15f3c"
 ACCENT_ACTIVE = "#a84f30"
 ERROR_TEXT = "#b3261e"
 
-#: Bar colours per level; the same hues as the tray icon so both agree at a glance.
+#: Bar colours per level: the tray icon's own colours, so both agree at a glance.
 LEVEL_COLOURS: dict[Level, str] = {
-    "calm": "#3f8f5f",
-    "moderate": "#c9a227",
-    "warning": "#e07b2e",
-    "critical": "#d13b32",
+    level: "#{:02x}{:02x}{:02x}".format(*rgb) for level, rgb in ICON_LEVEL_COLOURS.items()
 }
 
 #: Banner background, border and title colour per tone.

@@ -11,11 +11,12 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from claude_tray.popup_fallback import Level
 from claude_tray.popup_model import BannerView, LimitView, MoneyView
 from claude_tray.popup_theme import LEVEL_COLOURS, SURFACE, TONE_COLOURS, TROUGH, Fonts
+from claude_tray.text_format import Level
 
 BAR_HEIGHT = 8
+_ACTION_TEXT = {"login": "Log in…", "retry": "Retry", "settings": "Settings…"}
 
 
 class UsageBar(tk.Canvas):
@@ -138,12 +139,12 @@ class Banner(ttk.Frame):
         super().__init__(master, style="info.Banner.TFrame", padding=(12, 10))
         self._on_action = on_action
         self.columnconfigure(0, weight=1)
-        self.title = ttk.Label(self, style="info.BannerTitle.TLabel")
+        self.title = ttk.Label(self, style="info.BannerTitle.TLabel", wraplength=wraplength)
         self.body = ttk.Label(self, style="info.BannerBody.TLabel", wraplength=wraplength)
         self.button = ttk.Button(self, command=self._clicked)
         self.title.grid(row=0, column=0, sticky="w")
-        self.body.grid(row=1, column=0, columnspan=2, sticky="we", pady=(3, 0))
-        self.button.grid(row=0, column=1, rowspan=1, sticky="e", padx=(8, 0))
+        self.body.grid(row=1, column=0, sticky="w", pady=(3, 0))
+        self.button.grid(row=2, column=0, sticky="w", pady=(8, 0))
         self.view: BannerView | None = None
 
     def show(self, view: BannerView) -> None:
@@ -159,7 +160,7 @@ class Banner(ttk.Frame):
         if view.action is None:
             self.button.grid_remove()
         else:
-            self.button.configure(text="Log in…" if view.action == "login" else "Retry")
+            self.button.configure(text=_ACTION_TEXT[view.action])
             self.button.grid()
 
     @property
