@@ -515,3 +515,20 @@ def test_server_is_quiet_by_default(emu: Emulator, capfd: pytest.CaptureFixture[
     usage(emu, org=emu.api_org_uuid)
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_verbose_logs_method_path_and_status_but_no_secret(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """With verbose on, each request is one stderr line without keys or query strings."""
+    with Emulator(verbose=True) as emu:
+        fetch(
+            emu.base_url + "/api/organizations?token=sk-ant-oat01-inTheQueryString",
+            cookies={"sessionKey": emu.session_key},
+        )
+        oauth(emu)
+        _, err = capfd.readouterr()
+        assert "/api/organizations -> 200" in err
+        assert "/api/oauth/usage -> 200" in err
+        for secret in (emu.session_key, emu.oauth_token, "sk-ant-", "token="):
+            assert secret not in err

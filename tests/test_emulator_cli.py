@@ -6,6 +6,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.support.emulator import REPO, EmulatorProcess, child_env, fetch, oauth_headers
@@ -68,3 +69,14 @@ def test_cli_rejects_an_unknown_scenario() -> None:
     )
     assert result.returncode == 2
     assert "rate_limited" in result.stderr
+
+
+def test_cli_moving_usage_changes_in_real_time(tmp_path: Path) -> None:
+    """With --moving, two usage reads a couple of seconds apart differ (the session climbs)."""
+    with EmulatorProcess(tmp_path / "info.json", moving=True) as emulator:
+        url = f"{emulator.base_url}/api/organizations/{emulator.info['chat_org_uuid']}/usage"
+        cookies = {"sessionKey": emulator.info["session_key"]}
+        first = fetch(url, cookies=cookies).json()["five_hour"]["utilization"]
+        time.sleep(2.5)
+        second = fetch(url, cookies=cookies).json()["five_hour"]["utilization"]
+        assert second > first

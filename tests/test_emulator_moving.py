@@ -125,3 +125,11 @@ def test_limits_rows_follow_the_moving_session(moving: Emulator, clock: FakeCloc
     session_row = next(row for row in body["limits"] if row["kind"] == "session")
     assert session_row["percent"] == pytest.approx(body["five_hour"]["utilization"])
     assert session_row["percent"] > 10
+
+
+def test_demo_session_is_the_headline_from_the_start(moving: Emulator, clock: FakeClock) -> None:
+    """When the demo starts, the session is above every weekly number, so the icon follows it."""
+    start = moving.usage
+    assert start.session is not None and start.weekly is not None
+    assert start.session > start.weekly
+    assert all(start.session > value for value in start.scoped.values())

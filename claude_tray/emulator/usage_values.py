@@ -22,6 +22,9 @@ from typing import Final
 MOVING_CYCLE_SECONDS: Final = 150.0
 MOVING_LOW: Final = 3.0
 MOVING_HIGH: Final = 103.0  # the service's percentages can exceed 100
+#: Where the session starts when the demo starts, so the very first polls differ
+#: and the session (not the lower weekly number) is the headline right away.
+MOVING_START: Final = 20.0
 
 
 def _frozen(mapping: Mapping[str, float]) -> Mapping[str, float]:
@@ -55,10 +58,10 @@ class UsageValues:
         """The emulator's own starting numbers; reset times fixed relative to `started`."""
         return cls(
             session=27.0,
-            weekly=38.5,
+            weekly=14.5,
             session_resets_at=_whole_second(started + timedelta(hours=2, minutes=47)),
             weekly_resets_at=_whole_second(started + timedelta(days=4, hours=9)),
-            scoped={"Fable": 11.0},
+            scoped={"Fable": 8.0},
             extra_enabled=True,
             extra_used=8.45,
             extra_limit=25.0,
@@ -89,16 +92,18 @@ def moving_values(
     100; extra usage grows slowly up to its limit.
     """
     elapsed = max(0.0, (now - started).total_seconds())
-    cycles = elapsed / cycle_seconds
+    head_start = (MOVING_START - MOVING_LOW) / (MOVING_HIGH - MOVING_LOW)
+    cycles = elapsed / cycle_seconds + head_start
     done = math.floor(cycles)
     phase = cycles - done
     session = round(MOVING_LOW + (MOVING_HIGH - MOVING_LOW) * phase, 1)
-    session_resets_at = started + timedelta(seconds=(done + 1) * cycle_seconds)
-    weekly = None if base.weekly is None else round((base.weekly + 1.5 * cycles) % 100.0, 1)
-    scoped = {name: round((value + 0.5 * cycles) % 100.0, 1) for name, value in base.scoped.items()}
+    session_resets_at = started + timedelta(seconds=(done + 1 - head_start) * cycle_seconds)
+    moved = cycles - head_start
+    weekly = None if base.weekly is None else round((base.weekly + 1.5 * moved) % 100.0, 1)
+    scoped = {name: round((value + 0.5 * moved) % 100.0, 1) for name, value in base.scoped.items()}
     extra_used = base.extra_used
     if extra_used is not None:
-        extra_used = round(extra_used + 0.35 * cycles, 2)
+        extra_used = round(extra_used + 0.35 * moved, 2)
         if base.extra_limit is not None:
             extra_used = min(extra_used, base.extra_limit)
     return base.with_changes(
