@@ -295,9 +295,8 @@ class Popup:
     def apply_snapshot(self, snapshot: Any) -> None:
         """Take everything from a `StateSnapshot` (status, usage, last error, paused)."""
         usage = getattr(snapshot, "usage", None)
-        if isinstance(usage, UsageDocument):
-            self.document = usage
-            self.from_cache = bool(getattr(snapshot, "usage_stale", False))
+        self.document = usage if isinstance(usage, UsageDocument) else None
+        self.from_cache = bool(getattr(snapshot, "usage_stale", False))
         self.paused = bool(getattr(snapshot, "paused", False))
         status = getattr(snapshot, "status", None)
         if isinstance(status, Status):
@@ -313,6 +312,11 @@ class Popup:
             self._clear_banner(login_only=False)
         if isinstance(usage, UsageDocument) and usage.source == "web" and code is None:
             self.logged_in = True
+        self._render()
+
+    def show_message(self, title: str, body: str) -> None:
+        """A calm note in the banner (a notification where the tray cannot show one)."""
+        self._set_banner(BannerView("info", title, body, None))
         self._render()
 
     def set_config(self, config: Config) -> None:
@@ -420,9 +424,11 @@ class Popup:
 
     def _status_changed(self, status: Status) -> None:
         self.status = status
+        # The core's resting status puts PAUSED before ERROR and IDLE, so either
+        # of those means auto-refresh runs; busy statuses say nothing about it.
         if status is Status.PAUSED:
             self.paused = True
-        elif status is Status.IDLE:
+        elif status in (Status.IDLE, Status.ERROR):
             self.paused = False
         if status is Status.REFRESHING:
             self._set_notice("")
@@ -437,7 +443,12 @@ class Popup:
             self._clear_banner(login_only=True)
             return
         self.logged_in = False
-        if event.code is not None and not self.login_panel.winfo_manager():
+        if event.code is None:
+            # A logout: the core forgot the session and its numbers, so does the popup.
+            self.document = None
+            self.from_cache = False
+            return
+        if not self.login_panel.winfo_manager():
             # The login was started from the tray menu: say how it ended here.
             self._set_banner(banner_for(event.code, event.message))
 

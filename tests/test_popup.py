@@ -459,6 +459,26 @@ def test_every_tray_menu_action_is_in_the_popup(harness: Harness) -> None:
     popup.apply_event(LoginFinished(logged_in=False, code=None, message="Logged out."))
     harness.settle()
     assert popup.login_button.cget("text") == "Log in…"
+    # The core forgets the numbers at logout; the popup does not keep showing them.
+    assert "42%" not in texts(popup.window)
+    assert "No numbers yet." in texts(popup.window)
+
+
+def test_resume_from_the_tray_and_messages_show_in_the_popup(harness: Harness) -> None:
+    """Status events keep the pause label right; show_message puts a calm note in the banner."""
+    popup = harness.popup
+    popup.show()
+    popup.apply_event(StatusChanged(Status.PAUSED))
+    harness.settle()
+    assert popup.pause_button.cget("text") == "Resume auto-refresh"
+    assert popup.status_label.cget("text") == "Auto-refresh paused"
+    popup.apply_event(StatusChanged(Status.ERROR))  # resumed from the tray while an error stands
+    harness.settle()
+    assert popup.pause_button.cget("text") == "Pause auto-refresh"
+    popup.show_message("Weekly limit at 90%", "Weekly, all models is at 90%.")
+    harness.settle()
+    assert texts(popup.banner) == ["Weekly limit at 90%", "Weekly, all models is at 90%."]
+    assert harness.core.calls == []
 
 
 # --- login ------------------------------------------------------------------------------------
