@@ -19,6 +19,7 @@ from tests.support.browser import (
     VirtualDisplay,
     assert_no_secrets,
     close_window,
+    expect,
     logs_text,
     run_scraper,
     scraper_env,
@@ -109,9 +110,9 @@ def test_login_completes_and_stores_a_working_key(display: VirtualDisplay, tray_
         assert session_file.stat().st_mode & 0o777 == 0o600
         stored = json.loads(session_file.read_text(encoding="utf-8"))
         key = stored["sessionKey"]
-        assert key.startswith("sk-ant-sid01-")
-        assert emulator.is_session_key_valid(key)
-        assert key != emulator.session_key, "the key came from this login, not the pre-issued one"
+        expect(key.startswith("sk-ant-sid01-"), "a session key is stored")
+        expect(emulator.is_session_key_valid(key), "the emulator accepts the stored key")
+        expect(key != emulator.session_key, "the key came from this login, not the pre-issued one")
         assert ("GET", "/login", 200) in emulator.requests
         assert_no_secrets([completed.stdout, completed.stderr, logs_text(tray_home)], [key])
 

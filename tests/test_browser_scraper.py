@@ -12,7 +12,13 @@ import pytest
 from claude_tray.emulator import Emulator
 from claude_tray.paths import AppPaths
 from claude_tray.scraper.session_store import WebSession, load_session, save_session
-from tests.support.browser import assert_no_secrets, logs_text, run_scraper, scraper_env
+from tests.support.browser import (
+    assert_no_secrets,
+    expect,
+    logs_text,
+    run_scraper,
+    scraper_env,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +64,7 @@ def test_poll_passes_challenge_through_the_browser(cloudflare: Emulator, tray_ho
     assert any(status == 403 for _, _, status in cloudflare.requests)
     stored = load_session(AppPaths.from_env({"CLAUDE_TRAY_HOME": str(tray_home)}))
     assert stored is not None
-    assert stored.session_key == key
+    expect(stored.session_key == key, "the stored key is unchanged")
     assert stored.cookies.get("cf_clearance"), "the clearance the browser earned is kept"
     assert session_file.stat().st_mode & 0o777 == 0o600
     assert_no_secrets(

@@ -15,7 +15,7 @@ from claude_tray.emulator import Emulator
 from claude_tray.errors import ClaudeTrayError, ErrorCode
 from claude_tray.scraper.browser_transport import BrowserTransport, cookie_params
 from claude_tray.usage_parser import parse_usage_body
-from tests.support.browser import DEBIAN_CHROMIUM, assert_no_secrets
+from tests.support.browser import DEBIAN_CHROMIUM, assert_no_secrets, expect
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +77,7 @@ def test_browser_passes_challenge_and_reads_usage(
     assert usage.headers["content-type"].startswith("application/json")
     document = parse_usage_body(usage.body, source="web")
     assert document.limits
-    assert cookies["sessionKey"] == key
+    expect(cookies["sessionKey"] == key, "the browser kept the stored session key")
     assert cookies.get("cf_clearance")
     # The challenge was really met (and passed) by this browser.
     assert any(status == 403 for _, _, status in cloudflare.requests)
@@ -111,10 +111,10 @@ def test_rotated_key_is_reported(tmp_path: Path) -> None:
             response = transport.get(usage_path(emulator))
             new = transport.cookies()["sessionKey"]
         assert response.status == 200
-        assert response.set_cookies.get("sessionKey") == new
-        assert new != old
-        assert emulator.is_session_key_valid(new)
-        assert not emulator.is_session_key_valid(old)
+        expect(response.set_cookies.get("sessionKey") == new, "set_cookies has the new key")
+        expect(new != old, "the key was rotated")
+        expect(emulator.is_session_key_valid(new), "the rotated key works")
+        expect(not emulator.is_session_key_valid(old), "the old key stopped working")
 
 
 def test_error_answers_are_returned(tmp_path: Path) -> None:
@@ -200,7 +200,8 @@ def test_close_stops_the_browser_and_is_idempotent(cloudflare: Emulator, tmp_pat
         transport.get("/api/organizations")
     assert caught.value.code is ErrorCode.INTERNAL_ERROR
     # The last known cookies stay readable after close, for the caller to store.
-    assert transport.cookies()["sessionKey"] == cloudflare.session_key
+    last_key = transport.cookies()["sessionKey"]
+    expect(last_key == cloudflare.session_key, "cookies() after close has the session key")
 
 
 def test_cookie_records_for_named_hosts() -> None:

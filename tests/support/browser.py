@@ -24,8 +24,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-#: Debian's real Chromium binary (platform.md); its /usr/bin wrapper also works.
-DEBIAN_CHROMIUM = Path("/usr/lib/chromium/chromium")
+
+def _test_browser() -> Path:
+    """The Chromium the browser tests drive: CLAUDE_TRAY_TEST_BROWSER (set by CI), else
+    Debian's real binary (platform.md), else its /usr/bin wrapper."""
+    configured = os.environ.get("CLAUDE_TRAY_TEST_BROWSER")
+    if configured:
+        return Path(configured)
+    real = Path("/usr/lib/chromium/chromium")
+    return real if real.exists() else Path("/usr/bin/chromium")
+
+
+DEBIAN_CHROMIUM = _test_browser()
 
 #: Generous limits: the machine is shared by many test runs at once.
 XVFB_START_TIMEOUT = 30.0
@@ -221,11 +231,21 @@ def logs_text(home: Path) -> str:
     return "\n".join(texts)
 
 
+def expect(condition: bool, message: str) -> None:
+    """Like `assert`, but a failure never shows the values compared (they may be secrets).
+
+    pytest's assertion rewriting prints both sides of a failed `assert`, which
+    would put a session key into the test output.
+    """
+    if not condition:
+        raise AssertionError(message)
+
+
 def assert_no_secrets(texts: Sequence[str], secrets: Sequence[str]) -> None:
     """No text contains a secret or anything shaped like a session key or token."""
-    for text in texts:
+    for index, text in enumerate(texts):
         for secret in secrets:
             if secret:
-                assert secret not in text, "a secret value reached the output"
-        assert "sk-ant-sid" not in text, "something shaped like a session key reached the output"
-        assert "sk-ant-oat" not in text, "something shaped like a token reached the output"
+                expect(secret not in text, f"a secret value reached output #{index}")
+        expect("sk-ant-sid" not in text, f"something shaped like a key reached output #{index}")
+        expect("sk-ant-oat" not in text, f"something shaped like a token reached output #{index}")
