@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -532,3 +533,29 @@ def test_verbose_logs_method_path_and_status_but_no_secret(
         assert "/api/oauth/usage -> 200" in err
         for secret in (emu.session_key, emu.oauth_token, "sk-ant-", "token="):
             assert secret not in err
+
+
+def test_logout_clears_the_cookies(emu: Emulator) -> None:
+    """POST /api/auth/logout answers with sessionKey and lastActiveOrg cookies that expire now."""
+    answer = fetch(
+        emu.base_url + "/api/auth/logout", method="POST", cookies={"sessionKey": emu.session_key}
+    )
+    assert answer.status == 200
+    assert answer.cookie("sessionKey") == ""
+    assert "max-age=0" in answer.cookie_attributes("sessionKey")
+    assert "max-age=0" in answer.cookie_attributes("lastActiveOrg")
+
+
+def test_client_resetting_the_connection_stays_quiet(
+    emu: Emulator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A client that resets its connection mid-request leaves no traceback on stderr."""
+    with socket.create_connection(("127.0.0.1", emu.port)) as raw:
+        raw.sendall(b"GET /api/organizations HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        time.sleep(0.3)  # the server is now reading the rest of the headers
+        # Linger 0: close() sends a reset, so the server's read fails.
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    time.sleep(0.5)
+    emu.stop()
+    _, err = capfd.readouterr()
+    assert err == ""

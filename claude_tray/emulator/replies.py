@@ -8,7 +8,7 @@ not log; cookie values pass through it but it never prints them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 #: A year, as cf_clearance and sessionKey carry an expiry: a cookie without one
@@ -29,14 +29,7 @@ class Reply:
     hang: bool = False
 
     def with_cookie(self, cookie: str) -> Reply:
-        return Reply(
-            status=self.status,
-            body=self.body,
-            content_type=self.content_type,
-            headers=self.headers,
-            set_cookies=(*self.set_cookies, cookie),
-            hang=self.hang,
-        )
+        return replace(self, set_cookies=(*self.set_cookies, cookie))
 
 
 def json_reply(status: int, value: Any, *, headers: tuple[tuple[str, str], ...] = ()) -> Reply:

@@ -44,6 +44,13 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self._connections_lock = threading.Lock()
         super().__init__((LOOPBACK, port), EmulatorHandler)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # socketserver prints a traceback for every client that hangs up mid-answer
+        # (a timed-out test, a closed browser): normal here, so stay quiet.
+        if self.verbose:
+            error = sys.exc_info()[1]
+            sys.stderr.write(f"emulator: connection ended: {type(error).__name__}\n")
+
     def track(self, connection: socket.socket, *, open_: bool) -> None:
         with self._connections_lock:
             if open_:
