@@ -258,7 +258,8 @@ def _smooth_layer(size: int, paint: Any) -> Image.Image:
     """An RGBA layer drawn at 4× by `paint(draw, scale)` and reduced, for smooth curves."""
     big = Image.new("RGBA", (size * _SUPERSAMPLE, size * _SUPERSAMPLE), (0, 0, 0, 0))
     paint(ImageDraw.Draw(big), _SUPERSAMPLE)
-    return big.resize((size, size), Image.Resampling.LANCZOS)
+    # An area average (reduce), not LANCZOS: no ringing, so flat areas keep their exact colour.
+    return big.reduce(_SUPERSAMPLE)
 
 
 def _background(size: int, colour: RGB) -> Image.Image:
@@ -342,11 +343,9 @@ def _render_cached(text: str, level: Level, look: IconLook, size: int) -> Image.
         return image
     if look == "error":
         image = _background(size, _ERROR_BG)
-        if has_number:
-            _draw_text(image, text, _WHITE)
-        else:
-            _draw_text(image, "!", _ERROR_MARK)
+        # The frame first: its rounded inner corners would otherwise nick the digits.
         image.alpha_composite(_frame(size, _ERROR_MARK))
+        _draw_text(image, text if has_number else "!", _WHITE if has_number else _ERROR_MARK)
         return image
     if look == "stale":
         background = _mix(_GREY, level_colour, 0.25)
@@ -381,23 +380,31 @@ def render_icon(
 
 
 def app_icon(size: int = 256) -> Image.Image:
-    """The application's own icon (installers, window icons): a gauge on the brand square."""
+    """The application's own icon (installers, window icons): a gauge at 70 % on a warm square."""
+    brand: RGB = (217, 119, 87)
+    track = _mix(brand, _WHITE, 0.35)
 
     def paint(draw: ImageDraw.ImageDraw, s: int) -> None:
         full = size * s
         draw.rounded_rectangle(
-            (0, 0, full - 1, full - 1), radius=round(full * 0.22), fill=(217, 119, 87, 255)
+            (0, 0, full - 1, full - 1), radius=round(full * 0.22), fill=(*brand, 255)
         )
-        margin = full * 0.17
+        margin = full * 0.16
         box = (margin, margin, full - margin, full - margin)
-        width = round(full * 0.12)
-        draw.arc(box, start=135, end=405, fill=(255, 255, 255, 90), width=width)
-        draw.arc(box, start=135, end=135 + 270 * 0.7, fill=(255, 255, 255, 255), width=width)
+        width = round(full * 0.13)
+        # Pillow's angles run clockwise from three o'clock: 135..405 is a gauge open at the bottom.
+        draw.arc(box, start=135, end=405, fill=(*track, 255), width=width)
+        end = 135 + 270 * 0.7
+        draw.arc(box, start=135, end=end, fill=(*_WHITE, 255), width=width)
         centre = full / 2
-        dot = full * 0.08
-        draw.ellipse(
-            (centre - dot, centre - dot, centre + dot, centre + dot), fill=(255, 255, 255, 255)
+        reach = (full / 2 - margin) - width * 1.4
+        tip = (
+            centre + reach * math.cos(math.radians(end)),
+            centre + reach * math.sin(math.radians(end)),
         )
+        draw.line((centre, centre, *tip), fill=(*_WHITE, 255), width=round(full * 0.06))
+        dot = full * 0.085
+        draw.ellipse((centre - dot, centre - dot, centre + dot, centre + dot), fill=(*_WHITE, 255))
 
     return _smooth_layer(size, paint)
 

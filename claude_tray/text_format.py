@@ -148,19 +148,22 @@ def format_clock(
 
 
 def format_age(updated: datetime | None, now: datetime) -> str:
-    """How old the numbers are: 'updated just now', 'updated 2 min ago', 'updated 1 h ago'."""
+    """How old the numbers are: 'just now', '2 min ago', '1 h ago', '3 d ago'; 'never'.
+
+    Without a prefix, so callers can say "Updated 2 min ago" or "updated 2 min ago".
+    """
     if updated is None:
-        return "never updated"
+        return "never"
     seconds = (_aware(now) - _aware(updated)).total_seconds()
     if seconds < 60:  # also a timestamp slightly in the future (clock skew)
-        return "updated just now"
+        return "just now"
     minutes = int(seconds // 60)
     if minutes < 60:
-        return f"updated {minutes} min ago"
+        return f"{minutes} min ago"
     hours = minutes // 60
     if hours < 48:
-        return f"updated {hours} h ago"
-    return f"updated {hours // 24} d ago"
+        return f"{hours} h ago"
+    return f"{hours // 24} d ago"
 
 
 def format_reset(resets_at: datetime | None, now: datetime, tz: tzinfo | None = None) -> str:
@@ -368,7 +371,7 @@ def tooltip_text(
     elif look == "error" or (code is not None and code not in BACKOFF_CODES):
         suffix = f" · {short_error(code)}" if code is not None else " · error"
     elif look == "stale" or code is not None:
-        age = format_age(usage.last_updated, now)
+        age = "updated " + format_age(usage.last_updated, now)
         suffix = f" · {age}" if code is None else f" · {short_error(code)}, {age}"
 
     prefix = "Claude: "
@@ -442,7 +445,8 @@ def status_text(
         lines.append(f"{'Extra usage':<{width}}  {extra}")
     if not lines:
         lines.append("No plan limits reported for this account.")
-    lines.append(f"Source: {_source_name(usage.source)}, {format_age(usage.last_updated, now)}")
+    age = format_age(usage.last_updated, now)
+    lines.append(f"Source: {_source_name(usage.source)}, updated {age}")
     return "\n".join(lines)
 
 

@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 from claude_tray.config import Thresholds
+from claude_tray.documents import ExtraUsage, Limit, Source, UsageDocument
+from claude_tray.events import Status
 from claude_tray.icon import ICON_LOOKS, render_icon
+
+#: The fixed "now" of the text and icon tests.
+NOW = datetime(2026, 11, 26, 15, 40, 12, tzinfo=timezone.utc)
 
 SHEET_SIZES = (16, 22, 24, 32, 64)
 SHEET_PERCENTS: tuple[float | None, ...] = (
@@ -83,15 +90,68 @@ def contact_sheet(
     return path
 
 
+def pixels(image: Image.Image) -> list[tuple[int, int, int, int]]:
+    """The image's RGBA pixels, row by row."""
+    data = image.convert("RGBA").tobytes()
+    return [(data[i], data[i + 1], data[i + 2], data[i + 3]) for i in range(0, len(data), 4)]
+
+
 def dominant_colour(
     image: Image.Image, box: tuple[int, int, int, int] | None = None
 ) -> tuple[int, ...]:
     """The most frequent opaque RGB colour in the image (or a box of it)."""
     region = image.crop(box) if box else image
-    pixels = [p[:3] for p in region.convert("RGBA").getdata() if p[3] == 255]
-    return Counter(pixels).most_common(1)[0][0]
+    opaque = [p[:3] for p in pixels(region) if p[3] == 255]
+    return Counter(opaque).most_common(1)[0][0]
 
 
 def colours(image: Image.Image) -> set[tuple[int, ...]]:
     """The set of opaque RGB colours in the image."""
-    return {p[:3] for p in image.convert("RGBA").getdata() if p[3] == 255}
+    return {p[:3] for p in pixels(image) if p[3] == 255}
+
+
+def limit(
+    limit_id: str = "session",
+    percent: float = 42.0,
+    resets_at: datetime | None = None,
+    *,
+    kind: str | None = None,
+    label: str | None = None,
+) -> Limit:
+    """A Limit with sensible kind and label for the usual ids."""
+    kinds = {"session": "session", "weekly_all": "weekly"}
+    labels = {"session": "Current session", "weekly_all": "Weekly, all models"}
+    kind = kind or kinds.get(limit_id, "weekly_scoped")
+    default_label = f"Weekly, {limit_id.removeprefix('weekly_').capitalize()}"
+    return Limit(
+        id=limit_id,
+        kind=kind,
+        label=label or labels.get(limit_id, default_label),
+        percent=percent,
+        resets_at=resets_at,
+    )
+
+
+def usage_doc(
+    *limits: Limit,
+    updated: datetime = NOW,
+    extra: ExtraUsage | None = None,
+    source: Source = "web",
+) -> UsageDocument:
+    """A usage document made at `updated` with these limits."""
+    return UsageDocument.build(
+        source=source, limits=list(limits), extra_usage=extra, last_updated=updated
+    )
+
+
+@dataclass
+class Snapshot:
+    """The attributes of `claude_tray.state.StateSnapshot` that the icon reads."""
+
+    status: Status = Status.IDLE
+    usage: UsageDocument | None = None
+    usage_stale: bool = False
+    last_error: object = None
+    last_poll_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    paused: bool = False
