@@ -13,7 +13,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-from claude_tray.fileio import atomic_write
 from claude_tray.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -49,6 +48,8 @@ def load_state(paths: AppPaths) -> ScraperState:
 
 def save_state(paths: AppPaths, state: ScraperState) -> None:
     """Write the state; a failure is logged, never raised (it is only an optimisation)."""
+    from claude_tray.fileio import atomic_write  # tempfile: only when writing
+
     try:
         atomic_write(
             paths.scraper_state_file,

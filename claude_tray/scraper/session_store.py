@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
-from claude_tray.fileio import atomic_write
 from claude_tray.paths import AppPaths
 from claude_tray.redact import add_secret
 
@@ -165,6 +164,8 @@ def load_session(paths: AppPaths) -> WebSession | None:
 
 def save_session(paths: AppPaths, session: WebSession) -> None:
     """Write the session atomically, readable by the user alone."""
+    from claude_tray.fileio import atomic_write  # tempfile: only when writing
+
     add_secret(session.session_key)
     paths.data_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(paths.session_file, json.dumps(session.to_json(), indent=2) + "\n")
