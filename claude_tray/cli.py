@@ -25,7 +25,7 @@ from claude_tray import __version__
 if TYPE_CHECKING:
     from claude_tray.config import Config, LoadedConfig
     from claude_tray.core import Core
-    from claude_tray.documents import Document
+    from claude_tray.documents import Document, UsageDocument
     from claude_tray.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -155,9 +155,18 @@ def _make_core(paths: AppPaths, config: Config) -> Core:
 
 def _blocking(paths: AppPaths, config: Config, call: Callable[[Core], Document]) -> Document:
     """Run one blocking core command and shut the core down again."""
+    document, _last = _blocking_with_last(paths, config, call)
+    return document
+
+
+def _blocking_with_last(
+    paths: AppPaths, config: Config, call: Callable[[Core], Document]
+) -> tuple[Document, UsageDocument | None]:
+    """The command's document, and the last good numbers the core knows afterwards."""
     core = _make_core(paths, config)
     try:
-        return call(core)
+        document = call(core)
+        return document, core.state.snapshot().usage
     finally:
         core.shutdown()
 
@@ -191,15 +200,18 @@ def _status_format(args: argparse.Namespace) -> str:
 
 
 def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
+    from datetime import datetime, timezone
+
     from claude_tray.documents import dump_document
 
     paths, loaded = _prepare(args)
     config = loaded.config
     if args.source is not None:
         config = config.model_copy(update={"source": args.source})
-    document = _blocking(paths, config, lambda core: core.poll_usage_blocking())
+    document, last = _blocking_with_last(paths, config, lambda core: core.poll_usage_blocking())
     failed = _is_error(document)
     if fmt == "json":
+        # Exactly the scraper's document (usage or error), for scripts.
         print(dump_document(document))
     elif fmt == "waybar":
         import json
@@ -209,10 +221,18 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
         payload = waybar_payload(document, config.thresholds, icon_limit=config.icon_limit)
         print(json.dumps(payload, separators=(", ", ": ")))
     else:
-        from claude_tray.text_format import status_text
+        from claude_tray.text_format import format_age, status_text
 
-        text = status_text(document)
-        print(text, file=sys.stderr if failed else sys.stdout)
+        if not failed:
+            print(status_text(document))
+        else:
+            print(status_text(document), file=sys.stderr)
+            if last is not None:
+                # The last good numbers are still worth seeing (claude-service.md: a
+                # failed poll is often Cloudflare or the network, not the account).
+                age = format_age(last.last_updated, datetime.now(timezone.utc))
+                print(f"\nThe last numbers ({age}):", file=sys.stderr)
+                print(status_text(last), file=sys.stderr)
     return EXIT_ERROR if failed else EXIT_OK
 
 
@@ -263,10 +283,23 @@ def _cmd_login(args: argparse.Namespace) -> int:
         print("Login cancelled; nothing was changed.", file=sys.stderr)
         return EXIT_INTERRUPTED
     if _is_error(document):
-        print(_message(document), file=sys.stderr)
+        print(_login_failure(document, with_key=key is not None), file=sys.stderr)
         return EXIT_ERROR
     print(_message(document))
     return EXIT_OK
+
+
+def _login_failure(document: Document, *, with_key: bool) -> str:
+    """What a person reads when a login failed; says that nothing was lost."""
+    code = str(getattr(document, "error", ""))
+    if with_key and code in ("session_expired", "no_session", "forbidden"):
+        return (
+            f"claude.ai did not accept this session key ({code}). Copy the sessionKey "
+            "cookie again from a browser where you are logged in, or run `claude-tray login` "
+            "without a key to log in in a browser window. Nothing was changed: a session "
+            "stored before is kept."
+        )
+    return f"{_message(document)}\nNothing was changed: a session stored before is kept."
 
 
 def _message(document: Document) -> str:
