@@ -146,3 +146,53 @@ class ScriptedRunner:
     def commands(self) -> list[str]:
         with self.lock:
             return [call[0] for call in self.calls]
+
+
+class FakeClock:
+    """A clock the test moves by hand, and a waiter that sleeps in that clock's time.
+
+    `wait(event, timeout)` returns as soon as `event` is set, or once the test
+    has advanced the clock past `timeout`; it records every timeout asked for,
+    so a test can see how long the worker meant to sleep.
+    """
+
+    def __init__(self, start: float = 10_000.0) -> None:
+        self._now = start
+        self._cond = threading.Condition()
+        self.waits: list[float | None] = []
+
+    def __call__(self) -> float:
+        with self._cond:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._cond:
+            self._now += seconds
+            self._cond.notify_all()
+
+    def wait(self, event: threading.Event, timeout: float | None) -> bool:
+        with self._cond:
+            self.waits.append(timeout)
+            deadline = None if timeout is None else self._now + timeout
+            while not event.is_set() and (deadline is None or self._now < deadline):
+                # A short real wait so a set() of the event is seen promptly;
+                # only tests use this waiter.
+                self._cond.wait(0.01)
+            return event.is_set()
+
+
+class InstantSleeper:
+    """A waiter for retry sleeps: records the seconds and advances a FakeClock at once."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.slept: list[float] = []
+
+    def wait(self, event: threading.Event, timeout: float | None) -> bool:
+        if event.is_set():
+            return True
+        if timeout is None:
+            return event.wait()
+        self.slept.append(timeout)
+        self.clock.advance(timeout)
+        return event.is_set()
