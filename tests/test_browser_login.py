@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,12 +13,16 @@ from pathlib import Path
 import pytest
 
 from claude_tray.emulator import Emulator
+from claude_tray.errors import ClaudeTrayError, ErrorCode
 from claude_tray.paths import AppPaths
-from claude_tray.scraper.browser_login import is_logged_in_url
+from claude_tray.scraper.browser_login import is_logged_in_url, run_browser_login
 from claude_tray.scraper.session_store import WebSession, save_session
 from tests.support.browser import (
+    DEBIAN_CHROMIUM,
     VirtualDisplay,
     assert_no_secrets,
+    browser_windows,
+    chromium_profiles_running,
     close_window,
     expect,
     logs_text,
@@ -191,3 +196,37 @@ def test_logged_in_address() -> None:
     local = "http://127.0.0.1:8123"
     assert is_logged_in_url("http://127.0.0.1:8123/new", local)
     assert not is_logged_in_url("http://127.0.0.1:9999/new", local)
+
+
+@pytest.mark.browser
+@pytest.mark.display
+def test_run_browser_login_returns_cookies_and_closes_the_browser(
+    display: VirtualDisplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run_browser_login returns sessionKey and lastActiveOrg, then no browser is left running."""
+    monkeypatch.setenv("DISPLAY", display.name)
+    profile_dir = tmp_path / "profile"
+    with Emulator("login_auto") as emulator:
+        cookies = run_browser_login(emulator.base_url, profile_dir, DEBIAN_CHROMIUM, timeout=120.0)
+        expect(emulator.is_session_key_valid(cookies["sessionKey"]), "a working key came back")
+        assert cookies["lastActiveOrg"] in (emulator.chat_org_uuid, emulator.api_org_uuid)
+    assert chromium_profiles_running(profile_dir) == []
+    assert browser_windows(display.name) == []
+
+
+@pytest.mark.browser
+@pytest.mark.display
+def test_unreachable_login_page_is_a_network_error(
+    display: VirtualDisplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login page that cannot be reached ends in network_error naming it, the window closed."""
+    monkeypatch.setenv("DISPLAY", display.name)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    profile_dir = tmp_path / "profile"
+    with pytest.raises(ClaudeTrayError) as caught:
+        run_browser_login(f"http://127.0.0.1:{port}", profile_dir, DEBIAN_CHROMIUM, timeout=60.0)
+    assert caught.value.code is ErrorCode.NETWORK_ERROR
+    assert f"127.0.0.1:{port}/login" in caught.value.message
+    assert chromium_profiles_running(profile_dir) == []

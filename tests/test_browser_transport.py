@@ -15,7 +15,12 @@ from claude_tray.emulator import Emulator
 from claude_tray.errors import ClaudeTrayError, ErrorCode
 from claude_tray.scraper.browser_transport import BrowserTransport, cookie_params
 from claude_tray.usage_parser import parse_usage_body
-from tests.support.browser import DEBIAN_CHROMIUM, assert_no_secrets, expect
+from tests.support.browser import (
+    DEBIAN_CHROMIUM,
+    assert_no_secrets,
+    chromium_profiles_running,
+    expect,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -33,18 +38,6 @@ def usage_path(emulator: Emulator) -> str:
 
 def profile(tmp_path: Path) -> Path:
     return tmp_path / "profile"
-
-
-def chromium_profiles_running(profile_dir: Path) -> list[int]:
-    """PIDs of Chromium processes that use `profile_dir` (left behind = a leak)."""
-    import psutil
-
-    found = []
-    for process in psutil.process_iter(["pid", "cmdline"]):
-        cmdline = process.info.get("cmdline") or []
-        if any(str(profile_dir) in part for part in cmdline):
-            found.append(int(process.info["pid"]))
-    return found
 
 
 def test_plain_http_is_challenged(cloudflare: Emulator) -> None:

@@ -106,6 +106,18 @@ def virtual_display() -> Iterator[VirtualDisplay]:
         display.stop()
 
 
+def chromium_profiles_running(profile_dir: Path) -> list[int]:
+    """PIDs of Chromium processes that use `profile_dir` (left behind = a leak)."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = process.info.get("cmdline") or []
+        if any(str(profile_dir) in part for part in cmdline):
+            found.append(int(process.info["pid"]))
+    return found
+
+
 def browser_windows(display_name: str) -> list[int]:
     """IDs of the visible top-level Chromium windows on the display."""
     from Xlib import X
