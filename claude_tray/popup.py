@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import tkinter as tk
 import webbrowser
 from collections.abc import Callable
@@ -55,6 +56,9 @@ from claude_tray.popup_widgets import Banner, LimitRow, MoneyRow
 
 CONTENT_WIDTH = 300  # px of the bars; the rest of the layout follows from it
 FOCUS_CHECK_MS = 150  # let focus settle (a click moves it through several widgets)
+#: A tray click that took the focus away hides the popup just before the click's own
+#: toggle arrives; within this many seconds that toggle must not reopen it.
+REOPEN_GUARD_S = 0.5
 NOTICE_MS = 4_000  # how long "Already refreshing" stays
 
 
@@ -127,6 +131,7 @@ class Popup:
         self._tick_job: str | None = None
         self._focus_job: str | None = None
         self._had_focus = False
+        self._hidden_by_focus_at: float | None = None
 
         self.fonts = make_fonts(root)
         apply_theme(root, self.fonts)
@@ -260,8 +265,12 @@ class Popup:
 
     def toggle(self, near: tuple[int, int] | None = None) -> None:
         """Show when hidden, hide when shown (a second click on the tray icon)."""
+        hidden_at = self._hidden_by_focus_at
+        self._hidden_by_focus_at = None
         if self.window.state() == "normal":
             self.hide()
+        elif hidden_at is not None and time.monotonic() - hidden_at < REOPEN_GUARD_S:
+            return  # the click on the tray icon already closed it by taking the focus
         else:
             self.show(near)
 
@@ -603,3 +612,4 @@ class Popup:
             return
         if focused is None or focused.winfo_toplevel() is not self.window:
             self.hide()
+            self._hidden_by_focus_at = time.monotonic()

@@ -1,4 +1,4 @@
-"""The settings dialog: interval, source, icon limit, colour thresholds, notifications.
+"""The settings dialog: interval, source, icon limit, thresholds, notifications, browser.
 
 `config_from_form` turns what the user typed into a validated `Config` (or a
 list of sentences saying what is wrong); the dialog shows those sentences
@@ -18,7 +18,7 @@ from tkinter import ttk
 from pydantic import ValidationError
 
 from claude_tray.config import Config, IconLimit, SourceChoice
-from claude_tray.popup_theme import BACKGROUND, Fonts
+from claude_tray.popup_theme import BACKGROUND, BORDER, Fonts
 
 SOURCE_CHOICES: dict[SourceChoice, str] = {
     "auto": "Automatic (web, else Claude Code)",
@@ -43,6 +43,8 @@ class SettingsForm:
     warning: str
     critical: str
     notifications: bool
+    browser_path: str = ""
+    python_path: str = ""
 
     @classmethod
     def from_config(cls, config: Config) -> SettingsForm:
@@ -54,6 +56,8 @@ class SettingsForm:
             warning=_number_text(config.thresholds.warning),
             critical=_number_text(config.thresholds.critical),
             notifications=config.notifications,
+            browser_path=config.browser_path or "",
+            python_path=config.python_path or "",
         )
 
 
@@ -113,6 +117,10 @@ def config_from_form(base: Config, form: SettingsForm) -> Config:
                 "icon_limit": form.icon_limit,
                 "thresholds": {"moderate": moderate, "warning": warning, "critical": critical},
                 "notifications": form.notifications,
+                # An empty field means "find it yourself"; existence is the doctor's
+                # job (checking here would be I/O on the UI thread).
+                "browser_path": form.browser_path.strip() or None,
+                "python_path": form.python_path.strip() or None,
             }
         )
     except ValidationError as exc:  # a rule of Config this form does not know yet
@@ -197,15 +205,37 @@ class SettingsDialog(tk.Toplevel):
             ttk.Label(body, text=text).grid(
                 row=index, column=0, sticky="nw", padx=(0, 14), pady=(4, 6)
             )
-            widget.grid(row=index, column=1, sticky="w", pady=(2, 6))
+            sticky = "we" if isinstance(widget, ttk.Combobox) else "w"
+            widget.grid(row=index, column=1, sticky=sticky, pady=(2, 6))
         notify.grid(row=len(rows) + 1, column=0, columnspan=2, sticky="w", pady=(6, 0))
 
+        # Advanced: only needed when discovery fails (browser_missing, python_missing).
+        tk.Frame(body, height=1, background=BORDER).grid(
+            row=len(rows) + 2, column=0, columnspan=2, sticky="ew", pady=(14, 10)
+        )
+        self.browser_path = ttk.Entry(body, width=32)
+        self.browser_path.insert(0, form.browser_path)
+        self.python_path = ttk.Entry(body, width=32)
+        self.python_path.insert(0, form.python_path)
+        advanced = [
+            ("Browser", self.browser_path, "Empty: find Chrome, Chromium or Edge."),
+            ("Python", self.python_path, "Empty: the Python claude-tray runs on."),
+        ]
+        row = len(rows) + 3
+        for text, entry, hint in advanced:
+            ttk.Label(body, text=text).grid(row=row, column=0, sticky="w", padx=(0, 14))
+            entry.grid(row=row, column=1, sticky="we", pady=(2, 0))
+            ttk.Label(body, text=hint, style="Muted.TLabel").grid(
+                row=row + 1, column=1, sticky="w", pady=(1, 6)
+            )
+            row += 2
+
         self.error = ttk.Label(body, style="Error.TLabel", wraplength=340, justify="left")
-        self.error.grid(row=len(rows) + 2, column=0, columnspan=2, sticky="w", pady=(10, 0))
+        self.error.grid(row=row, column=0, columnspan=2, sticky="w", pady=(10, 0))
         self.error.grid_remove()
 
         buttons = ttk.Frame(body)
-        buttons.grid(row=len(rows) + 3, column=0, columnspan=2, sticky="e", pady=(16, 0))
+        buttons.grid(row=row + 1, column=0, columnspan=2, sticky="e", pady=(16, 0))
         self.cancel_button = ttk.Button(buttons, text="Cancel", command=self.cancel)
         self.save_button = ttk.Button(
             buttons, text="Save", style="Accent.TButton", command=self.save
@@ -234,6 +264,8 @@ class SettingsDialog(tk.Toplevel):
             warning=self.warning.get(),
             critical=self.critical.get(),
             notifications=bool(self.notifications.get()),
+            browser_path=self.browser_path.get(),
+            python_path=self.python_path.get(),
         )
 
     @property

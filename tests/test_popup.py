@@ -368,6 +368,23 @@ def test_error_banner_says_what_happened_and_offers_the_fix(
     assert "42%" in texts(harness.popup.window)
 
 
+def test_browser_missing_banner_opens_settings(harness: Harness) -> None:
+    """No browser found: the banner's Settings… opens the dialog with the browser field."""
+    harness.popup.apply_event(
+        RefreshFailed(ErrorCode.BROWSER_MISSING, "No browser found. Install Chromium.")
+    )
+    harness.popup.show()
+    harness.settle()
+    assert "Settings…" in texts(harness.popup.banner)
+    harness.click(harness.popup.banner.button)
+    assert harness.popup.settings is not None
+    harness.popup.settings.browser_path.insert(0, "/usr/bin/chromium")
+    harness.popup.settings.save_button.invoke()
+    harness.settle()
+    assert [config.browser_path for config in harness.saved] == ["/usr/bin/chromium"]
+    assert harness.core.calls == []
+
+
 def test_retry_in_the_banner_refreshes_once(harness: Harness) -> None:
     """Retry on a transient error asks the core for exactly one refresh."""
     harness.popup.apply_event(RefreshFailed(ErrorCode.TIMEOUT, "No answer in time."))
@@ -569,6 +586,25 @@ def test_losing_focus_hides_but_settings_dialog_does_not(harness: Harness) -> No
     harness.settle()
     other.focus_force()
     assert harness.wait_for(lambda: popup.window.state() == "withdrawn")
+
+
+def test_tray_click_that_took_the_focus_does_not_reopen(harness: Harness) -> None:
+    """A toggle right after a focus-loss hide keeps the popup closed; a later one opens it."""
+    popup = harness.popup
+    popup.show()
+    assert harness.wait_for(lambda: popup.window.focus_get() is not None)
+    other = tk.Toplevel(harness.root)
+    other.geometry("200x100+10+10")
+    harness.settle(0.1)
+    other.focus_force()
+    assert harness.wait_for(lambda: popup.window.state() == "withdrawn")
+    popup.toggle()  # the tray click's own command, arriving just after
+    harness.settle(0.1)
+    assert popup.window.state() == "withdrawn"
+    time.sleep(0.6)
+    popup.toggle()
+    harness.settle()
+    assert popup.window.state() == "normal"
 
 
 def test_toggle_opens_and_closes_and_stays_on_screen(harness: Harness) -> None:

@@ -142,23 +142,29 @@ def test_popup_opens_below_a_top_panel_and_above_a_bottom_one() -> None:
     assert place_near((300, 400), None, (1280, 800)) == (1280 - 300 - 8, 8)
 
 
-def _form(**changes: object) -> SettingsForm:
-    values = SettingsForm.from_config(Config()).__dict__ | changes
+def _form(base: Config | None = None, **changes: object) -> SettingsForm:
+    values = SettingsForm.from_config(base or Config()).__dict__ | changes
     return SettingsForm(**values)
 
 
 def test_valid_settings_make_a_config() -> None:
     """Valid fields become a Config; settings the form does not show are kept."""
-    base = Config(browser_path="/usr/bin/chromium")
+    base = Config(browser_path="/usr/bin/chromium", login_timeout_seconds=120)
     config = config_from_form(
         base,
-        _form(interval_minutes="10", source="web", moderate="40", warning="70", critical="95"),
+        _form(
+            base, interval_minutes="10", source="web", moderate="40", warning="70", critical="95"
+        ),
     )
+    assert config.login_timeout_seconds == 120
     assert config.interval_minutes == 10
     assert config.source == "web"
     assert (config.thresholds.moderate, config.thresholds.warning) == (40, 70)
     assert config.thresholds.critical == 95
     assert config.browser_path == "/usr/bin/chromium"
+    emptied = config_from_form(base, _form(browser_path="  ", python_path="/opt/py/bin/python3"))
+    assert emptied.browser_path is None
+    assert emptied.python_path == "/opt/py/bin/python3"
 
 
 @pytest.mark.parametrize(
