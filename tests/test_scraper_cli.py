@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from claude_tray.emulator import Emulator
 from claude_tray.scraper.main import build_parser
 from tests.support.scraper import (
     FAKE_SESSION_KEY,
+    REPO_ROOT,
     app_paths,
     assert_no_secrets,
     logged_text,
@@ -96,3 +98,42 @@ def test_browser_login_without_browser_is_browser_missing(emulator: Emulator) ->
     assert run.returncode == 1
     assert run.document["error"] == "browser_missing"
     assert session_bytes() == before
+
+
+_IMPORT_PROBE = """
+import sys
+from claude_tray.scraper.main import main
+code = main(sys.argv[1:])
+loaded = sorted({m.split('.')[0] for m in sys.modules} & {'playwright', 'tkinter', 'pystray'})
+print('LOADED=' + ','.join(loaded), file=sys.stderr)
+raise SystemExit(code)
+"""
+
+
+def test_fast_path_poll_never_imports_playwright_or_gui(emulator: Emulator) -> None:
+    """A fast-path poll loads neither Playwright nor Tk nor pystray."""
+    store_session(emulator.session_key, org_uuid=emulator.chat_org_uuid)
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE, "poll"],
+        env=scraper_env(base_url=emulator.base_url),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "success"
+    assert "LOADED=\n" in result.stderr
+
+
+def test_session_store_is_light() -> None:
+    """The session store (imported by the tray's logout) loads neither pydantic nor Playwright."""
+    probe = (
+        "import sys, claude_tray.scraper.session_store; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'playwright'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
