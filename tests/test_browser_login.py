@@ -230,3 +230,22 @@ def test_unreachable_login_page_is_a_network_error(
     assert caught.value.code is ErrorCode.NETWORK_ERROR
     assert f"127.0.0.1:{port}/login" in caught.value.message
     assert chromium_profiles_running(profile_dir) == []
+
+
+@pytest.mark.browser
+@pytest.mark.display
+def test_login_does_not_reuse_the_profiles_old_session(
+    display: VirtualDisplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second login asks for a new login even though the profile still holds a session cookie."""
+    monkeypatch.setenv("DISPLAY", display.name)
+    profile_dir = tmp_path / "profile"
+    with Emulator("login_auto") as emulator:
+        first = run_browser_login(emulator.base_url, profile_dir, DEBIAN_CHROMIUM, timeout=120.0)
+        expect(emulator.is_session_key_valid(first["sessionKey"]), "the first login worked")
+        # The emulator sends a browser with a usable key from /login straight to /new;
+        # the old key must not end the new login at once.
+        emulator.set_scenario("ok")
+        with pytest.raises(ClaudeTrayError) as caught:
+            run_browser_login(emulator.base_url, profile_dir, DEBIAN_CHROMIUM, timeout=8.0)
+    assert caught.value.code is ErrorCode.LOGIN_TIMEOUT

@@ -126,6 +126,10 @@ def run_browser_login(
         context.on("close", closed.set)
         if context.browser is not None:
             context.browser.on("disconnected", closed.set)
+        # A login is for a new session: a stale `sessionKey` left in the profile by
+        # an earlier login would otherwise count as "logged in" at once, if the
+        # site sends a browser that holds one straight on from /login.
+        context.clear_cookies(name=SESSION_COOKIE)
         page = context.pages[0] if context.pages else context.new_page()
         login_url = base_url + "/login"
         log.info("login: waiting for the user in the browser window (%s)", login_url)
