@@ -249,3 +249,24 @@ def test_login_does_not_reuse_the_profiles_old_session(
         with pytest.raises(ClaudeTrayError) as caught:
             run_browser_login(emulator.base_url, profile_dir, DEBIAN_CHROMIUM, timeout=8.0)
     assert caught.value.code is ErrorCode.LOGIN_TIMEOUT
+
+
+@pytest.mark.browser
+@pytest.mark.display
+def test_ending_the_login_child_leaves_no_browser(display: VirtualDisplay, tray_home: Path) -> None:
+    """When the app ends a login child (cancel), its browser goes away with it."""
+    with Emulator("ok") as emulator:
+        env = scraper_env(tray_home, emulator.base_url, extra={"DISPLAY": display.name})
+        child = start_scraper(["login", "--timeout", "150"], env)
+        try:
+            wait_for_browser_window(display.name)
+            profile_dir = paths_of(tray_home).browser_profile_dir
+            assert chromium_profiles_running(profile_dir)
+        finally:
+            child.terminate()
+            child.communicate(timeout=60)
+        deadline = time.monotonic() + 30
+        while chromium_profiles_running(profile_dir) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert chromium_profiles_running(profile_dir) == []
+    assert not paths_of(tray_home).session_file.exists()
