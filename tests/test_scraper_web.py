@@ -46,8 +46,10 @@ def _no_secrets(emu: Emulator, *runs: ScraperRun) -> None:
         assert_no_secrets(logged_text(run), secrets)
 
 
-def _store(emu: Emulator, **kwargs: str) -> bytes:
-    store_session(emu.session_key, **kwargs)
+def _store(
+    emu: Emulator, *, org_uuid: str | None = None, last_active_org: str | None = None
+) -> bytes:
+    store_session(emu.session_key, org_uuid=org_uuid, last_active_org=last_active_org)
     stored = session_bytes()
     assert stored is not None
     return stored
