@@ -16,6 +16,8 @@ import pytest
 from claude_tray.emulator import Emulator
 from tests.support.cli import (
     REPO,
+    TEST_BROWSER,
+    assert_secret_absent,
     child_env,
     emulator_env,
     fake_session_key,
@@ -64,7 +66,7 @@ def _secret_free(done: subprocess.CompletedProcess[str], home: Path, *secrets: s
             )
     joined = "\n".join(texts)
     for secret in secrets:
-        assert secret not in joined
+        assert_secret_absent(secret, joined)
 
 
 def _pin_usage(emulator: Emulator, session: float = 42.0) -> None:
@@ -332,7 +334,7 @@ def test_missing_interpreter_is_python_missing(home: Path, emulator: Emulator) -
 def test_login_in_a_browser_window(home: Path, xvfb: XvfbDisplay) -> None:
     """`login` without a key opens Chromium on the login page and stores the session it gets."""
     with Emulator("login_auto") as emulator:
-        env = emulator_env(home, emulator, CLAUDE_TRAY_BROWSER="/usr/bin/chromium")
+        env = emulator_env(home, emulator, CLAUDE_TRAY_BROWSER=TEST_BROWSER)
         env["DISPLAY"] = xvfb.name
         done = run_cli(["login"], env, timeout=240)
         assert done.returncode == 0, done.stderr
@@ -354,7 +356,8 @@ def test_login_with_a_good_key_on_stdin(home: Path, emulator: Emulator) -> None:
     done = run_cli(["login", "--session-key", "-"], env, stdin=key + "\n")
     assert done.returncode == 0, done.stderr
     session_file = home / "data" / "web_session.json"
-    assert json.loads(session_file.read_text())["sessionKey"] == key
+    stored_ok = json.loads(session_file.read_text())["sessionKey"] == key
+    assert stored_ok  # compared apart so a failure never prints the key
     assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
     assert done.stdout.strip()
     _secret_free(done, home, key)
@@ -390,10 +393,13 @@ def test_login_key_in_arguments_works_and_warns(home: Path, emulator: Emulator) 
     """A key given in argv is accepted (handed to the scraper on stdin) with a warning."""
     key = emulator.session_key
     done = run_cli(["login", "--session-key", key], emulator_env(home, emulator))
-    assert done.returncode == 0, done.stderr
-    assert "process list" in done.stderr
-    assert key not in done.stdout + done.stderr
-    assert json.loads((home / "data" / "web_session.json").read_text())["sessionKey"] == key
+    # `done.args` holds the key: read the fields apart so a failure never prints it.
+    code, stdout, stderr = done.returncode, done.stdout, done.stderr
+    assert code == 0, stderr
+    assert "process list" in stderr
+    assert_secret_absent(key, stdout + stderr)
+    stored_ok = json.loads((home / "data" / "web_session.json").read_text())["sessionKey"] == key
+    assert stored_ok
 
 
 def test_login_with_empty_stdin_changes_nothing(home: Path, emulator: Emulator) -> None:

@@ -31,6 +31,8 @@ from claude_tray.runner import ScraperRunner
 from claude_tray.scraper.session_store import WebSession, save_session
 from tests.support.cli import (
     REPO,
+    TEST_BROWSER,
+    assert_secret_absent,
     child_env,
     emulator_env,
     fake_oauth_token,
@@ -60,7 +62,7 @@ def test_table_has_three_columns_and_redacts() -> None:
         Check("Web session", "problem", f"odd value {key}", "Run `claude-tray login`."),
     ]
     table = format_table(rows, width=100)
-    assert key not in table
+    assert_secret_absent(key, table)
     assert "[redacted]" in table
     header = table.splitlines()[0]
     assert "CHECK" in header and "RESULT" in header and "WHAT TO DO" in header
@@ -104,10 +106,10 @@ def test_browser_variable_pointing_nowhere_offers_the_found_one() -> None:
 
 def test_browser_found_reports_its_version() -> None:
     """Debian's Chromium is found and its version is shown."""
-    row = check_browser(Config(), {**os.environ, "CLAUDE_TRAY_BROWSER": "/usr/bin/chromium"})
+    row = check_browser(Config(), {**os.environ, "CLAUDE_TRAY_BROWSER": TEST_BROWSER})
     assert row.verdict == "ok", row
     assert "Chromium" in row.result
-    assert "/usr/bin/chromium" in row.result
+    assert TEST_BROWSER in row.result
 
 
 def test_configured_browser_path_pointing_nowhere(tmp_path: Path) -> None:
@@ -137,7 +139,7 @@ def test_stored_web_session_shows_its_age_not_its_key(app_paths: AppPaths) -> No
     row, usable = check_web_session(app_paths, NOW)
     assert (row.verdict, usable) == ("ok", True)
     assert "3 days" in row.result and "Acme" in row.result
-    assert key not in _row_text(row)
+    assert_secret_absent(key, _row_text(row))
 
 
 def test_old_and_invalid_sessions(app_paths: AppPaths) -> None:
@@ -174,7 +176,7 @@ def test_claude_code_login_states(tmp_path: Path) -> None:
     row, usable = check_claude_code(env, datetime.now(timezone.utc))
     assert (row.verdict, usable) == ("ok", True)
     assert "valid for" in row.result and "plan max" in row.result
-    assert token not in _row_text(row)
+    assert_secret_absent(token, _row_text(row))
 
     write_claude_code_credentials(config_dir, token, expires_in=-7200)
     row, usable = check_claude_code(env, datetime.now(timezone.utc))
@@ -303,7 +305,7 @@ def test_doctor_all_fine_against_the_emulator(tmp_path: Path, emulator: Emulator
     """With a stored session, Chromium and the emulator, every row is fine and the exit is 0."""
     home = tmp_path / "home"
     key = store_session(home, emulator)
-    env = emulator_env(home, emulator, CLAUDE_TRAY_BROWSER="/usr/bin/chromium")
+    env = emulator_env(home, emulator, CLAUDE_TRAY_BROWSER=TEST_BROWSER)
     done = run_cli(["doctor"], env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "All fine." in done.stdout
@@ -311,8 +313,8 @@ def test_doctor_all_fine_against_the_emulator(tmp_path: Path, emulator: Emulator
     for name in ("Python", "Scraper", "Playwright", "Browser", "Web session", "claude.ai"):
         assert name in done.stdout
     assert "Chromium" in done.stdout
-    assert key not in done.stdout + done.stderr
-    assert key not in (home / "logs" / "claude-tray.log").read_text()
+    assert_secret_absent(key, done.stdout + done.stderr)
+    assert_secret_absent(key, (home / "logs" / "claude-tray.log").read_text())
 
 
 def test_doctor_without_a_browser_says_what_to_install(tmp_path: Path, emulator: Emulator) -> None:
@@ -339,7 +341,7 @@ def test_doctor_reports_a_broken_config_and_leaves_it(tmp_path: Path, emulator: 
     config.parent.mkdir(parents=True, exist_ok=True)
     raw = b"interval_minutes = [oops\n"
     config.write_bytes(raw)
-    env = emulator_env(home, emulator, CLAUDE_TRAY_BROWSER="/usr/bin/chromium")
+    env = emulator_env(home, emulator, CLAUDE_TRAY_BROWSER=TEST_BROWSER)
     done = run_cli(["doctor"], env)
     assert done.returncode == 1
     assert "not valid TOML" in done.stdout

@@ -13,7 +13,7 @@ import pytest
 from claude_tray import logsetup
 from claude_tray.logsetup import installed_handlers, setup_logging
 from claude_tray.paths import AppPaths
-from tests.support.cli import fake_oauth_token, fake_session_key
+from tests.support.cli import assert_secret_absent, fake_oauth_token, fake_session_key
 from tests.support.cli import restore_logging as restore_logging  # autouse fixture
 
 
@@ -37,9 +37,9 @@ def test_foreign_logger_key_is_redacted_in_file(app_paths: AppPaths) -> None:
     logging.getLogger("other").info("cookies %s", {"sessionKey": "plain-value-1234"})
     text = _log_text(app_paths)
     assert "sent cookie sessionKey=[redacted]" in text
-    assert key not in text
-    assert token not in text
-    assert "plain-value-1234" not in text
+    assert_secret_absent(key, text)
+    assert_secret_absent(token, text)
+    assert_secret_absent("plain-value-1234", text)
     assert "[redacted]" in text
 
 
@@ -53,7 +53,7 @@ def test_traceback_secret_is_redacted(app_paths: AppPaths) -> None:
         logging.getLogger("claude_tray.test").exception("failed")
     text = _log_text(app_paths)
     assert "RuntimeError: bad key [redacted]" in text
-    assert key not in text
+    assert_secret_absent(key, text)
 
 
 def test_thread_name_in_every_line(app_paths: AppPaths) -> None:
@@ -92,7 +92,7 @@ def test_debug_also_logs_to_stderr(app_paths: AppPaths, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert "detail with [redacted]" in err
     assert "[MainThread]" in err
-    assert key not in err
+    assert_secret_absent(key, err)
     assert "detail with [redacted]" in _log_text(app_paths)
 
 
@@ -162,4 +162,4 @@ def test_python_warnings_are_logged_redacted(app_paths: AppPaths) -> None:
         warnings.warn(f"deprecated use with {key}", DeprecationWarning, stacklevel=1)
     text = _log_text(app_paths)
     assert "deprecated use with [redacted]" in text
-    assert key not in text
+    assert_secret_absent(key, text)

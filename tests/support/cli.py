@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from claude_tray.emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
+#: The real Chromium the browser tests use (.ci/run sets it; Debian's by default).
+TEST_BROWSER = os.environ.get("CLAUDE_TRAY_TEST_BROWSER") or "/usr/bin/chromium"
 
 
 @pytest.fixture(autouse=True)
@@ -160,3 +162,11 @@ def write_claude_code_credentials(config_dir: Path, token: str, *, expires_in: f
     path.write_text(json.dumps(body), encoding="utf-8")
     path.chmod(0o600)
     return path
+
+
+def assert_secret_absent(secret: str, text: str) -> None:
+    """Fail if `secret` occurs in `text`, without printing either (a failure must not leak it)."""
+    __tracebackhide__ = True
+    leaked = secret in text
+    if leaked:
+        pytest.fail("a secret appeared in the output or logs", pytrace=False)
