@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -206,30 +206,44 @@ class _Capture(threading.Thread):
 
 
 _subreaper_lock = threading.Lock()
-_subreaper_set = False
+_subreaper_users = 0
 
 
-def _become_subreaper() -> None:
-    """On Linux, adopt our children's orphans, so we can reap what a killed scraper left.
+def _set_subreaper(on: bool) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(36, 1 if on else 0, 0, 0, 0) != 0:  # 36 = PR_SET_CHILD_SUBREAPER
+            log.debug("prctl(PR_SET_CHILD_SUBREAPER) failed: errno %d", ctypes.get_errno())
+    except (OSError, AttributeError) as exc:
+        log.debug("cannot change the child-subreaper flag: %s", exc)
+
+
+@contextlib.contextmanager
+def _adopting_orphans() -> Iterator[None]:
+    """While a child runs (Linux), adopt its orphans, so we can reap what it leaves behind.
 
     When the scraper is SIGKILLed, its Chromium is re-parented; under a minimal
     PID 1 (containers) nobody reaps it and it stays a zombie forever. As a
     child subreaper (prctl PR_SET_CHILD_SUBREAPER) the orphans come to us, and
-    `_reap_group` collects exactly those of the scraper's process group.
+    `_reap_group` collects exactly those of the scraper's process group. The
+    flag is process-wide, so it is on only while some child of ours runs
+    (counted across threads), and off again afterwards.
     """
-    global _subreaper_set
+    global _subreaper_users
     if not sys.platform.startswith("linux"):
+        yield
         return
     with _subreaper_lock:
-        if _subreaper_set:
-            return
-        _subreaper_set = True
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(36, 1, 0, 0, 0) != 0:  # 36 = PR_SET_CHILD_SUBREAPER
-                log.debug("prctl(PR_SET_CHILD_SUBREAPER) failed: errno %d", ctypes.get_errno())
-        except (OSError, AttributeError) as exc:
-            log.debug("cannot become a child subreaper: %s", exc)
+        _subreaper_users += 1
+        if _subreaper_users == 1:
+            _set_subreaper(True)
+    try:
+        yield
+    finally:
+        with _subreaper_lock:
+            _subreaper_users -= 1
+            if _subreaper_users == 0:
+                _set_subreaper(False)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -467,8 +481,6 @@ class ScraperRunner:
             creationflags = getattr(subprocess, "CREATE_NO_WINDOW", 0) | getattr(
                 subprocess, "CREATE_NEW_PROCESS_GROUP", 0
             )
-        else:
-            _become_subreaper()
         workdir: str | None = None
         with contextlib.suppress(OSError):
             # A fixed folder as cwd: `python -m` puts the cwd first on sys.path,
@@ -497,6 +509,16 @@ class ScraperRunner:
         cancel: threading.Event | None,
     ) -> _Outcome | None:
         """Start, feed, supervise, end and reap one child; None if it could not start."""
+        with _adopting_orphans():
+            return self._execute_child(argv, stdin, limit, cancel)
+
+    def _execute_child(
+        self,
+        argv: list[str],
+        stdin: str | None,
+        limit: float,
+        cancel: threading.Event | None,
+    ) -> _Outcome | None:
         started = time.monotonic()
         try:
             proc = self._popen(argv)

@@ -300,3 +300,19 @@ def test_handshake_success_is_cached_by_interpreter_and_mtime(app_paths: AppPath
     app_paths.handshake_cache_file.write_text(json.dumps(cached))
     assert ScraperRunner(app_paths, Config(), env=dict(os.environ)).handshake() is None
     assert json.loads(app_paths.handshake_cache_file.read_text())["key"]["mtime_ns"] != 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux-only")
+def test_orphan_adoption_is_switched_off_after_a_run(app_paths: AppPaths) -> None:
+    """The process-wide child-subreaper flag is on only while a child runs, off afterwards."""
+    import ctypes
+
+    def subreaper_flag() -> int:
+        value = ctypes.c_int(-1)
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.prctl(37, ctypes.byref(value), 0, 0, 0) == 0  # PR_GET_CHILD_SUBREAPER
+        return value.value
+
+    assert subreaper_flag() == 0
+    assert isinstance(fake_runner(app_paths, "leave_grandchild").run("poll"), UsageDocument)
+    assert subreaper_flag() == 0
