@@ -14,15 +14,16 @@ folder it checks for writing.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import textwrap
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO, TypeVar
 
 from claude_tray.redact import redact
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from claude_tray.config import Config, LoadedConfig
     from claude_tray.paths import AppPaths
     from claude_tray.runner import ScraperRunner
+
+log = logging.getLogger(__name__)
 
 #: ok: fine; note: worth knowing, not a problem; problem: makes the exit code 1.
 Verdict = Literal["ok", "note", "problem"]
@@ -412,6 +415,30 @@ def check_reachable(name: str, variable: str, url: str) -> Check:
 # ---------------------------------------------------------------- running and printing
 
 
+_T = TypeVar("_T")
+
+
+def _same(row: Check) -> Check:
+    return row
+
+
+def _guarded(name: str, check: Callable[[], _T], wrap: Callable[[Check], _T]) -> _T:
+    """Run one check; a check that breaks becomes a problem row instead of ending the doctor."""
+    try:
+        return check()
+    except Exception as exc:
+        log.exception("doctor: the %s check failed", name)
+        return wrap(
+            Check(
+                name,
+                "problem",
+                f"could not be checked ({type(exc).__name__}: {exc})",
+                "This is a bug in claude-tray; the log has the details "
+                "(`claude-tray paths` shows where).",
+            )
+        )
+
+
 def run_checks(
     paths: AppPaths,
     loaded: LoadedConfig,
@@ -428,16 +455,18 @@ def run_checks(
         from claude_tray.runner import ScraperRunner
 
         runner = ScraperRunner(paths, config)
-    web = check_web_session(paths, now)
-    claude_code = check_claude_code(env, now)
+    web = _guarded("Web session", lambda: check_web_session(paths, now), lambda row: (row, False))
+    claude_code = _guarded(
+        "Claude Code", lambda: check_claude_code(env, now), lambda row: (row, False)
+    )
     rows = [
-        check_python(),
-        check_scraper(runner),
-        check_playwright(runner),
-        check_browser(config, env),
+        _guarded("Python", check_python, _same),
+        _guarded("Scraper", lambda: check_scraper(runner), _same),
+        _guarded("Playwright", lambda: check_playwright(runner), _same),
+        _guarded("Browser", lambda: check_browser(config, env), _same),
         *judge_sources(config.source, web, claude_code),
-        check_config(loaded),
-        check_folders(paths),
+        _guarded("Config", lambda: check_config(loaded), _same),
+        _guarded("Folders", lambda: check_folders(paths), _same),
     ]
     if config.source in ("auto", "web"):
         base = env.get("CLAUDE_TRAY_BASE_URL") or DEFAULT_BASE_URL

@@ -71,6 +71,19 @@ def test_table_has_three_columns_and_redacts() -> None:
     assert "All fine." in format_table(rows[:1])
 
 
+def test_a_check_that_breaks_becomes_a_problem_row() -> None:
+    """A check that raises is reported as a problem row; the doctor goes on."""
+    from claude_tray.doctor import _guarded
+
+    def broken() -> Check:
+        raise RuntimeError("disk on fire")
+
+    row = _guarded("Folders", broken, lambda row: row)
+    assert row.verdict == "problem"
+    assert "disk on fire" in row.result
+    assert "bug" in row.fix
+
+
 # ---------------------------------------------------------------- browser
 
 
