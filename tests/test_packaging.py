@@ -1,0 +1,148 @@
+"""The PyInstaller one-dir build: the frozen executable runs the app's commands and the scraper.
+
+Builds once per session into a temporary folder (about a minute on a busy
+machine), then runs the real executable as child processes against the
+emulator on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import claude_tray
+from claude_tray.emulator import Emulator
+
+pytest.importorskip("PyInstaller", reason="the build extra (pip install pyinstaller) is needed")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_build() -> Callable[[Path, Path], Path]:
+    """packaging/build.py's `build` (loaded by path: `packaging` is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "claude_tray_build", ROOT / "packaging" / "build.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build  # type: ignore[no-any-return]
+
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 180  # seconds per child; generous for a shared two-core machine
+
+
+@pytest.fixture(scope="module")
+def frozen_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The frozen `claude-tray` executable, built once for this module."""
+    folder = tmp_path_factory.mktemp("pyinstaller")
+    return _load_build()(folder / "dist", folder / "work")
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A fresh emulator with pinned usage values."""
+    with Emulator("ok") as emu:
+        emu.set_usage(session=37.0, weekly=12.0, scoped={"Fable": 4.0})
+        yield emu
+
+
+def _env(tray_home: Path, emulator: Emulator | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["CLAUDE_TRAY_HOME"] = str(tray_home)
+    if emulator is not None:
+        env["CLAUDE_TRAY_BASE_URL"] = emulator.base_url
+        env["CLAUDE_TRAY_API_URL"] = emulator.base_url
+    env.update(extra)
+    return env
+
+
+def _run(
+    exe: Path, args: list[str], env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    # cwd outside the checkout, so nothing can come from the source tree.
+    return subprocess.run(
+        [str(exe), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=exe.parent,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def _login(exe: Path, env: dict[str, str], emulator: Emulator) -> None:
+    result = _run(exe, ["scraper", "login", "--session-key-stdin"], env, stdin=emulator.session_key)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["logged_in"] is True
+
+
+def test_frozen_version(frozen_exe: Path, tray_home: Path) -> None:
+    """`<exe> --version` prints the package version and exits 0."""
+    result = _run(frozen_exe, ["--version"], _env(tray_home))
+    assert result.returncode == 0
+    assert claude_tray.__version__ in result.stdout
+
+
+def test_frozen_scraper_poll_reads_the_emulator(
+    frozen_exe: Path, tray_home: Path, emulator: Emulator
+) -> None:
+    """`<exe> scraper poll` prints exactly one usage document with the emulator's numbers."""
+    env = _env(tray_home, emulator)
+    _login(frozen_exe, env, emulator)
+    result = _run(frozen_exe, ["scraper", "poll", "--source", "web"], env)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)  # raises if there is more than one document
+    assert document["status"] == "success"
+    percents = {limit["id"]: limit["percent"] for limit in document["limits"]}
+    assert percents["session"] == 37.0
+    assert percents["weekly_all"] == 12.0
+    assert percents["weekly_fable"] == 4.0
+    assert emulator.session_key not in result.stdout + result.stderr
+    assert emulator.count("/api/organizations") >= 1
+
+
+def test_frozen_scraper_without_session_prints_an_error_document(
+    frozen_exe: Path, tray_home: Path, emulator: Emulator
+) -> None:
+    """Without a stored session the frozen scraper exits 1 with a no_session document."""
+    result = _run(frozen_exe, ["scraper", "poll", "--source", "web"], _env(tray_home, emulator))
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["error"] == "no_session"
+
+
+def test_frozen_status_runs_its_own_scraper_child(
+    frozen_exe: Path, tray_home: Path, emulator: Emulator
+) -> None:
+    """`<exe> status --format waybar` starts the executable itself as the scraper child."""
+    env = _env(tray_home, emulator)
+    _login(frozen_exe, env, emulator)
+    before = emulator.count("/api/organizations")
+    result = _run(frozen_exe, ["status", "--source", "web", "--format", "waybar"], env)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"text", "tooltip", "class", "percentage"}
+    assert (payload["text"], payload["percentage"], payload["class"]) == ("37%", 37, "normal")
+    assert emulator.count("/api/organizations") > before
+
+
+@pytest.mark.browser
+def test_frozen_scraper_browser_path(frozen_exe: Path, tray_home: Path, emulator: Emulator) -> None:
+    """The frozen scraper drives the system Chromium through the bundled Playwright driver."""
+    env = _env(tray_home, emulator, CLAUDE_TRAY_BROWSER="/usr/bin/chromium")
+    _login(frozen_exe, env, emulator)
+    result = _run(frozen_exe, ["scraper", "poll", "--source", "web", "--force-browser"], env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["usage_percent"] == 37.0
+    # Only a browser loads the site's page before calling the API from inside it.
+    assert any(not path.startswith("/api/") for _method, path, _status in emulator.requests)
