@@ -54,7 +54,7 @@ from claude_tray.popup_settings import SettingsDialog
 from claude_tray.popup_theme import BACKGROUND, BORDER, SURFACE, apply_theme, make_fonts
 from claude_tray.popup_widgets import Banner, LimitRow, MoneyRow
 
-CONTENT_WIDTH = 300  # px of the bars; the rest of the layout follows from it
+CONTENT_WIDTH = 300  # px of the bars at 96 dpi; the rest of the layout follows from it
 FOCUS_CHECK_MS = 150  # let focus settle (a click moves it through several widgets)
 #: A tray click that took the focus away hides the popup just before the click's own
 #: toggle arrives; within this many seconds that toggle must not reopen it.
@@ -151,6 +151,8 @@ class Popup:
     # Building -----------------------------------------------------------------------
 
     def _build(self) -> None:
+        # Fonts are in points and grow with the screen's dpi; widths in pixels must too.
+        width = round(CONTENT_WIDTH * max(1.0, self.window.winfo_fpixels("1i") / 96.0))
         outer = ttk.Frame(self.window, padding=(16, 14, 16, 12))
         outer.grid(sticky="nsew")
         outer.columnconfigure(0, weight=1)
@@ -170,9 +172,7 @@ class Popup:
         self.updated_label.grid(row=0, column=0, sticky="w")
         self.stale_label.grid(row=0, column=1, sticky="w", padx=(4, 0))
 
-        self.banner = Banner(
-            outer, self.fonts, on_action=self._banner_action, wraplength=CONTENT_WIDTH
-        )
+        self.banner = Banner(outer, self.fonts, on_action=self._banner_action, wraplength=width)
         self.banner.grid(row=1, column=0, sticky="ew", pady=(12, 0))
 
         # The card: a white panel with a hairline border around the numbers.
@@ -183,12 +183,12 @@ class Popup:
         border.columnconfigure(0, weight=1)
         self.card = ttk.Frame(border, style="Card.TFrame", padding=(14, 12, 14, 12))
         self.card.grid(sticky="ew")
-        self.card.columnconfigure(0, weight=1, minsize=CONTENT_WIDTH)
+        self.card.columnconfigure(0, weight=1, minsize=width)
         self.empty_label = ttk.Label(
             self.card,
             text="No numbers yet.",
             style="CardMuted.TLabel",
-            wraplength=CONTENT_WIDTH,
+            wraplength=width,
         )
         self.limit_rows: list[LimitRow] = []
         self.money_row = MoneyRow(self.card, self.fonts)
@@ -199,7 +199,7 @@ class Popup:
             on_browser_login=self._browser_login,
             on_session_key=self._session_key,
             on_cancel=self._cancel_login,
-            wraplength=CONTENT_WIDTH,
+            wraplength=width,
         )
         self.login_panel.grid(row=3, column=0, sticky="ew", pady=(14, 0))
         self.login_panel.grid_remove()
