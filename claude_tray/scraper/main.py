@@ -14,6 +14,7 @@ session key comes on stdin), and must not import Tk, pystray or Playwright.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -198,7 +199,17 @@ def choose_source(paths: AppPaths, env: Mapping[str, str], requested: str) -> st
     )
 
 
+def _preload_parser() -> None:
+    """Import the usage parser (pydantic, ~0.1 s of CPU) while the main thread waits for
+    the network; the main thread's own import then finds it done or waits for it."""
+    with contextlib.suppress(Exception):  # the main thread's own import reports it properly
+        import claude_tray.usage_parser  # noqa: F401
+
+
 def _poll(paths: AppPaths, env: Mapping[str, str], args: argparse.Namespace) -> Document:
+    import threading
+
+    threading.Thread(target=_preload_parser, name="preload", daemon=True).start()
     source = "web" if args.force_browser else choose_source(paths, env, args.source)
     if source == "web":
         from claude_tray.scraper.web_source import poll_web
@@ -311,6 +322,9 @@ def _emit(document: Document, saved_fd: int | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the scraper program; returns the exit code (0 success, 1 error document)."""
+    # pydantic otherwise reads the entry points of every installed distribution
+    # to look for plugins on the first model it builds; the scraper uses none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     parser = build_parser()
     try:
         # Before stdout is redirected, so `--help` and `--version` reach it.
