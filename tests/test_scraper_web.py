@@ -149,6 +149,7 @@ def test_hang_is_a_timeout(emulator: Emulator) -> None:
     assert run.returncode == 1
     assert run.document["error"] == "timeout"
     assert session_bytes() == before
+    _no_secrets(emulator, run)
 
 
 def test_unreachable_service_is_a_network_error() -> None:
@@ -197,8 +198,10 @@ def test_wrong_organization_is_rechosen_once(emulator: Emulator) -> None:
     ]
     assert session_json()["org_uuid"] == emulator.chat_org_uuid
     emulator.clear_requests()
-    assert _poll(emulator).returncode == 0
+    again = _poll(emulator)
+    assert again.returncode == 0
     assert emulator.count(f"/api/organizations/{emulator.api_org_uuid}") == 0
+    _no_secrets(emulator, run, again)
 
 
 def test_rotated_key_is_stored(emulator: Emulator) -> None:
@@ -227,6 +230,7 @@ def test_new_key_401_is_retried(emulator: Emulator) -> None:
     statuses = [r[2] for r in emulator.requests]
     assert statuses.count(401) >= 1 and statuses[-1] == 200
     assert session_bytes() == before
+    _no_secrets(emulator, run)
 
 
 def test_cloudflare_challenge_tries_the_browser_and_keeps_the_session(emulator: Emulator) -> None:
@@ -292,6 +296,7 @@ def test_check_session_ok(emulator: Emulator) -> None:
     assert run.returncode == 0, run.stderr
     assert run.document["logged_in"] is True and run.document["source"] == "web"
     assert emulator.count("/api/organizations/") == 0
+    _no_secrets(emulator, run)
 
 
 def test_check_session_expired(emulator: Emulator) -> None:
@@ -319,6 +324,7 @@ def test_check_session_challenged_is_not_logged_out(emulator: Emulator) -> None:
     assert run.returncode == 1
     assert run.document["error"] == "blocked"
     assert session_bytes() == before
+    _no_secrets(emulator, run)
 
 
 # --- login with a key -----------------------------------------------------------------------
