@@ -7,6 +7,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,24 @@ def test_cookie_records_for_named_hosts() -> None:
             "httpOnly": False,
         }
     ]
+
+
+def test_profile_in_use_says_so(cloudflare: Emulator, tmp_path: Path) -> None:
+    """A second browser on a profile another one holds fails with a message naming the profile."""
+    key = {"sessionKey": cloudflare.session_key}
+    first = BrowserTransport(cloudflare.base_url, profile(tmp_path), DEBIAN_CHROMIUM, key)
+    try:
+        # Playwright's sync API runs once per thread: the second browser gets its own.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            second = pool.submit(
+                BrowserTransport, cloudflare.base_url, profile(tmp_path), DEBIAN_CHROMIUM, {}
+            )
+            with pytest.raises(ClaudeTrayError) as caught:
+                second.result(timeout=120)
+        assert caught.value.code is ErrorCode.INTERNAL_ERROR
+        assert str(profile(tmp_path)) in caught.value.message
+        assert "in use" in caught.value.message
+        # The first browser is not disturbed.
+        assert first.get("/api/organizations").status == 200
+    finally:
+        first.close()

@@ -216,6 +216,12 @@ def launch_context(
     try:
         playwright = sync_playwright().start()
     except Exception as exc:
+        if "asyncio loop" in str(exc):
+            # The sync API allows one Playwright per thread; a second one is our bug.
+            raise ClaudeTrayError(
+                ErrorCode.INTERNAL_ERROR,
+                "The browser path was started twice at once in one process.",
+            ) from exc
         raise ClaudeTrayError(
             ErrorCode.INTERNAL_ERROR,
             f"Playwright could not start ({first_line(exc)}). Reinstall claude-tray's "
@@ -246,6 +252,13 @@ def launch_context(
         detail = launch_detail(exc)
         log.warning("browser %s failed to start: %s", browser, detail)
         full = str(exc).lower()
+        if "processsingleton" in full:
+            # Chromium refuses a profile another running Chromium holds (SingletonLock).
+            raise ClaudeTrayError(
+                ErrorCode.INTERNAL_ERROR,
+                f"The browser profile {profile_dir} is in use by another browser window "
+                "(an unfinished claude-tray login?). Close that window and try again.",
+            ) from exc
         if "$display" in full or "xserver" in full or "x server" in full:
             raise ClaudeTrayError(
                 ErrorCode.BROWSER_MISSING,
