@@ -146,7 +146,8 @@ class HttpTransport:
             except urllib.error.HTTPError as http_error:  # 4xx, 5xx and unfollowed 3xx
                 answer = http_error
             with answer:
-                status = int(answer.status if answer.status is not None else 0)
+                # An HTTPError carries its status as `code`; a response as `status`.
+                status = int(getattr(answer, "status", None) or getattr(answer, "code", 0) or 0)
                 message = answer.headers
                 body = answer.read(MAX_BODY_BYTES)
         except TimeoutError as exc:
