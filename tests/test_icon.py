@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from claude_tray.config import Thresholds
-from claude_tray.documents import ErrorDocument
+from claude_tray.documents import ErrorDocument, UsageDocument
 from claude_tray.errors import ErrorCode
 from claude_tray.events import RefreshFailed, Status
 from claude_tray.icon import (
     ICON_LOOKS,
     LEVEL_COLOURS,
+    Level,
     app_icon,
     icon_look_for,
     icon_text,
@@ -120,17 +121,17 @@ def test_level_for_threshold_edges(thresholds: Thresholds, percent: float, expec
     ],
 )
 def test_background_colour_follows_the_level(
-    thresholds: Thresholds, percent: float, level: str
+    thresholds: Thresholds, percent: float, level: Level
 ) -> None:
     """The icon's dominant colour is the level's colour, just below and at every threshold."""
     image = render_icon(percent, "normal", thresholds, 64)
-    assert dominant_colour(image) == LEVEL_COLOURS[level]  # type: ignore[index]
+    assert dominant_colour(image) == LEVEL_COLOURS[level]
 
 
 @pytest.mark.parametrize("level", list(LEVEL_COLOURS))
-def test_digits_contrast_with_every_level_colour(level: str) -> None:
+def test_digits_contrast_with_every_level_colour(level: Level) -> None:
     """The digit colour chosen for each background has a WCAG contrast of at least 4.5."""
-    background = LEVEL_COLOURS[level]  # type: ignore[index]
+    background = LEVEL_COLOURS[level]
     assert _contrast(text_colour_for(background), background) >= 4.5
 
 
@@ -139,7 +140,7 @@ def test_digits_are_drawn_in_the_contrast_colour(percent: float) -> None:
     """The number's pixels are the contrast colour and cover a real share of the square."""
     image = render_icon(percent, "normal", DEFAULT, 64)
     background = dominant_colour(image)
-    ink = text_colour_for(background)  # type: ignore[arg-type]
+    ink = text_colour_for(background)
     all_pixels = pixels(image)
     share = sum(1 for p in all_pixels if p[:3] == ink) / len(all_pixels)
     assert 0.08 < share < 0.6
@@ -196,9 +197,10 @@ def test_number_stays_inside_the_square(size: int, percent: float) -> None:
     image = render_icon(percent, "normal", DEFAULT, size)
     background = dominant_colour(image)
     width = image.width
-    edge = [image.getpixel((x, y)) for x in range(width) for y in (0, width - 1)]
-    edge += [image.getpixel((x, y)) for y in range(width) for x in (0, width - 1)]
-    assert all(p[3] < 255 or p[:3] == background for p in edge)  # type: ignore[index]
+    every = pixels(image)
+    edge = [every[y * width + x] for x in range(width) for y in (0, width - 1)]
+    edge += [every[y * width + x] for y in range(width) for x in (0, width - 1)]
+    assert all(p[3] < 255 or p[:3] == background for p in edge)
 
 
 # --- looks ---------------------------------------------------------------------------------
@@ -257,9 +259,9 @@ def test_error_keeps_the_number_visible_with_a_red_mark(percent: float) -> None:
     """The error look still contains every pixel of the number, in white, plus red pixels."""
     normal = render_icon(percent, "normal", DEFAULT)
     error = render_icon(percent, "error", DEFAULT)
-    normal_ink = {
-        i for i, p in enumerate(pixels(normal)) if p[:3] == text_colour_for(dominant_colour(normal))
-    }  # type: ignore[arg-type]
+    ink = text_colour_for(dominant_colour(normal))
+    normal_ink = {i for i, p in enumerate(pixels(normal)) if p[:3] == ink}
+    assert len(normal_ink) > 100
     error_pixels = pixels(error)
     assert all(error_pixels[i][:3] == (255, 255, 255) for i in normal_ink)
     assert any(r > 200 and g < 100 and b < 100 for r, g, b, a in error_pixels if a == 255)
@@ -328,7 +330,7 @@ def test_app_icon_is_the_committed_png() -> None:
 # --- which look ----------------------------------------------------------------------------
 
 
-def _doc(session: float = 42.0, weekly: float = 18.0, updated_ago: float = 1.0) -> object:
+def _doc(session: float = 42.0, weekly: float = 18.0, updated_ago: float = 1.0) -> UsageDocument:
     return usage_doc(
         limit("session", session),
         limit("weekly_all", weekly),

@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claude_tray.config import Thresholds
-from claude_tray.documents import ErrorDocument, ExtraUsage, SessionDocument, load_document
+from claude_tray.documents import (
+    ErrorDocument,
+    ExtraUsage,
+    SessionDocument,
+    UsageDocument,
+    load_document,
+)
 from claude_tray.errors import ErrorCode
 from claude_tray.events import RefreshFailed
 from claude_tray.text_format import (
@@ -190,11 +197,15 @@ def test_extra_usage_text() -> None:
 def test_headline_limit_choices() -> None:
     """Highest by default; the session or weekly limit when chosen; highest when missing."""
     doc = usage_doc(limit("session", 20), limit("weekly_all", 35), limit("weekly_fable", 80))
-    assert headline_limit(doc, "highest").id == "weekly_fable"  # type: ignore[union-attr]
-    assert headline_limit(doc, "session").id == "session"  # type: ignore[union-attr]
-    assert headline_limit(doc, "weekly").id == "weekly_all"  # type: ignore[union-attr]
-    no_session = usage_doc(limit("weekly_all", 35))
-    assert headline_limit(no_session, "session").id == "weekly_all"  # type: ignore[union-attr]
+
+    def chosen(document: UsageDocument, icon_limit: str) -> str | None:
+        found = headline_limit(document, icon_limit)
+        return None if found is None else found.id
+
+    assert chosen(doc, "highest") == "weekly_fable"
+    assert chosen(doc, "session") == "session"
+    assert chosen(doc, "weekly") == "weekly_all"
+    assert chosen(usage_doc(limit("weekly_all", 35)), "session") == "weekly_all"
     assert headline_limit(usage_doc(), "highest") is None
     assert headline_limit(None) is None
 
@@ -202,24 +213,24 @@ def test_headline_limit_choices() -> None:
 # --- tooltip -------------------------------------------------------------------------------
 
 
-def _doc(**kwargs: object) -> object:
+def _doc(**kwargs: Any) -> UsageDocument:
     return usage_doc(
         limit("session", 42, datetime(2026, 11, 26, 17, 40, tzinfo=UTC)),
         limit("weekly_all", 18, datetime(2026, 12, 2, 10, 0, tzinfo=UTC)),
         limit("weekly_fable", 3),
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
 def test_tooltip_normal() -> None:
     """The tooltip names the headline limit with its reset time, then the others."""
-    text = tooltip_text(_doc(), NOW, tz=UTC)  # type: ignore[arg-type]
+    text = tooltip_text(_doc(), NOW, tz=UTC)
     assert text == "Claude: session 42% (resets 17:40) · week 18% · Fable 3%"
 
 
 def test_tooltip_follows_the_icon_limit() -> None:
     """With the weekly limit chosen for the icon, the tooltip leads with it."""
-    text = tooltip_text(_doc(), NOW, icon_limit="weekly", tz=UTC)  # type: ignore[arg-type]
+    text = tooltip_text(_doc(), NOW, icon_limit="weekly", tz=UTC)
     assert text.startswith("Claude: week 18% (resets Wed 10:00) · session 42%")
 
 
@@ -228,16 +239,16 @@ def test_tooltip_states() -> None:
     doc = _doc()
     assert tooltip_text(None, NOW) == "Claude: no usage data yet"
     assert tooltip_text(None, NOW, look="refreshing") == "Claude: reading usage…"
-    assert tooltip_text(doc, NOW, look="refreshing", tz=UTC).endswith("· refreshing…")  # type: ignore[arg-type]
+    assert tooltip_text(doc, NOW, look="refreshing", tz=UTC).endswith("· refreshing…")
     old = _doc(updated=NOW - timedelta(minutes=25))
-    assert tooltip_text(old, NOW, look="stale", tz=UTC).endswith("· updated 25 min ago")  # type: ignore[arg-type]
-    logged_out = tooltip_text(doc, NOW, look="logged_out", error=ErrorCode.SESSION_EXPIRED)  # type: ignore[arg-type]
+    assert tooltip_text(old, NOW, look="stale", tz=UTC).endswith("· updated 25 min ago")
+    logged_out = tooltip_text(doc, NOW, look="logged_out", error=ErrorCode.SESSION_EXPIRED)
     assert logged_out == "Claude: session expired, log in again – click to log in"
     assert "not logged in" in tooltip_text(None, NOW, look="logged_out")
-    error = tooltip_text(doc, NOW, look="error", error=RefreshFailed(ErrorCode.NETWORK_ERROR, "x"))  # type: ignore[arg-type]
+    error = tooltip_text(doc, NOW, look="error", error=RefreshFailed(ErrorCode.NETWORK_ERROR, "x"))
     assert error.startswith("Claude: session 42%") and error.endswith("· cannot reach claude.ai")
     assert tooltip_text(None, NOW, look="error", error="timeout") == "Claude: no answer in time"
-    blocked = tooltip_text(doc, NOW, error=ErrorCode.BLOCKED, tz=UTC)  # type: ignore[arg-type]
+    blocked = tooltip_text(doc, NOW, error=ErrorCode.BLOCKED, tz=UTC)
     assert "42%" in blocked and "browser check" in blocked and "updated just now" in blocked
 
 
@@ -300,7 +311,7 @@ def test_tooltip_never_exceeds_windows_limit(
 def test_status_text_for_a_usage_document() -> None:
     """`status` prints an aligned line per limit with countdown and clock, money, and the source."""
     doc = _doc(extra=ExtraUsage(enabled=True, used=47.52, limit=100, currency="USD", percent=47.52))
-    lines = status_text(doc, NOW, tz=UTC).splitlines()  # type: ignore[arg-type]
+    lines = status_text(doc, NOW, tz=UTC).splitlines()
     assert lines[0] == "Current session       42%  resets in 1 h 59 min (17:40)"
     assert lines[1] == "Weekly, all models    18%  resets in 5 d 18 h (Wed 10:00)"
     assert lines[2] == "Weekly, Fable          3%"
@@ -343,7 +354,7 @@ def test_waybar_classes(thresholds: Thresholds, percent: float, css: str) -> Non
 
 def test_waybar_payload_shape() -> None:
     """Exactly text, tooltip, class and an int percentage; one line of valid JSON."""
-    payload = waybar_payload(_doc(), Thresholds(), now=NOW, tz=UTC)  # type: ignore[arg-type]
+    payload = waybar_payload(_doc(), Thresholds(), now=NOW, tz=UTC)
     assert set(payload) == {"text", "tooltip", "class", "percentage"}
     assert payload["text"] == "42%"
     assert payload["percentage"] == 42 and isinstance(payload["percentage"], int)
@@ -369,9 +380,9 @@ def test_waybar_payload_for_errors_and_no_limits() -> None:
 def test_waybar_payload_of_a_document_read_back_from_json() -> None:
     """A document that went through the scraper's JSON gives the same payload."""
     doc = _doc()
-    again = load_document(doc.model_dump_json())  # type: ignore[attr-defined]
+    again = load_document(doc.model_dump_json())
     assert waybar_payload(again, Thresholds(), now=NOW, tz=UTC) == waybar_payload(
-        doc,  # type: ignore[arg-type]
+        doc,
         Thresholds(),
         now=NOW,
         tz=UTC,

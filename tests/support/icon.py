@@ -98,16 +98,16 @@ def pixels(image: Image.Image) -> list[tuple[int, int, int, int]]:
 
 def dominant_colour(
     image: Image.Image, box: tuple[int, int, int, int] | None = None
-) -> tuple[int, ...]:
+) -> tuple[int, int, int]:
     """The most frequent opaque RGB colour in the image (or a box of it)."""
     region = image.crop(box) if box else image
-    opaque = [p[:3] for p in pixels(region) if p[3] == 255]
+    opaque = [(p[0], p[1], p[2]) for p in pixels(region) if p[3] == 255]
     return Counter(opaque).most_common(1)[0][0]
 
 
-def colours(image: Image.Image) -> set[tuple[int, ...]]:
+def colours(image: Image.Image) -> set[tuple[int, int, int]]:
     """The set of opaque RGB colours in the image."""
-    return {p[:3] for p in pixels(image) if p[3] == 255}
+    return {(p[0], p[1], p[2]) for p in pixels(image) if p[3] == 255}
 
 
 def limit(
