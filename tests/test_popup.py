@@ -3,12 +3,14 @@
 Each test builds a real `tk.Tk` on a private Xvfb, a `Popup` around a small
 recording stand-in for the core, feeds it the core's events and checks what a
 person would see: the texts in the widget tree and the colours on screen.
-Screenshots of every state land in the test's tmp dir (and once in
-/tmp/team/popup_*.png for review).
+Screenshots of every state land in the test's tmp dir; with
+POPUP_REVIEW_DIR set, cropped copies also go there as popup_<state>.png for a
+person to look at.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import tkinter as tk
@@ -41,7 +43,7 @@ pytestmark = pytest.mark.display
 
 NOW = datetime(2026, 11, 29, 15, 26, tzinfo=timezone.utc)
 FAKE_KEY = "sk-ant-sid01-popupTESTkey0123456789abcdefABCDEF-xyz"
-TEAM_DIR = Path("/tmp/team")
+REVIEW_DIR = os.environ.get("POPUP_REVIEW_DIR")
 
 
 # --- test doubles and helpers ------------------------------------------------------------------
@@ -111,20 +113,22 @@ class Harness:
             time.sleep(0.02)
         return condition()
 
-    def screenshot(self, name: str) -> Image.Image:
-        """The whole screen; saved under the test's tmp dir and for review in /tmp/team."""
+    def screenshot(self, name: str, *, review: bool = True) -> Image.Image:
+        """The whole screen, saved under the test's tmp dir (and the popup for review)."""
         self.settle(0.3)
         image = ImageGrab.grab(xdisplay=self.display.name)
-        window = self.popup.window
+        windows: list[tk.Misc] = [self.popup.window]
+        if self.popup.settings is not None:
+            windows.append(self.popup.settings)
         box = (
-            max(window.winfo_rootx() - 10, 0),
-            max(window.winfo_rooty() - 10, 0),
-            window.winfo_rootx() + window.winfo_width() + 10,
-            window.winfo_rooty() + window.winfo_height() + 10,
+            max(min(w.winfo_rootx() for w in windows) - 10, 0),
+            max(min(w.winfo_rooty() for w in windows) - 10, 0),
+            max(w.winfo_rootx() + w.winfo_width() for w in windows) + 10,
+            max(w.winfo_rooty() + w.winfo_height() for w in windows) + 10,
         )
         image.save(self.shots / f"{name}.png")
-        if TEAM_DIR.is_dir():
-            image.crop(box).save(TEAM_DIR / f"popup_{name}.png")
+        if review and REVIEW_DIR:
+            image.crop(box).save(Path(REVIEW_DIR) / f"popup_{name}.png")
         return image
 
     def xdotool(self, *args: str) -> None:
@@ -345,7 +349,7 @@ def test_error_banner_says_what_happened_and_offers_the_fix(
     harness.popup.show(near=(1200, 10))
     harness.settle()
     banner = harness.popup.banner
-    before = harness.screenshot(f"before_{code.value}")
+    before = harness.screenshot(f"before_{code.value}", review=False)
     top_left = (banner.winfo_rootx() + 3, banner.winfo_rooty() + 3)
     assert pixel(before, *top_left) not in {tone[0] for tone in TONE_COLOURS.values()}
 

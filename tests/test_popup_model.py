@@ -142,7 +142,7 @@ def test_popup_opens_below_a_top_panel_and_above_a_bottom_one() -> None:
     assert place_near((300, 400), None, (1280, 800)) == (1280 - 300 - 8, 8)
 
 
-def _form(base: Config | None = None, **changes: object) -> SettingsForm:
+def _form(base: Config | None = None, /, **changes: object) -> SettingsForm:
     values = SettingsForm.from_config(base or Config()).__dict__ | changes
     return SettingsForm(**values)
 
