@@ -139,7 +139,9 @@ def run_browser_login(
             # A slow page: the user may still log in once it arrives.
             log.info("login: the login page is slow to load; still waiting")
         except Error as exc:
-            if closed.value or not context.pages:
+            # "Target page, context or browser has been closed": the window went
+            # away while the page loaded, possibly before its close event arrived.
+            if closed.value or not context.pages or "has been closed" in str(exc):
                 raise _cancelled() from exc
             raise ClaudeTrayError(
                 ErrorCode.NETWORK_ERROR,
