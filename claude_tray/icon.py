@@ -365,18 +365,29 @@ def render_icon(
     look: IconLook | str,
     thresholds: Thresholds | None = None,
     size: int = 64,
+    *,
+    matte: RGB | None = None,
 ) -> Image.Image:
     """The tray image (RGBA, `size`×`size`) for a percentage in a look.
 
     Cached: equal inputs (after flooring the percentage) reuse one drawing; the
     caller gets its own copy, so changing it cannot spoil the cache. Never raises
     for any float (NaN, ±inf, negative, huge); an unknown look draws "normal".
+
+    `matte` fills the transparent corners with a colour, for hosts that cannot
+    show transparency: pystray's xorg backend pastes the image onto black
+    (pystray/_xorg.py `_assert_icon_data`), so the corners would turn black.
     """
     size = max(8, min(int(size), 1024))
     chosen: IconLook = look if look in ICON_LOOKS else "normal"
     value = _normalise(percent)
     level = level_for(value, thresholds or Thresholds())
-    return _render_cached(icon_text(value), level, chosen, size).copy()
+    image = _render_cached(icon_text(value), level, chosen, size)
+    if matte is None:
+        return image.copy()
+    backdrop = Image.new("RGBA", image.size, (*matte, 255))
+    backdrop.alpha_composite(image)
+    return backdrop
 
 
 def app_icon(size: int = 256) -> Image.Image:

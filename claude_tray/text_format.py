@@ -330,15 +330,34 @@ def tooltip_text(
     error: object = None,
     icon_limit: IconLimit | str = "highest",
     tz: tzinfo | None = None,
+    paused: bool = False,
 ) -> str:
     """The tray tooltip, at most 127 characters (Windows' limit).
 
     For example `Claude: session 42% (resets 17:40) · week 18% · Fable 3%`.
     `look` is the icon's look (see `icon.icon_look_for`); `error` the last
-    error (a code or an object carrying one) for the error and logged-out looks.
-    The headline limit comes first with its reset time; the others follow as
-    long as they fit.
+    error (a code or an object carrying one) for the error and logged-out looks;
+    `paused` adds "auto-refresh paused". The headline limit comes first with its
+    reset time; the others follow as long as they fit.
     """
+    text = _tooltip_body(usage, now, look=look, error=error, icon_limit=icon_limit, tz=tz)
+    if paused:
+        return _fit(text, TOOLTIP_MAX - len(_PAUSED)) + _PAUSED
+    return text
+
+
+_PAUSED = " · auto-refresh paused"
+
+
+def _tooltip_body(
+    usage: UsageDocument | None,
+    now: datetime,
+    *,
+    look: Look | str,
+    error: object,
+    icon_limit: IconLimit | str,
+    tz: tzinfo | None,
+) -> str:
     code = error_code_of(error)
     if look == "logged_out" or (code in LOGIN_CODES and look != "refreshing"):
         what = short_error(code) if code is not None else "not logged in"

@@ -293,6 +293,16 @@ def test_rendering_is_cached_and_callers_get_their_own_copy() -> None:
     assert second.tobytes() == render_icon(42, "normal", DEFAULT).tobytes()
 
 
+def test_matte_fills_the_corners() -> None:
+    """With a matte colour the corners are opaque in that colour and the rest is unchanged."""
+    plain = render_icon(42, "normal", DEFAULT)
+    matted = render_icon(42, "normal", DEFAULT, matte=(10, 20, 30))
+    assert plain.getpixel((0, 0)) == (0, 0, 0, 0)
+    assert matted.getpixel((0, 0)) == (10, 20, 30, 255)
+    assert all(p[3] == 255 for p in pixels(matted))
+    assert matted.getpixel((32, 32)) == plain.getpixel((32, 32))
+
+
 @pytest.mark.parametrize("size", [16, 22, 24, 32, 48, 64, 128])
 def test_icon_has_the_requested_size(size: int) -> None:
     """The image is an RGBA square of the requested size."""

@@ -252,6 +252,17 @@ def test_tooltip_states() -> None:
     assert "42%" in blocked and "browser check" in blocked and "updated just now" in blocked
 
 
+def test_tooltip_says_when_auto_refresh_is_paused() -> None:
+    """Paused adds a note at the end, also when the rest had to be shortened."""
+    text = tooltip_text(_doc(), NOW, tz=UTC, paused=True)
+    assert text == "Claude: session 42% (resets 17:40) · week 18% · Fable 3% · auto-refresh paused"
+    long = usage_doc(
+        limit("session", 5, label="x"), limit("weekly_y", 5, label="Weekly, " + "y" * 200)
+    )
+    shortened = tooltip_text(long, NOW, paused=True)
+    assert len(shortened) <= TOOLTIP_MAX and shortened.endswith("auto-refresh paused")
+
+
 def test_tooltip_without_limits_mentions_extra_usage() -> None:
     """An account with only extra usage says there are no plan limits, and the money."""
     doc = usage_doc(extra=ExtraUsage(enabled=True, used=47.52, limit=100, currency="USD"))
@@ -280,6 +291,7 @@ def test_tooltip_drops_trailing_limits_rather_than_the_state() -> None:
     error=st.one_of(st.none(), st.sampled_from(list(ErrorCode)), st.text(max_size=30)),
     icon_limit=st.sampled_from(["highest", "session", "weekly"]),
     minutes=st.integers(min_value=-10_000, max_value=100_000),
+    paused=st.booleans(),
 )
 def test_tooltip_never_exceeds_windows_limit(
     percents: list[float],
@@ -288,6 +300,7 @@ def test_tooltip_never_exceeds_windows_limit(
     error: object,
     icon_limit: str,
     minutes: int,
+    paused: bool,
 ) -> None:
     """Whatever the limits, labels, look and error, the tooltip is at most 127 characters."""
     limits = [
@@ -300,7 +313,7 @@ def test_tooltip_never_exceeds_windows_limit(
         for i, p in enumerate(percents)
     ]
     doc = usage_doc(*limits, updated=NOW - timedelta(minutes=minutes))
-    text = tooltip_text(doc, NOW, look=look, error=error, icon_limit=icon_limit)
+    text = tooltip_text(doc, NOW, look=look, error=error, icon_limit=icon_limit, paused=paused)
     assert 0 < len(text) <= TOOLTIP_MAX
     assert text.startswith("Claude")
 
