@@ -23,7 +23,7 @@ import webbrowser
 from collections.abc import Callable
 from datetime import datetime, timezone
 from tkinter import ttk
-from typing import Any, Protocol
+from typing import Protocol
 
 from claude_tray.config import Config
 from claude_tray.documents import UsageDocument
@@ -71,6 +71,21 @@ class PopupCore(Protocol):
     def logout(self) -> object: ...
     def pause(self) -> object: ...
     def resume(self) -> object: ...
+
+
+class PopupSnapshot(Protocol):
+    """The parts of `state.StateSnapshot` the popup reads."""
+
+    @property
+    def status(self) -> Status: ...
+    @property
+    def usage(self) -> UsageDocument | None: ...
+    @property
+    def usage_stale(self) -> bool: ...
+    @property
+    def last_error(self) -> object: ...  # an ErrorDocument (or anything with code/message)
+    @property
+    def paused(self) -> bool: ...
 
 
 def _utc_now() -> datetime:
@@ -301,17 +316,14 @@ class Popup:
             return
         self._render()
 
-    def apply_snapshot(self, snapshot: Any) -> None:
+    def apply_snapshot(self, snapshot: PopupSnapshot) -> None:
         """Take everything from a `StateSnapshot` (status, usage, last error, paused)."""
-        usage = getattr(snapshot, "usage", None)
-        self.document = usage if isinstance(usage, UsageDocument) else None
-        self.from_cache = bool(getattr(snapshot, "usage_stale", False))
-        self.paused = bool(getattr(snapshot, "paused", False))
-        status = getattr(snapshot, "status", None)
-        if isinstance(status, Status):
-            self.status = status
-        error = getattr(snapshot, "last_error", None)
-        code = getattr(error, "code", None) or getattr(error, "error", None)
+        self.document = snapshot.usage
+        self.from_cache = snapshot.usage_stale
+        self.paused = snapshot.paused
+        self.status = snapshot.status
+        error = snapshot.last_error
+        code = getattr(error, "error", None) or getattr(error, "code", None)
         if isinstance(code, ErrorCode):
             message = str(getattr(error, "message", ""))
             self._set_banner(banner_for(code, message, getattr(error, "retry_after", None)))
@@ -319,7 +331,7 @@ class Popup:
                 self.logged_in = False
         elif error is None:
             self._clear_banner(login_only=False)
-        if isinstance(usage, UsageDocument) and usage.source == "web" and code is None:
+        if snapshot.usage is not None and snapshot.usage.source == "web" and code is None:
             self.logged_in = True
         self._render()
 
@@ -336,6 +348,7 @@ class Popup:
     def open_settings(self) -> None:
         """Open the settings dialog (or raise it if it is open)."""
         if self.settings is not None:
+            self.settings.deiconify()
             self.settings.lift()
             self.settings.focus_force()
             return
@@ -346,7 +359,8 @@ class Popup:
             on_save=self._save_config,
             on_close=self._settings_closed,
         )
-        self.settings.transient(self.window)
+        # Not `transient(self.window)`: Tk withdraws a transient together with its
+        # master, and Settings… from the tray menu opens while the popup is hidden.
         self.settings.update_idletasks()
         size = (self.settings.winfo_reqwidth(), self.settings.winfo_reqheight())
         screen = (self.window.winfo_screenwidth(), self.window.winfo_screenheight())

@@ -631,6 +631,19 @@ def test_toggle_opens_and_closes_and_stays_on_screen(harness: Harness) -> None:
 # --- settings ---------------------------------------------------------------------------------
 
 
+def test_settings_open_from_the_tray_while_the_popup_is_hidden(harness: Harness) -> None:
+    """Settings… from the tray menu shows the dialog even though the popup is closed."""
+    harness.popup.open_settings()
+    dialog = harness.popup.settings
+    assert dialog is not None
+    assert harness.wait_for(lambda: bool(dialog.winfo_viewable()))
+    assert harness.popup.window.state() == "withdrawn"
+    dialog.cancel()
+    harness.settle()
+    assert harness.popup.settings is None
+    assert harness.saved == []
+
+
 def test_invalid_settings_are_refused_and_valid_ones_saved(harness: Harness) -> None:
     """Bad input shows an inline message and saves nothing; good input reaches on_save_config."""
     popup = harness.popup
