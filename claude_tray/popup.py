@@ -512,10 +512,10 @@ class Popup:
         )
 
     def _render_header(self, now: datetime) -> None:
-        if self.status is Status.REFRESHING:
-            status = "Refreshing…"
-        elif self._notice:
+        if self._notice:  # "Already refreshing" answers a click, so it wins for a moment
             status = self._notice
+        elif self.status is Status.REFRESHING:
+            status = "Refreshing…"
         elif self.status is Status.LOGGING_IN:
             status = "Logging in…"
         elif self.paused:

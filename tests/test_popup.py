@@ -417,10 +417,14 @@ def test_refreshing_and_already_refreshing_are_shown(harness: Harness) -> None:
     harness.settle()
     assert harness.popup.status_label.cget("text") == "Refreshing…"
     harness.screenshot("refreshing")
-    harness.popup.apply_event(StatusChanged(Status.IDLE))
-    harness.popup.apply_event(RefreshRequested(accepted=False))
+    harness.popup.apply_event(RefreshRequested(accepted=False))  # a click during the refresh
     harness.settle()
     assert harness.popup.status_label.cget("text") == "Already refreshing"
+    harness.screenshot("already_refreshing")
+    # The note goes after a few seconds; the refresh still runs.
+    assert harness.wait_for(
+        lambda: harness.popup.status_label.cget("text") == "Refreshing…", timeout=20
+    )
     harness.popup.apply_event(StatusChanged(Status.IDLE))
     harness.popup.apply_event(RefreshRequested(accepted=True))
     harness.settle()
