@@ -29,7 +29,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from claude_tray.config import Config
 from claude_tray.documents import (
@@ -489,13 +488,3 @@ class Core:
     @property
     def worker(self) -> PollingWorker:
         return self._worker
-
-    def describe(self) -> dict[str, Any]:
-        """What the core is doing (for logs and `doctor`)."""
-        snapshot = self.state.snapshot()
-        return {
-            "status": snapshot.status.value,
-            "polling": self._worker.polling,
-            "seconds_until_poll": self._worker.seconds_until_poll(),
-            "backoff_streak": self._backoff_streak,
-        }

@@ -628,6 +628,12 @@ class ScraperRunner:
         )
         if outcome.ended_by == "timeout":
             self._log_stderr(outcome, logging.INFO)
+            late = self._document_in(outcome)
+            if late is not None:
+                # It answered, then hung (e.g. a browser that would not close):
+                # the answer is good; the hang is only worth a log line.
+                log.warning("scraper %s printed its answer but did not exit in time", command)
+                return late
             if command == "login":
                 return ErrorDocument(
                     error=ErrorCode.LOGIN_TIMEOUT,
@@ -690,6 +696,16 @@ class ScraperRunner:
                 outcome.returncode,
             )
         return document
+
+    @staticmethod
+    def _document_in(outcome: _Outcome) -> Document | None:
+        """The one valid document in the output, if there is exactly that."""
+        if outcome.stdout_overflow:
+            return None
+        try:
+            return load_document(outcome.stdout.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
 
     def _invalid(self, why: str) -> ErrorDocument:
         log.warning("scraper output rejected: %s", why)

@@ -354,6 +354,8 @@ class PollingWorker:
             task()
         except Exception:  # a bug in a task must not end polling
             log.exception("a worker task failed")
+        if task is self._poll:
+            self._schedule_changed()  # the job rescheduled itself; say when
         return True
 
     def idle_timeout(self) -> float | None:

@@ -316,3 +316,11 @@ def test_orphan_adoption_is_switched_off_after_a_run(app_paths: AppPaths) -> Non
     assert subreaper_flag() == 0
     assert isinstance(fake_runner(app_paths, "leave_grandchild").run("poll"), UsageDocument)
     assert subreaper_flag() == 0
+
+
+def test_answer_then_hang_keeps_the_answer(app_paths: AppPaths) -> None:
+    """A child that printed its document but then hangs is ended; its answer still counts."""
+    marker = new_marker()
+    document = fake_runner(app_paths, "answer_then_hang", marker=marker).run("poll", timeout=3)
+    assert isinstance(document, UsageDocument)
+    assert_nothing_left(marker)
