@@ -215,6 +215,10 @@ class Core:
         return document
 
     def _apply_poll_result(self, document: Document) -> None:
+        with self._flags:
+            shutting_down = self._shut_down
+        if shutting_down and isinstance(document, ErrorDocument):
+            return  # the child was ended by shutdown: not a failure worth showing
         if isinstance(document, UsageDocument):
             self.state.record_usage(document)
             self._emit(UsageUpdated(document, stale=False))
