@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import subprocess
@@ -492,13 +491,14 @@ def test_log_file_names_threads_and_is_private(home: Path, emulator: Emulator) -
     assert all(re.search(r"\[[^\]]+\]", line) for line in lines if line[:4].isdigit())
 
 
-def test_no_command_means_run(home: Path) -> None:
-    """Without a command `claude-tray` starts the tray app (here: no display, a clear error)."""
+@pytest.mark.parametrize("args", [[], ["run"], ["demo"], ["--debug"]])
+def test_tray_commands_without_a_display_say_so(home: Path, args: list[str]) -> None:
+    """`claude-tray`, `run` and `demo` start the tray app; without a display: exit 1, a sentence."""
     env = child_env(home)
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
-    done = run_cli([], env, timeout=60)
-    assert done.returncode != 0
+    done = run_cli(args, env, timeout=60)
+    assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.strip()
-    assert os.path.exists(home / "logs" / "claude-tray.log")
+    assert (home / "logs" / "claude-tray.log").exists()
