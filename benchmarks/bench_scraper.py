@@ -40,6 +40,8 @@ from claude_tray.scraper.session_store import WebSession, save_session  # noqa: 
 @dataclass
 class Sample:
     seconds: float
+    #: User + system CPU seconds of the child itself (less sensitive to machine load).
+    cpu_seconds: float | None
     max_rss_mb: float | None
     ok: bool
     detail: str
@@ -55,11 +57,13 @@ def run_child(argv: list[str], env: dict[str, str]) -> Sample:
     out = proc.stdout.read()
     proc.stdout.close()
     rss: float | None = None
+    cpu: float | None = None
     if hasattr(os, "wait4"):
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         # ru_maxrss is in KiB on Linux, bytes on macOS.
         rss = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+        cpu = usage.ru_utime + usage.ru_stime
     else:  # pragma: no cover - Windows
         proc.wait()
     seconds = time.perf_counter() - started
@@ -70,7 +74,7 @@ def run_child(argv: list[str], env: dict[str, str]) -> Sample:
             ok = json.loads(detail).get("status") == "success"
         except ValueError:
             ok = False
-    return Sample(seconds, rss, ok, detail[:300])
+    return Sample(seconds, cpu, rss, ok, detail[:300])
 
 
 def main() -> int:
@@ -134,8 +138,13 @@ def main() -> int:
         f"fast path   : median {fast_median:.3f} s over {len(fast)} runs "
         f"(min {min(s.seconds for s in fast):.3f}, max {max(s.seconds for s in fast):.3f})"
     )
+    fast_cpu = [s.cpu_seconds for s in fast if s.cpu_seconds is not None]
+    if fast_cpu:
+        print(f"fast child  : CPU median {statistics.median(fast_cpu):.3f} s (user + system)")
     print(f"fast child  : peak RSS {fast_rss:.1f} MB")
     print(f"python -c pass: median {bare_median:.3f} s (the interpreter's own start)")
+    if hasattr(os, "getloadavg"):
+        print(f"load average: {os.getloadavg()[0]:.2f} (figures above are wall-clock)")
     ok = fast_median < 0.25 and fast_rss < 60 and not failed
     if slow:
         slow_median = statistics.median(s.seconds for s in slow)
