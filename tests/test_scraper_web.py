@@ -387,3 +387,28 @@ def test_login_accepts_a_cookie_style_key(emulator: Emulator) -> None:
     run = _login_key(emulator, f"sessionKey={new_key}")
     assert run.returncode == 0, run.stderr
     assert json.loads(session_bytes() or b"{}")["sessionKey"] == new_key
+
+
+def test_remembered_challenge_without_browser_still_tries_the_fast_path(
+    emulator: Emulator,
+) -> None:
+    """With a challenge remembered but no browser to be found, the fast path is tried and works."""
+    _store(emulator, org_uuid=emulator.chat_org_uuid)
+    scraper_state.remember_challenge(app_paths(), now=time.time(), seconds=600)
+    env = scraper_env(
+        base_url=emulator.base_url, extra={"CLAUDE_TRAY_BROWSER": "/nonexistent/chromium"}
+    )
+    run = run_scraper(["poll"], env)
+    assert run.returncode == 0, run.stderr
+    assert "going straight to the browser" in run.stderr
+    assert emulator.count(f"/api/organizations/{emulator.chat_org_uuid}/usage") == 1
+
+
+def test_expired_challenge_memory_is_cleared_by_a_fast_path_success(emulator: Emulator) -> None:
+    """Once the remembered challenge is over, a fast-path success forgets it."""
+    _store(emulator, org_uuid=emulator.chat_org_uuid)
+    scraper_state.remember_challenge(app_paths(), now=time.time() - 3600, seconds=60)
+    run = _poll(emulator)
+    assert run.returncode == 0, run.stderr
+    assert "browser" not in run.stderr
+    assert scraper_state.load_state(app_paths()).challenged_until is None
