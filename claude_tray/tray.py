@@ -36,7 +36,7 @@ NO_DISPLAY_MESSAGE = (
     "Use `claude-tray status` to see your usage on the command line."
 )
 #: Seconds `stop` waits for the tray thread to end.
-STOP_TIMEOUT = 1.0
+STOP_TIMEOUT = 0.5
 
 
 class TrayUnavailable(RuntimeError):

@@ -30,13 +30,43 @@ ACTIVATING_BUTTONS = (1, 3)
 ICON_EVENT_MASK = Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask | Xlib.X.ButtonPressMask
 
 
+#: Characters of the app's texts that X11's WM_NAME (latin-1) cannot hold, and stand-ins.
+_LATIN1_STAND_INS = str.maketrans({"…": "...", "–": "-", "—": "-", "‘": "'", "’": "'"})
+
+
+def x11_title(text: str) -> str:
+    """`text` in latin-1, as python-xlib writes the icon window's WM_NAME.
+
+    pystray's xorg backend sets the title with `set_wm_name`, which python-xlib
+    encodes as latin-1 (the STRING type): "…" or "–" raise UnicodeEncodeError
+    inside the icon's thread.
+    """
+    return text.translate(_LATIN1_STAND_INS).encode("latin-1", "replace").decode("latin-1")
+
+
 class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no type hints
     """The xorg icon, with button presses delivered and handled (pystray #151)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, name: str, icon: Any = None, title: str | None = None, menu: Any = None, **kwargs: Any
+    ) -> None:
         #: Root-window coordinates of the last activating click, or None.
         self.last_click: tuple[int, int] | None = None
-        super().__init__(*args, **kwargs)
+        super().__init__(name, icon, x11_title(title or ""), menu, **kwargs)
+
+    @property
+    def title(self) -> str:
+        return str(getattr(self, "_title", ""))
+
+    @title.setter
+    def title(self, value: str) -> None:
+        # Every title (the first one goes to the window in __init__) is made
+        # latin-1 safe before pystray hands it to python-xlib.
+        safe = x11_title(value)
+        if safe != self.title:
+            self._title = safe
+            if self.visible:
+                self._update_title()
 
     def _create_window(self) -> Any:
         # pystray creates the window inside __init__; widen its event mask
@@ -52,6 +82,25 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         # Recording it first closes that window.
         self._thread = threading.current_thread()
         super()._run()
+
+    def _assert_docked(self) -> None:
+        # pystray sends a new dock request on every icon change (and twice when
+        # it shows the icon). trayer answers each one by unmapping the icon and
+        # embedding it again, so a click during a refresh could land on nothing
+        # (seen in the GUI tests). Dock only when not docked; when the tray
+        # host goes away pystray clears `_systray_manager` and this docks again.
+        if self._systray_manager is None:
+            self._dock_window()
+        assert self._systray_manager
+
+    def _stop(self) -> None:
+        # pystray destroys the window and only flushes; the loop ends when the
+        # DestroyNotify for the window arrives. Under trayer that event never
+        # came in about one run of three (measured here with python-xlib 0.33),
+        # so the loop thread outlived Quit. A round trip (sync) instead of a
+        # flush made it arrive in every run.
+        self._window.destroy()
+        self._display.sync()
 
     def _on_button_press(self, event: Any) -> None:
         # Runs on the icon's own X thread. `self()` runs the menu's default

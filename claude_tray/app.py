@@ -1,0 +1,568 @@
+"""The tray app: wires Tk, the tray icon, the popup and the core together.
+
+Threads: Tk owns the main thread (`root.withdraw(); root.mainloop()`); the tray
+loop runs in a daemon thread; the core runs the scraper on its single worker
+thread. Nothing polls: the core's events and the tray's commands go on queues
+whose `put` also wakes Tk through a pipe watched by Tk's own event loop (a
+Tcl file handler), so an idle app costs no CPU (platform.md: all idle CPU of
+tray + Tk came from an `after()` poll). Where Tcl has no file handlers
+(Windows) a slow `after()` poll is the fallback.
+
+Everything the user sees changes on the Tk thread, and the tray is updated by
+exactly one method, `TrayApp.refresh_tray`.
+
+This module must NOT do I/O on the Tk thread beyond reading the state snapshot
+(the core's worker runs every scraper command), must NOT block in a tray
+callback, and must NOT import Playwright (the scraper child does that).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import tkinter as tk
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from PIL import Image
+
+from claude_tray.config import Config, load_config, save_config
+from claude_tray.errors import LOGIN_CODES
+from claude_tray.events import (
+    Event,
+    LoginFinished,
+    RefreshFailed,
+    ShowPopupRequested,
+    UsageUpdated,
+)
+from claude_tray.paths import AppPaths
+from claude_tray.tray import Backend, Tray, TrayCommand, TrayUnavailable, TrayView, load_backend
+
+log = logging.getLogger(__name__)
+
+#: Milliseconds between checks of the wake flag where Tcl has no file handlers
+#: (Windows). platform.md measured 0.05 % CPU for a 500 ms poll.
+FALLBACK_POLL_MS = 500
+#: Milliseconds between re-evaluations of the icon without any event (the
+#: "stale" look appears when the last numbers grow older than two intervals).
+ICON_TICK_MS = 60_000
+#: Seconds Quit may take before the process ends itself anyway.
+QUIT_DEADLINE = 1.8
+#: Seconds the core gets to stop its worker and end a running scraper child.
+CORE_SHUTDOWN_TIMEOUT = 1.2
+#: Environment variable: a file the app writes its sorted `sys.modules` keys to
+#: after start and after each poll (benchmarks and tests check for Playwright).
+DEBUG_MODULES_ENV = "CLAUDE_TRAY_DEBUG_MODULES_FILE"
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+
+
+# --- waking Tk from other threads -------------------------------------------------------
+
+
+class Waker:
+    """Wakes Tk's mainloop from any thread without blocking the caller.
+
+    A byte written to a pipe makes Tcl's event loop call `on_wake` on the Tk
+    thread. Calling Tk itself from another thread would block that thread until
+    Tk serves the call, which deadlocks when Tk is at that moment waiting for
+    the tray thread (pystray's xorg backend forwards icon changes to its own
+    thread and waits for them).
+    """
+
+    def __init__(self, root: tk.Tk, on_wake: Callable[[], None]) -> None:
+        self._root = root
+        self._on_wake = on_wake
+        self._flag = threading.Event()
+        self._read_fd: int | None = None
+        self._write_fd: int | None = None
+        self._poll_job: str | None = None
+        self._closed = False
+        if hasattr(root.tk, "createfilehandler"):  # Tcl on Unix and macOS
+            self._read_fd, self._write_fd = os.pipe()
+            os.set_blocking(self._read_fd, False)
+            os.set_blocking(self._write_fd, False)
+            root.tk.createfilehandler(self._read_fd, tk.READABLE, self._readable)
+        else:  # pragma: no cover - Windows
+            self._poll_job = root.after(FALLBACK_POLL_MS, self._poll)
+
+    @property
+    def signal_fd(self) -> int | None:
+        """A non-blocking fd for `signal.set_wakeup_fd`, so signals wake Tk too."""
+        return self._write_fd
+
+    def wake(self) -> None:
+        """Ask for `on_wake` on the Tk thread soon. Never blocks; safe from any thread."""
+        self._flag.set()
+        if self._write_fd is not None:
+            with contextlib.suppress(BlockingIOError, OSError):  # full pipe: a wake is pending
+                os.write(self._write_fd, b"w")
+
+    def _readable(self, fd: int, _mask: int) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            while os.read(fd, 4096):
+                pass
+        self._run()
+
+    def _poll(self) -> None:  # pragma: no cover - Windows
+        self._poll_job = None
+        if self._closed:
+            return
+        if self._flag.is_set():
+            self._run()
+        self._poll_job = self._root.after(FALLBACK_POLL_MS, self._poll)
+
+    def _run(self) -> None:
+        self._flag.clear()
+        try:
+            self._on_wake()
+        except Exception:  # one bad event must not end the app's event loop
+            log.exception("error while handling events on the UI thread")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._read_fd is not None:
+            with contextlib.suppress(Exception):
+                self._root.tk.deletefilehandler(self._read_fd)
+        for fd in (self._read_fd, self._write_fd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._read_fd = self._write_fd = None
+
+
+class WakingQueue(queue.Queue[Any]):
+    """A queue whose `put` also wakes the UI thread (the core's event queue)."""
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        super().__init__()
+        self._wake = wake
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        super().put(item, block, timeout)
+        self._wake()
+
+
+# --- opening the usage page -------------------------------------------------------------
+
+
+def browser_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for the user's browser: a frozen Linux build's library path undone.
+
+    PyInstaller points `LD_LIBRARY_PATH` at its own folder and keeps the
+    original in `LD_LIBRARY_PATH_ORIG`; a system browser started with the
+    bundle's libraries can fail to start (platform.md).
+    """
+    env = dict(os.environ if env is None else env)
+    if getattr(sys, "frozen", False) and sys.platform.startswith("linux"):
+        original = env.get("LD_LIBRARY_PATH_ORIG")
+        if original:
+            env["LD_LIBRARY_PATH"] = original
+        else:
+            env.pop("LD_LIBRARY_PATH", None)
+    return env
+
+
+def open_url(url: str) -> None:
+    """Open `url` in the user's browser from a short-lived thread (never blocks the UI)."""
+
+    def opener() -> None:
+        try:
+            if getattr(sys, "frozen", False) and sys.platform.startswith("linux"):
+                subprocess.Popen(
+                    ["xdg-open", url],
+                    env=browser_env(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            else:
+                webbrowser.open(url)
+        except Exception:
+            log.warning("could not open %s in a browser", url, exc_info=True)
+
+    threading.Thread(target=opener, name="open-url", daemon=True).start()
+
+
+# --- the app ----------------------------------------------------------------------------
+
+
+@dataclass
+class StartOptions:
+    """What differs between `claude-tray run` and `claude-tray demo`."""
+
+    #: Called on the Tk thread once the UI is up, before polling starts; returns
+    #: True when it started polling itself (the demo logs in first).
+    on_started: Callable[[Any], bool] | None = None
+    #: Extra words in the window title and tooltip ("demo").
+    label: str = ""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class TrayApp:
+    """The running app. Construct on the main thread, then `run()`; everything else on Tk."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        config: Config,
+        *,
+        root: tk.Tk,
+        backend: Backend,
+        config_problems: list[str] | None = None,
+        options: StartOptions | None = None,
+        instance_lock: Any = None,
+    ) -> None:
+        from claude_tray.core import Core
+        from claude_tray.notifications import ThresholdNotifier
+        from claude_tray.popup import Popup
+
+        self.paths = paths
+        self.config = config
+        self.root = root
+        self.options = options or StartOptions()
+        self._instance_lock = instance_lock
+        self._quitting = False
+        self._logged_in: bool | None = None
+        self._image_key: tuple[Any, ...] | None = None
+        self._image: Image.Image | None = None
+        self._tick_job: str | None = None
+        self._debug_modules_file = os.environ.get(DEBUG_MODULES_ENV)
+
+        self.waker = Waker(root, self._on_wake)
+        self.events = WakingQueue(self.waker.wake)
+        self.commands: queue.SimpleQueue[TrayCommand] = queue.SimpleQueue()
+        self.core = Core(paths, config, self.events)
+        self.notifier = ThresholdNotifier(thresholds=tuple(config.notify_thresholds))
+
+        snapshot = self.core.state.snapshot()
+        if snapshot.usage is not None:
+            # The cached numbers are the baseline: no notification for crossings
+            # that happened before this start.
+            self.notifier.prime(snapshot.usage)
+        self.tray = Tray(backend, self._view_for(snapshot), self._on_tray_command)
+        self.popup = Popup(
+            root,
+            self.core,
+            config,
+            on_quit=self.quit,
+            on_save_config=self.save_settings,
+            open_url=open_url,
+        )
+        self.popup.apply_snapshot(snapshot)
+        for problem in config_problems or []:
+            log.warning("config: %s", problem)
+        if config_problems:
+            self._notice(
+                "Some settings were ignored",
+                "; ".join(config_problems)[:400] + ". The defaults are used for those.",
+            )
+
+    # Starting and stopping -----------------------------------------------------------------
+
+    def run(self) -> int:
+        """Show the icon, start polling and run Tk's loop until Quit."""
+        self.tray.start()
+        self._install_signal_handlers()
+        self.root.after_idle(self._started)
+        self._tick_job = self.root.after(ICON_TICK_MS, self._tick)
+        self.root.mainloop()
+        return EXIT_OK
+
+    def _started(self) -> None:
+        if self._instance_lock is not None:
+            self._instance_lock.set_on_show(lambda: self.events.put(ShowPopupRequested()))
+        polling = False
+        if self.options.on_started is not None:
+            polling = self.options.on_started(self.core)
+        if not polling:
+            self.core.start_polling()
+        self._write_debug_modules()
+
+    def _install_signal_handlers(self) -> None:
+        # Tk's loop sleeps in C, so a Python signal handler would wait for the
+        # next X event; the wake-up fd makes the signal itself wake Tk.
+        if (
+            self.waker.signal_fd is None
+            or threading.current_thread() is not threading.main_thread()
+        ):
+            return
+        with contextlib.suppress(ValueError, OSError):
+            signal.set_wakeup_fd(self.waker.signal_fd, warn_on_full_buffer=False)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda _signum, _frame: self._on_tray_command(TrayCommand.QUIT))
+
+    def quit(self) -> None:
+        """Stop polling, end any scraper child, remove the icon and end Tk's loop."""
+        if self._quitting:
+            return
+        self._quitting = True
+        log.info("quitting")
+        # A safety net: whatever hangs below, the process still ends promptly.
+        watchdog = threading.Timer(QUIT_DEADLINE, self._force_exit)
+        watchdog.daemon = True
+        watchdog.start()
+        with contextlib.suppress(Exception):
+            self.popup.hide()
+        self.tray.stop()
+        try:
+            self.core.shutdown(timeout=CORE_SHUTDOWN_TIMEOUT)
+        except Exception:
+            log.warning("the core did not shut down cleanly", exc_info=True)
+        if self._instance_lock is not None:
+            self._instance_lock.close()
+        if self._tick_job is not None:
+            with contextlib.suppress(Exception):
+                self.root.after_cancel(self._tick_job)
+        with contextlib.suppress(ValueError, OSError):
+            if threading.current_thread() is threading.main_thread():
+                signal.set_wakeup_fd(-1)
+        self.waker.close()
+        self.root.quit()
+
+    @staticmethod
+    def _force_exit() -> None:
+        log.error("quit took longer than %.1f s; ending the process", QUIT_DEADLINE)
+        logging.shutdown()
+        os._exit(EXIT_OK)
+
+    # Cross-thread inputs -------------------------------------------------------------------
+
+    def _on_tray_command(self, command: TrayCommand) -> None:
+        """Called on the tray thread (or a signal handler): hand over and wake Tk."""
+        self.commands.put(command)
+        self.waker.wake()
+
+    def _on_wake(self) -> None:
+        if self._quitting:
+            return
+        changed = False
+        while True:
+            try:
+                command = self.commands.get_nowait()
+            except queue.Empty:
+                break
+            self._run_command(command)
+            if self._quitting:
+                return
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                break
+            self._apply_event(event)
+            changed = True
+        if changed:
+            self._write_debug_modules()
+        self.refresh_tray()
+
+    def _run_command(self, command: TrayCommand) -> None:
+        log.debug("tray command: %s", command.value)
+        if command is TrayCommand.SHOW_DETAILS:
+            self.popup.toggle(self.tray.last_click)
+        elif command is TrayCommand.REFRESH:
+            self.core.refresh_now()
+        elif command is TrayCommand.LOGIN:
+            self.popup.show_login()
+        elif command is TrayCommand.LOGOUT:
+            self.core.logout()
+        elif command is TrayCommand.PAUSE:
+            self.core.pause()
+        elif command is TrayCommand.RESUME:
+            self.core.resume()
+        elif command is TrayCommand.OPEN_USAGE_PAGE:
+            open_url(self.popup.usage_url)
+        elif command is TrayCommand.SETTINGS:
+            self.popup.open_settings()
+        elif command is TrayCommand.QUIT:
+            self.quit()
+
+    def _apply_event(self, event: Event) -> None:
+        if isinstance(event, ShowPopupRequested):
+            self.popup.show()
+            return
+        try:
+            self.popup.apply_event(event)
+        except Exception:
+            log.exception("the popup could not show an event")
+        if isinstance(event, UsageUpdated) and not event.stale:
+            self._logged_in = True if event.document.source == "web" else self._logged_in
+            self._notify_thresholds(event)
+        elif isinstance(event, RefreshFailed) and event.code in LOGIN_CODES:
+            self._logged_in = False
+        elif isinstance(event, LoginFinished):
+            self._logged_in = event.logged_in
+
+    # Notifications -------------------------------------------------------------------------
+
+    def _notify_thresholds(self, event: UsageUpdated) -> None:
+        notes = self.notifier.update(event.document)
+        if not self.config.notifications:
+            return
+        for note in notes:
+            log.info("notification: %s", note.title)
+            if not self.tray.notify(note.title, note.body):
+                self._notice(note.title, note.body)
+
+    def _notice(self, title: str, body: str) -> None:
+        """A message in the popup's banner (where the tray has no notifications)."""
+        show_message = getattr(self.popup, "show_message", None)
+        if callable(show_message):
+            show_message(title, body)
+            return
+        from claude_tray.popup_model import BannerView
+
+        self.popup._set_banner(BannerView("info", title, body, None))
+        self.popup._render()
+
+    # The tray: one place -------------------------------------------------------------------
+
+    def _view_for(self, snapshot: Any) -> TrayView:
+        from claude_tray.icon import icon_look_for, render_icon
+        from claude_tray.text_format import tooltip_text
+
+        now = _utc_now()
+        percent, look = icon_look_for(
+            snapshot, now, self.config.interval_minutes, self.config.icon_limit
+        )
+        key = (percent, look, self.config.thresholds)
+        if key != self._image_key or self._image is None:
+            self._image = render_icon(percent, look, self.config.thresholds)
+            self._image_key = key
+        title = tooltip_text(
+            snapshot.usage,
+            now,
+            look=look,
+            error=snapshot.last_error,
+            icon_limit=self.config.icon_limit,
+        )
+        if self.options.label:
+            title = f"{title} ({self.options.label})"[:127]
+        logged_in = self._logged_in if self._logged_in is not None else look != "logged_out"
+        return TrayView(self._image, title, logged_in, bool(snapshot.paused))
+
+    def refresh_tray(self) -> None:
+        """Show the current state in the tray: image, tooltip and menu. Tk thread only."""
+        if self._quitting:
+            return
+        self.tray.update(self._view_for(self.core.state.snapshot()))
+
+    def _tick(self) -> None:
+        self._tick_job = self.root.after(ICON_TICK_MS, self._tick)
+        self.refresh_tray()
+
+    # Settings ------------------------------------------------------------------------------
+
+    def save_settings(self, config: Config) -> None:
+        """Save the user's settings and use them at once (from the popup's settings dialog)."""
+        try:
+            save_config(self.paths.config_file, config)
+        except OSError as exc:
+            log.error("could not save the settings: %s", exc)
+            self._notice("Settings not saved", f"The file could not be written ({exc}).")
+            return
+        self.config = config
+        self.core.update_config(config)
+        self.notifier = self._new_notifier(config)
+        self.refresh_tray()
+
+    def _new_notifier(self, config: Config) -> Any:
+        from claude_tray.notifications import ThresholdNotifier
+
+        notifier = ThresholdNotifier(thresholds=tuple(config.notify_thresholds))
+        usage = self.core.state.snapshot().usage
+        if usage is not None:
+            notifier.prime(usage)
+        return notifier
+
+    # Debug hook ----------------------------------------------------------------------------
+
+    def _write_debug_modules(self) -> None:
+        if not self._debug_modules_file:
+            return
+        with (
+            contextlib.suppress(OSError),
+            open(self._debug_modules_file, "w", encoding="utf-8") as handle,
+        ):
+            handle.write("\n".join(sorted(sys.modules)) + "\n")
+
+
+# --- entry point ------------------------------------------------------------------------
+
+
+def _make_root(label: str) -> tk.Tk:
+    root = tk.Tk(className="claude-tray")
+    root.withdraw()
+    root.title(f"claude-tray{' ' + label if label else ''}")
+    return root
+
+
+def run_app(paths: AppPaths, config: Config, *, demo: bool = False) -> int:
+    """Run the tray app until Quit (`claude-tray run` / `claude-tray demo`); the exit code."""
+    if demo:
+        from claude_tray.demo import run_demo
+
+        return run_demo(paths, config)
+    return start_app(paths, config)
+
+
+def start_app(paths: AppPaths, config: Config, options: StartOptions | None = None) -> int:
+    """The tray app for these paths and settings (the demo passes its own)."""
+    from claude_tray.single_instance import AnotherInstance, InstanceLock, acquire
+
+    options = options or StartOptions()
+    paths.ensure()
+    try:
+        lock = acquire(paths.instance_lock_file)
+    except AnotherInstance as exc:
+        print(f"claude-tray: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if not isinstance(lock, InstanceLock):
+        log.info("claude-tray already runs (PID %d); asked it to show its popup", lock.pid)
+        print(f"claude-tray is already running (PID {lock.pid}); showing its window.")
+        return EXIT_OK
+    try:
+        try:
+            backend = load_backend()
+            root = _make_root(options.label)
+        except (TrayUnavailable, tk.TclError) as exc:
+            message = str(exc) if isinstance(exc, TrayUnavailable) else None
+            log.error("cannot start the tray: %s", exc)
+            print(
+                f"claude-tray: {message or 'no display (' + str(exc) + ').'}"
+                + ("" if message else " Use `claude-tray status` on the command line instead."),
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
+        problems = load_config(paths.config_file).problems
+        app = TrayApp(
+            paths,
+            config,
+            root=root,
+            backend=backend,
+            config_problems=problems,
+            options=options,
+            instance_lock=lock,
+        )
+        code = app.run()
+        with contextlib.suppress(tk.TclError):
+            root.destroy()
+        return code
+    finally:
+        lock.close()

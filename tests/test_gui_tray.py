@@ -1,0 +1,380 @@
+"""The real tray app on a real tray host: Xvfb + trayer, the emulator, screenshots.
+
+Each test starts `python -m claude_tray run` as a child process with the xorg
+backend against the in-process emulator and checks what is on the screen
+(pixels of the icon, mapped windows), what the emulator was asked, and the
+process table, never flags inside the app.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from PIL import Image, ImageChops, ImageStat
+
+from claude_tray.config import Thresholds
+from claude_tray.emulator import Emulator
+from claude_tray.icon import LEVEL_COLOURS, render_icon
+from tests.support.gui import (
+    Geometry,
+    IconWindow,
+    RunningApp,
+    TrayHost,
+    app_env,
+    colour_distance,
+    descendants,
+    fill_colour,
+    find_icon,
+    popup_window,
+    save_artifact,
+    start_app,
+    store_session,
+    tray_host,
+    usage_requests,
+    wait_for,
+    write_config,
+)
+
+pytestmark = [pytest.mark.display, pytest.mark.slow]
+
+ACCENT = (0xC1, 0x5F, 0x3C)  # the popup's accent colour: its Refresh button
+ICON_TIMEOUT = 90.0  # generous: a shared 2-core machine, Tk + pystray start
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[TrayHost]:
+    with tray_host() as running:
+        yield running
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        emu.set_usage(session=42.0, weekly=18.0, scoped={"Fable": 3.0})
+        yield emu
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    return tmp_path / "screenshots"
+
+
+class Launcher:
+    """Starts apps for one test and makes sure none outlives it."""
+
+    def __init__(self, host: TrayHost, emulator: Emulator, tmp_path: Path) -> None:
+        self.host = host
+        self.emulator = emulator
+        self.home = tmp_path / "home"
+        self.tmp_path = tmp_path
+        self.apps: list[RunningApp] = []
+        self.env = app_env(host, self.home, emulator.base_url)
+
+    def login(self) -> None:
+        store_session(self.env, self.emulator.session_key)
+
+    def start(self, *args: str, **settings: object) -> RunningApp:
+        write_config(self.home, **({"interval_minutes": 60} | settings))
+        app = start_app(self.host, self.env, self.tmp_path / f"app{len(self.apps)}.log", *args)
+        self.apps.append(app)
+        return app
+
+    def stop_all(self) -> None:
+        for app in self.apps:
+            app.stop()
+        for proc in psutil.process_iter(["pid"]):
+            if _belongs_to(proc, self.home):
+                proc.kill()
+
+
+def _belongs_to(proc: psutil.Process, home: Path) -> bool:
+    try:
+        return bool(proc.environ().get("CLAUDE_TRAY_HOME") == str(home))
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+
+
+def processes_of(home: Path) -> list[psutil.Process]:
+    """Every live process started for this app home (the app and its scraper children)."""
+    found = []
+    for proc in psutil.process_iter(["pid", "status"]):
+        if proc.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if _belongs_to(proc, home):
+            found.append(proc)
+    return found
+
+
+@pytest.fixture
+def launcher(host: TrayHost, emulator: Emulator, tmp_path: Path) -> Iterator[Launcher]:
+    runner = Launcher(host, emulator, tmp_path)
+    try:
+        yield runner
+    finally:
+        runner.stop_all()
+
+
+# --- pixels -------------------------------------------------------------------------------
+
+
+def on_screen(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """How pystray's xorg backend puts `image` into a window of `size`.
+
+    It scales the RGBA image with LANCZOS and pastes it onto a black RGB image
+    (pystray/_xorg.py `_assert_icon_data`).
+    """
+    shown = Image.new("RGB", size)
+    shown.paste(image.resize(size, Image.Resampling.LANCZOS))
+    return shown
+
+
+def difference(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute difference of two RGB images of one size (0 = identical)."""
+    return float(sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3)
+
+
+def expected_look(percent: float | None, look: str, size: tuple[int, int]) -> Image.Image:
+    return on_screen(render_icon(percent, look, Thresholds()), size)
+
+
+def wait_for_look(
+    icon: IconWindow, percent: float | None, look: str, timeout: float = 90.0
+) -> Image.Image:
+    """Wait until the icon on screen is the rendering of (percent, look); its screenshot."""
+
+    def matches() -> Image.Image | None:
+        shown = icon.screenshot()
+        expected = expected_look(percent, look, shown.size)
+        return shown if difference(shown, expected) < 6.0 else None
+
+    return wait_for(matches, timeout, f"the icon to show {percent} in look {look}")  # type: ignore[no-any-return]
+
+
+def click(host: TrayHost, x: int, y: int, button: int = 1) -> None:
+    host.xdotool("mousemove", str(x), str(y), "click", str(button))
+
+
+def open_popup(host: TrayHost, icon: IconWindow) -> Geometry:
+    """Click the tray icon and wait for the popup window to be mapped."""
+    assert popup_window(host) is None
+    click(host, *icon.geometry().centre)
+    try:
+        popup = wait_for(lambda: popup_window(host), 30, "the popup to open")
+    except AssertionError:
+        host.screenshot().save("/tmp/trayproto/fail.png")
+        raise
+    time.sleep(0.5)  # let Tk draw the content after mapping
+    return popup  # type: ignore[no-any-return]
+
+
+def accent_button(host: TrayHost, popup: Geometry) -> tuple[int, int]:
+    """The centre of the popup's accent-coloured button (Refresh), found in a screenshot."""
+    shot = host.screenshot().crop(popup.box)
+    xs, ys = [], []
+    for y in range(shot.height // 2, shot.height):
+        for x in range(shot.width):
+            if colour_distance(shot.getpixel((x, y)), ACCENT) < 12:  # type: ignore[arg-type]
+                xs.append(x)
+                ys.append(y)
+    assert len(xs) > 100, "no accent-coloured Refresh button in the popup"
+    return popup.x + (min(xs) + max(xs)) // 2, popup.y + (min(ys) + max(ys)) // 2
+
+
+def quit_button(host: TrayHost, popup: Geometry, row_y: int) -> tuple[int, int]:
+    """The centre of the Quit button: the right-most button on the Refresh button's row."""
+    shot = host.screenshot().crop(popup.box)
+    y = row_y - popup.y
+    background = shot.getpixel((shot.width - 3, y))
+    right = next(
+        x
+        for x in range(shot.width - 3, 0, -1)
+        if colour_distance(shot.getpixel((x, y)), background) > 8  # type: ignore[arg-type]
+    )
+    # Walk left over the button to its left edge (a run of background pixels ends it).
+    x = right
+    gap = 0
+    while x > 0 and gap < 6:
+        x -= 1
+        gap = gap + 1 if colour_distance(shot.getpixel((x, y)), background) <= 8 else 0  # type: ignore[arg-type]
+    left = x + gap
+    return popup.x + (left + right) // 2, row_y
+
+
+def region_changed(
+    before: Image.Image, after: Image.Image, box: tuple[int, int, int, int]
+) -> float:
+    return difference(before.crop(box), after.crop(box))
+
+
+# --- the tests ------------------------------------------------------------------------------
+
+
+def test_icon_appears_in_tray_with_usage_colour(
+    host: TrayHost, launcher: Launcher, artifacts: Path
+) -> None:
+    """With 42 % used the docked icon shows the calm colour and the rendered 42."""
+    launcher.login()
+    launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+    where = icon.geometry()
+    assert where.y < 32 and where.x > host.display.size[0] // 2  # in trayer, top right
+    shown = wait_for_look(icon, 42.0, "normal")
+    assert colour_distance(fill_colour(shown), LEVEL_COLOURS["calm"]) < 20
+    save_artifact(host.screenshot(), artifacts, "icon_normal")
+
+
+def test_click_opens_popup(host: TrayHost, launcher: Launcher, artifacts: Path) -> None:
+    """A left click on the icon maps the popup window next to the tray, visibly."""
+    launcher.login()
+    launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+    wait_for_look(icon, 42.0, "normal")
+    before = host.screenshot()
+    popup = open_popup(host, icon)
+    after = host.screenshot()
+    save_artifact(after, artifacts, "popup_open")
+    where = icon.geometry()
+    assert popup.y >= where.y + where.height - 4  # opens below the top-edge tray
+    assert abs((popup.x + popup.width) - (where.x + where.width)) < 200  # near the icon
+    assert region_changed(before, after, popup.box) > 20  # the window is really drawn
+
+
+def test_popup_refresh_sends_exactly_one_usage_request(
+    host: TrayHost, launcher: Launcher, emulator: Emulator
+) -> None:
+    """The popup's Refresh button makes the app read usage exactly once more."""
+    launcher.login()
+    launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+    wait_for_look(icon, 42.0, "normal")
+    popup = open_popup(host, icon)
+    button = accent_button(host, popup)
+    time.sleep(2.0)  # the start's poll is over (the icon shows its result); nothing else runs
+    before = usage_requests(emulator)
+    assert before >= 1
+    click(host, *button)
+    wait_for(lambda: usage_requests(emulator) > before, 60, "the refresh request")
+    time.sleep(3.0)  # a second request would come within this time
+    assert usage_requests(emulator) == before + 1
+
+
+def test_icon_changes_when_usage_changes(
+    host: TrayHost, launcher: Launcher, emulator: Emulator, artifacts: Path
+) -> None:
+    """After the service reports 95 %, a refresh turns the icon critical red with 95."""
+    launcher.login()
+    launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+    wait_for_look(icon, 42.0, "normal")
+    emulator.set_usage(session=95.0)
+    popup = open_popup(host, icon)
+    click(host, *accent_button(host, popup))
+    shown = wait_for_look(icon, 95.0, "normal")
+    assert colour_distance(fill_colour(shown), LEVEL_COLOURS["critical"]) < 20
+    save_artifact(host.screenshot(), artifacts, "icon_critical")
+
+
+def test_logged_out_look_when_session_expired(
+    host: TrayHost, launcher: Launcher, emulator: Emulator, artifacts: Path
+) -> None:
+    """When the service says the session expired, the icon shows the logged-out look."""
+    launcher.login()
+    emulator.set_scenario("session_expired")
+    launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+    shown = wait_for_look(icon, None, "logged_out")
+    no_data = expected_look(None, "no_data", shown.size)
+    assert difference(shown, no_data) > 6.0  # really a different picture than "no data"
+    save_artifact(host.screenshot(), artifacts, "icon_logged_out")
+
+
+def test_error_look_on_server_error(
+    host: TrayHost, launcher: Launcher, emulator: Emulator, artifacts: Path
+) -> None:
+    """When the service keeps answering 500, the icon shows the error look."""
+    launcher.login()
+    emulator.set_scenario("server_error")
+    launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+    # The core retries transient errors with backoff inside one refresh first.
+    shown = wait_for_look(icon, None, "error", timeout=180)
+    assert colour_distance(fill_colour(shown), LEVEL_COLOURS["calm"]) > 60
+    save_artifact(host.screenshot(), artifacts, "icon_error")
+
+
+def test_second_instance_shows_first_popup_and_exits_0(host: TrayHost, launcher: Launcher) -> None:
+    """A second `claude-tray` opens the first one's popup, exits 0 and adds no icon."""
+    launcher.login()
+    first = launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+    wait_for_look(icon, 42.0, "normal")
+    assert popup_window(host) is None
+    second = launcher.start()
+    assert second.process.wait(60) == 0, second.output()
+    wait_for(lambda: popup_window(host), 30, "the first instance's popup")
+    assert first.alive()
+    icons = host.xdotool("search", "--classname", "claude-traySystemTrayIcon").split()
+    assert len(icons) == 1
+
+
+def test_quit_ends_app_and_scraper_child_within_2_seconds(
+    host: TrayHost, launcher: Launcher, emulator: Emulator
+) -> None:
+    """Quit in the popup, during a hanging poll, exits 0 within 2 s and leaves no process."""
+    launcher.login()
+    emulator.set_scenario("hang")
+    app = launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+
+    def scraper_running() -> bool:
+        for proc in descendants(app.pid):
+            try:
+                if "claude_tray.scraper" in " ".join(proc.cmdline()):
+                    return True
+            except psutil.Error:  # gone or a zombie meanwhile
+                continue
+        return False
+
+    wait_for(scraper_running, 60, "a scraper child stuck in the hanging poll")
+    popup = open_popup(host, icon)
+    refresh = accent_button(host, popup)
+    quit_at = quit_button(host, popup, refresh[1])
+    assert quit_at[0] > refresh[0] + 60
+    started = time.monotonic()
+    click(host, *quit_at)
+    code = app.process.wait(30)
+    elapsed = time.monotonic() - started
+    assert code == 0, app.output()
+    assert elapsed < 2.0, f"Quit took {elapsed:.2f} s"
+    wait_for(lambda: not processes_of(launcher.home), 10, "every app process to be gone")
+    assert find_icon_gone(host)
+
+
+def find_icon_gone(host: TrayHost) -> bool:
+    return not host.xdotool("search", "--classname", "claude-traySystemTrayIcon").split()
+
+
+def test_no_display_message_from_run(tmp_path: Path) -> None:
+    """Without a display, `claude-tray run` says to use `status` and exits 1, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(CLAUDE_TRAY_HOME=str(tmp_path / "home"), PYTHONPATH=str(Path.cwd()))
+    env.pop("PYSTRAY_BACKEND", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "claude_tray", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 1
+    assert "claude-tray status" in result.stderr
+    assert "Traceback" not in result.stderr
