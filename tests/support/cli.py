@@ -12,7 +12,6 @@ import os
 import secrets
 import subprocess
 import sys
-import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,7 +44,6 @@ def restore_logging() -> Iterator[None]:
             root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(False)
-    warnings.resetwarnings()
 
 
 def fake_session_key() -> str:
