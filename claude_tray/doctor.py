@@ -368,7 +368,17 @@ def check_folders(paths: AppPaths) -> Check:
     return Check("Folders", "ok", f"writable (logs in {paths.log_dir})")
 
 
-def probe_url(url: str, *, timeout: float = PROBE_TIMEOUT) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class Probe:
+    """What one request to the service's address showed."""
+
+    answered: bool
+    text: str
+    #: Cloudflare answered with a challenge instead of the page (`cf-mitigated: challenge`).
+    challenged: bool = False
+
+
+def probe_url(url: str, *, timeout: float = PROBE_TIMEOUT) -> Probe:
     """Whether `url` answers at all (any HTTP status counts), and what happened.
 
     A GET without cookies whose body is not read (some servers, the emulator
@@ -383,31 +393,41 @@ def probe_url(url: str, *, timeout: float = PROBE_TIMEOUT) -> tuple[bool, str]:
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            status = response.status
+            status, headers = response.status, response.headers
     except urllib.error.HTTPError as exc:  # an answer, even if 403 or 5xx
-        status = exc.code
+        status, headers = exc.code, exc.headers
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        return False, f"no answer from {url} ({reason})"
+        return Probe(False, f"no answer from {url} ({reason})")
     elapsed = time.monotonic() - started
-    return True, f"{url} answered HTTP {status} in {elapsed:.1f} s"
+    challenged = (headers.get("cf-mitigated") or "").strip().lower() == "challenge"
+    return Probe(True, f"{url} answered HTTP {status} in {elapsed:.1f} s", challenged)
 
 
-def check_reachable(name: str, variable: str, url: str) -> Check:
-    """The service's address answers within a few seconds."""
+def check_reachable(name: str, variable: str, url: str, *, configured: bool = False) -> Check:
+    """The service's address answers within a few seconds (`configured`: set by `variable`)."""
     if not url.startswith(("http://", "https://")):
         return Check(
             name, "problem", f"{variable}={url} is not an http(s) address", f"Fix {variable}."
         )
-    ok, result = probe_url(url)
-    if ok:
-        return Check(name, "ok", result)
+    probe = probe_url(url)
+    if probe.challenged:
+        # Not a failure (claude-service.md): the scraper then reads through a real browser.
+        return Check(
+            name,
+            "note",
+            f"{probe.text}: a Cloudflare challenge for plain requests from this network",
+            "Nothing to do if the Browser row is ok: claude-tray then reads through the "
+            "browser. A VPN makes challenges more likely.",
+        )
+    if probe.answered:
+        return Check(name, "ok", probe.text)
     return Check(
         name,
         "problem",
-        result,
+        probe.text,
         "Check the internet connection, proxy or VPN"
-        + (f", and {variable}" if variable in os.environ else "")
+        + (f", and {variable}" if configured else "")
         + "; then run `claude-tray doctor` again.",
     )
 
@@ -470,10 +490,24 @@ def run_checks(
     ]
     if config.source in ("auto", "web"):
         base = env.get("CLAUDE_TRAY_BASE_URL") or DEFAULT_BASE_URL
-        rows.append(check_reachable("claude.ai", "CLAUDE_TRAY_BASE_URL", base.rstrip("/")))
+        rows.append(
+            check_reachable(
+                "claude.ai",
+                "CLAUDE_TRAY_BASE_URL",
+                base.rstrip("/"),
+                configured=bool(env.get("CLAUDE_TRAY_BASE_URL")),
+            )
+        )
     if config.source == "claude-code" or (config.source == "auto" and claude_code[1]):
         api = env.get("CLAUDE_TRAY_API_URL") or DEFAULT_API_URL
-        rows.append(check_reachable("Claude API", "CLAUDE_TRAY_API_URL", api.rstrip("/")))
+        rows.append(
+            check_reachable(
+                "Claude API",
+                "CLAUDE_TRAY_API_URL",
+                api.rstrip("/"),
+                configured=bool(env.get("CLAUDE_TRAY_API_URL")),
+            )
+        )
     return rows
 
 

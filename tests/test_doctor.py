@@ -19,6 +19,7 @@ from claude_tray.doctor import (
     check_config,
     check_folders,
     check_playwright,
+    check_reachable,
     check_scraper,
     check_web_session,
     format_table,
@@ -250,13 +251,28 @@ def test_unwritable_folder_is_a_problem(tray_home: Path) -> None:
 
 def test_probe_reaches_the_emulator_and_not_a_closed_port(emulator: Emulator) -> None:
     """The probe reports the emulator's answer, and a refused connection as no answer."""
-    ok, text = probe_url(emulator.base_url)
-    assert ok, text
-    assert "HTTP" in text
+    probe = probe_url(emulator.base_url)
+    assert probe.answered, probe.text
+    assert not probe.challenged
+    assert "HTTP 200" in probe.text
     assert emulator.count("/", method="GET") == 1
-    ok, text = probe_url("http://127.0.0.1:9", timeout=3.0)
-    assert not ok
-    assert "no answer" in text
+    probe = probe_url("http://127.0.0.1:9", timeout=3.0)
+    assert not probe.answered
+    assert "no answer" in probe.text
+    row = check_reachable(
+        "claude.ai", "CLAUDE_TRAY_BASE_URL", "http://127.0.0.1:9", configured=True
+    )
+    assert row.verdict == "problem"
+    assert "CLAUDE_TRAY_BASE_URL" in row.fix
+
+
+def test_cloudflare_challenge_is_a_note_not_a_failure() -> None:
+    """A Cloudflare challenge on the address is explained as a note, not a problem."""
+    with Emulator("cloudflare") as challenged:
+        row = check_reachable("claude.ai", "CLAUDE_TRAY_BASE_URL", challenged.base_url)
+    assert row.verdict == "note"
+    assert "Cloudflare" in row.result
+    assert "browser" in row.fix
 
 
 # ---------------------------------------------------------------- interpreter and Playwright
