@@ -379,7 +379,9 @@ class Core:
     def update_config(self, config: Config) -> None:
         """Use new settings: the interval at once, the rest from the next run on."""
         self.config = config
-        self._runner.set_config(config)
+        set_config = getattr(self._runner, "set_config", None)
+        if callable(set_config):
+            set_config(config)
         if round(config.interval_minutes * 60) != self._worker.interval_seconds:
             self._worker.set_interval(config.interval_minutes * 60)
 

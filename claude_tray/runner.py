@@ -120,7 +120,11 @@ _FROZEN_PREFIXES = ("_PYI_", "_MEIPASS")
 
 
 class Runner(Protocol):
-    """What the core needs from a runner (a `ScraperRunner`, or a test's scripted one)."""
+    """What the core needs from a runner (a `ScraperRunner`, or a test's scripted one).
+
+    A runner may also have `set_config(config)`; the core calls it when the
+    settings change.
+    """
 
     def run(
         self,
@@ -131,8 +135,6 @@ class Runner(Protocol):
         timeout: float | None = None,
         cancel: threading.Event | None = None,
     ) -> Document: ...
-
-    def set_config(self, config: Config) -> None: ...
 
 
 def clean_environment(source: Mapping[str, str], *, frozen: bool = False) -> dict[str, str]:

@@ -476,3 +476,20 @@ def test_real_scraper_against_the_emulator(app_paths: AppPaths, tmp_path: Path) 
     for path in app_paths.log_dir.glob("*"):
         text = path.read_text(errors="replace")
         assert emulator.session_key not in text
+
+
+def test_cancel_before_a_queued_login_starts(app_paths: AppPaths) -> None:
+    """Cancel pressed while the login still waits for the worker: no child, login_cancelled."""
+    runner = ScriptedRunner([logged_in()])
+    events: queue.Queue[Event] = queue.Queue()
+    core = Core(app_paths, Config(), events, runner=runner)
+    gate = threading.Event()
+    core.worker.start()
+    core.worker.submit(lambda: gate.wait(30))
+    core.manual_login()
+    core.cancel_login()
+    gate.set()
+    finished = wait_for_event(events, LoginFinished, [])
+    assert finished == LoginFinished(False, ErrorCode.LOGIN_CANCELLED, "The login was cancelled.")
+    assert runner.calls == []
+    assert core.shutdown()
