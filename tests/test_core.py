@@ -493,3 +493,33 @@ def test_cancel_before_a_queued_login_starts(app_paths: AppPaths) -> None:
     assert finished == LoginFinished(False, ErrorCode.LOGIN_CANCELLED, "The login was cancelled.")
     assert runner.calls == []
     assert core.shutdown()
+
+
+def test_refresh_now_polls_at_once_and_restarts_the_interval(app_paths: AppPaths) -> None:
+    """On the worker thread with a fake clock: refresh-now polls now and the next poll moves."""
+    clock = FakeClock()
+    runner = ScriptedRunner([good()])
+    core = Core(
+        app_paths,
+        Config(interval_minutes=5),
+        queue.Queue(),
+        runner=runner,
+        clock=clock,
+        wait=clock.wait,
+    )
+    core.start_polling()
+    try:
+        assert wait_until(lambda: len(runner.calls) == 1)
+        clock.advance(200)
+        time.sleep(0.2)
+        assert len(runner.calls) == 1
+        assert core.refresh_now()
+        assert wait_until(lambda: len(runner.calls) == 2)
+        assert wait_until(lambda: core.worker.seconds_until_poll() == pytest.approx(300))
+        clock.advance(299)
+        time.sleep(0.2)
+        assert len(runner.calls) == 2
+        clock.advance(1)
+        assert wait_until(lambda: len(runner.calls) == 3)
+    finally:
+        assert core.shutdown(timeout=5)
