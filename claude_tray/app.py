@@ -375,7 +375,7 @@ class TrayApp:
     def _run_command(self, command: TrayCommand) -> None:
         log.debug("tray command: %s", command.value)
         if command is TrayCommand.SHOW_DETAILS:
-            self.popup.toggle(self.tray.last_click)
+            self.popup.toggle(self._click_position())
         elif command is TrayCommand.REFRESH:
             self.core.refresh_now()
         elif command is TrayCommand.LOGIN:
@@ -392,6 +392,17 @@ class TrayApp:
             self.popup.open_settings()
         elif command is TrayCommand.QUIT:
             self.quit()
+
+    def _click_position(self) -> tuple[int, int] | None:
+        """Where the user clicked the icon: the xorg backend knows; elsewhere the
+        pointer is still on the icon (or on its menu, next to it) at this moment."""
+        if self.tray.last_click is not None:
+            return self.tray.last_click
+        try:
+            x, y = self.root.winfo_pointerxy()
+        except tk.TclError:
+            return None
+        return (x, y) if x >= 0 and y >= 0 else None
 
     def _apply_event(self, event: Event) -> None:
         if isinstance(event, ShowPopupRequested):

@@ -286,10 +286,13 @@ class Tray:
     def _run(self) -> None:
         try:
             self._icon.run(setup=self._setup)
-        except Exception:
+        except Exception as exc:
             # GTK and AppIndicator raise a GLib error while finishing when no
             # notification daemon runs; a failing loop must not take the UI down.
-            log.warning("the tray loop ended with an error", exc_info=True)
+            if self._stopping:
+                log.info("the tray loop ended: %s", exc)
+            else:
+                log.warning("the tray loop ended with an error", exc_info=True)
 
     def _setup(self, icon: Any) -> None:
         try:
