@@ -18,6 +18,7 @@ import pytest
 
 import claude_tray
 from claude_tray.emulator import Emulator
+from claude_tray.icon import LEVEL_COLOURS
 
 pytest.importorskip("PyInstaller", reason="the build extra (pip install pyinstaller) is needed")
 
@@ -146,3 +147,57 @@ def test_frozen_scraper_browser_path(frozen_exe: Path, tray_home: Path, emulator
     assert json.loads(result.stdout)["usage_percent"] == 37.0
     # Only a browser loads the site's page before calling the API from inside it.
     assert any(not path.startswith("/api/") for _method, path, _status in emulator.requests)
+
+
+@pytest.mark.display
+def test_frozen_app_shows_the_usage_in_a_real_tray(
+    frozen_exe: Path, tray_home: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    """The frozen app docks in trayer on Xvfb and its icon turns critical red for 95 %."""
+    from tests.support.gui import (
+        RunningApp,
+        app_env,
+        colour_distance,
+        fill_colour,
+        find_icon,
+        save_artifact,
+        tray_host,
+        wait_for,
+    )
+
+    emulator.set_usage(session=95.0)
+    _login(frozen_exe, _env(tray_home, emulator), emulator)
+    with tray_host() as host:
+        env = app_env(host, tray_home, emulator.base_url)
+        env.pop("PYTHONPATH", None)  # nothing may come from the checkout
+        log_path = tmp_path / "frozen-app.log"
+        with open(log_path, "wb") as out:
+            process = subprocess.Popen(
+                [str(frozen_exe), "run"],
+                env=env,
+                cwd=frozen_exe.parent,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        app = RunningApp(process, host, log_path)
+        try:
+            icon = find_icon(host, timeout=120)
+
+            def red_icon() -> object:
+                shot = icon.screenshot()
+                critical = LEVEL_COLOURS["critical"]
+                return shot if colour_distance(fill_colour(shot), critical) < 30 else None
+
+            try:
+                wait_for(red_icon, 120, "the frozen app's icon to show 95 % in red")
+            except AssertionError as exc:
+                log_file = tray_home / "logs" / "claude-tray.log"
+                log = log_file.read_text(errors="replace") if log_file.exists() else ""
+                fill = fill_colour(icon.screenshot())
+                raise AssertionError(f"{exc}; icon fill {fill}; app log:\n{log[-3000:]}") from None
+            finally:
+                save_artifact(icon.screenshot(), tmp_path, "frozen_app_icon")
+            assert app.alive(), app.output()
+        finally:
+            app.stop()
