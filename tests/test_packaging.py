@@ -20,8 +20,6 @@ import claude_tray
 from claude_tray.emulator import Emulator
 from claude_tray.icon import LEVEL_COLOURS
 
-pytest.importorskip("PyInstaller", reason="the build extra (pip install pyinstaller) is needed")
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -44,6 +42,12 @@ TIMEOUT = 180  # seconds per child; generous for a shared two-core machine
 @pytest.fixture(scope="module")
 def frozen_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The frozen `claude-tray` executable, built once for this module."""
+    if importlib.util.find_spec("PyInstaller") is None:
+        message = "PyInstaller is not installed (pip install -e '.[build]')"
+        # CI (.ci/run) requires the real thing; a developer without the extra may skip.
+        if os.environ.get("CLAUDE_TRAY_REQUIRE_REAL") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     folder = tmp_path_factory.mktemp("pyinstaller")
     return _load_build()(folder / "dist", folder / "work")
 
