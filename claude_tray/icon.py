@@ -5,7 +5,20 @@ The digits are drawn from our own block glyphs (a 3×5 grid whose stroke and
 counter widths are fitted to the pixel size) instead of a font: no font file
 exists on every platform, and rectangles snapped to whole pixels stay sharp at
 16–32 px where an antialiased font turns into mush. Curved parts (background
-corners, badges, the key) are drawn at 4× and reduced, so they are smooth.
+corners, the refresh dot, the error frame, the key) are drawn at 4× and
+reduced, so they are smooth. Sizes that are multiples of 16 (the 64 px image
+the tray gets) lay the digits out on a 16 px grid, so a host that scales the
+image to 16 or 32 px gets whole pixels back.
+
+Looks (all on a rounded square; transparent corners, see `matte`):
+- normal: the level's colour (calm green, moderate amber, warning orange,
+  critical red) with white or near-black digits, whichever contrasts more;
+- refreshing: the same plus a blue dot over the last digit's bottom-right
+  cell (a cell every glyph fills, so no digit changes its reading);
+- stale: greyed background with a trace of the level colour, faded digits;
+- no_data: grey with "--"; logged_out: grey with a key;
+- error: near-black with a red frame, the last number in white ("!" in red
+  when there is no number).
 
 Number rule: the percentage is floored (99.5 shows "99", never "100" before the
 limit is reached); 0–999 show as digits ("100" and "140" fit, with a narrow
