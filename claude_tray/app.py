@@ -228,7 +228,10 @@ class TrayApp:
         config_problems: list[str] | None = None,
         options: StartOptions | None = None,
         instance_lock: Any = None,
+        exit_deadline: float | None = None,
     ) -> None:
+        """`exit_deadline`: seconds after Quit starts at which the process ends itself
+        even if something hangs (the real app sets it; in-process tests do not)."""
         from claude_tray.core import Core
         from claude_tray.notifications import ThresholdNotifier
         from claude_tray.popup import Popup
@@ -238,6 +241,7 @@ class TrayApp:
         self.root = root
         self.options = options or StartOptions()
         self._instance_lock = instance_lock
+        self._exit_deadline = exit_deadline
         self._quitting = False
         self._logged_in: bool | None = None
         self._image_key: tuple[Any, ...] | None = None
@@ -314,10 +318,12 @@ class TrayApp:
             return
         self._quitting = True
         log.info("quitting")
-        # A safety net: whatever hangs below, the process still ends promptly.
-        watchdog = threading.Timer(QUIT_DEADLINE, self._force_exit)
-        watchdog.daemon = True
-        watchdog.start()
+        if self._exit_deadline is not None:
+            # A safety net: whatever hangs from here on (a stuck tray thread, a
+            # non-daemon thread at interpreter exit), the process still ends.
+            watchdog = threading.Timer(self._exit_deadline, self._force_exit)
+            watchdog.daemon = True
+            watchdog.start()
         with contextlib.suppress(Exception):
             self.popup.hide()
         self.tray.stop()
@@ -336,9 +342,8 @@ class TrayApp:
         self.waker.close()
         self.root.quit()
 
-    @staticmethod
-    def _force_exit() -> None:
-        log.error("quit took longer than %.1f s; ending the process", QUIT_DEADLINE)
+    def _force_exit(self) -> None:
+        log.error("quit took longer than %.1f s; ending the process", self._exit_deadline)
         logging.shutdown()
         os._exit(EXIT_OK)
 
@@ -570,6 +575,7 @@ def start_app(paths: AppPaths, config: Config, options: StartOptions | None = No
             config_problems=problems,
             options=options,
             instance_lock=lock,
+            exit_deadline=QUIT_DEADLINE,
         )
         code = app.run()
         with contextlib.suppress(tk.TclError):

@@ -67,6 +67,20 @@ class TrayView:
     paused: bool
 
 
+#: Characters of the app's texts that X11's WM_NAME (latin-1) cannot hold, and stand-ins.
+_LATIN1_STAND_INS = str.maketrans({"…": "...", "–": "-", "—": "-", "‘": "'", "’": "'"})
+
+
+def x11_title(text: str) -> str:
+    """`text` in latin-1, as python-xlib writes the icon window's WM_NAME.
+
+    pystray's xorg backend sets the title with `set_wm_name`, which python-xlib
+    encodes as latin-1 (the STRING type): "…" or "–" raise UnicodeEncodeError
+    inside the icon's thread.
+    """
+    return text.translate(_LATIN1_STAND_INS).encode("latin-1", "replace").decode("latin-1")
+
+
 # --- backend choice -------------------------------------------------------------------
 
 

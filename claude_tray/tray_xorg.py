@@ -21,6 +21,8 @@ from typing import Any
 import Xlib.X
 from pystray import _xorg
 
+from claude_tray.tray import x11_title
+
 #: The buttons that activate the icon: left (1) and right (3). The xorg backend
 #: has no menu (`HAS_MENU = False`), so both open the popup, which offers every
 #: menu action.
@@ -28,20 +30,6 @@ ACTIVATING_BUTTONS = (1, 3)
 
 #: The event mask pystray 0.19.5 uses for the icon window, plus button presses.
 ICON_EVENT_MASK = Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask | Xlib.X.ButtonPressMask
-
-
-#: Characters of the app's texts that X11's WM_NAME (latin-1) cannot hold, and stand-ins.
-_LATIN1_STAND_INS = str.maketrans({"…": "...", "–": "-", "—": "-", "‘": "'", "’": "'"})
-
-
-def x11_title(text: str) -> str:
-    """`text` in latin-1, as python-xlib writes the icon window's WM_NAME.
-
-    pystray's xorg backend sets the title with `set_wm_name`, which python-xlib
-    encodes as latin-1 (the STRING type): "…" or "–" raise UnicodeEncodeError
-    inside the icon's thread.
-    """
-    return text.translate(_LATIN1_STAND_INS).encode("latin-1", "replace").decode("latin-1")
 
 
 class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no type hints

@@ -356,25 +356,3 @@ def test_quit_ends_app_and_scraper_child_within_2_seconds(
 
 def find_icon_gone(host: TrayHost) -> bool:
     return not host.xdotool("search", "--classname", "claude-traySystemTrayIcon").split()
-
-
-def test_no_display_message_from_run(tmp_path: Path) -> None:
-    """Without a display, `claude-tray run` says to use `status` and exits 1, no traceback."""
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(CLAUDE_TRAY_HOME=str(tmp_path / "home"), PYTHONPATH=str(Path.cwd()))
-    env.pop("PYSTRAY_BACKEND", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "claude_tray", "run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert result.returncode == 1
-    assert "claude-tray status" in result.stderr
-    assert "Traceback" not in result.stderr

@@ -1,0 +1,310 @@
+"""The app's wiring in-process: waking Tk from other threads, events to popup and tray,
+notifications, settings, quitting; and the demo's environment.
+
+These run a real Tk on a private Xvfb with pystray's headless `dummy` backend
+(the tray loop is not started, so updates stay in the `Tray` object where the
+test can read them); the real backends are covered by the GUI tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+import tkinter as tk
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from claude_tray.app import StartOptions, TrayApp, Waker, WakingQueue, browser_env
+from claude_tray.config import Config, load_config
+from claude_tray.demo import DEMO_INTERVAL_MINUTES, demo_config, demo_environment, demo_home
+from claude_tray.documents import ErrorDocument, Limit, UsageDocument
+from claude_tray.errors import ErrorCode
+from claude_tray.events import LoginFinished, RefreshFailed, ShowPopupRequested, UsageUpdated
+from claude_tray.paths import AppPaths
+from claude_tray.tray import TrayCommand, load_backend, x11_title
+from tests.support.display import XvfbDisplay, xvfb_display
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[XvfbDisplay]:
+    with xvfb_display() as running:
+        yield running
+
+
+@pytest.fixture
+def root(display: XvfbDisplay) -> Iterator[tk.Tk]:
+    window = tk.Tk(screenName=display.name)
+    window.withdraw()
+    try:
+        yield window
+    finally:
+        with contextlib.suppress(tk.TclError):
+            window.destroy()
+
+
+def pump(root: tk.Tk, until: object, timeout: float = 10.0) -> None:
+    """Run Tk's event loop until `until()` is true (the test is the Tk thread)."""
+    deadline = time.monotonic() + timeout
+    while not until():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out pumping Tk events"
+        root.update()
+        time.sleep(0.01)
+
+
+def usage(percent: float, minutes_ago: float = 0.0) -> UsageDocument:
+    resets = datetime.now(timezone.utc) + timedelta(hours=2)
+    return UsageDocument.build(
+        source="web",
+        limits=[Limit(id="session", kind="session", label="Current session", percent=percent,
+                      resets_at=resets)],
+        last_updated=datetime.now(timezone.utc) - timedelta(minutes=minutes_ago),
+    )  # fmt: skip
+
+
+# --- Waker ----------------------------------------------------------------------------
+
+
+@pytest.mark.display
+def test_wake_from_other_thread_runs_callback_on_tk_thread(root: tk.Tk) -> None:
+    """wake() from any thread makes Tk call on_wake on its own thread."""
+    calls: list[str] = []
+    waker = Waker(root, lambda: calls.append(threading.current_thread().name))
+    thread = threading.Thread(target=waker.wake, name="other")
+    thread.start()
+    thread.join()
+    pump(root, lambda: calls)
+    assert calls == [threading.main_thread().name]
+    waker.close()
+
+
+@pytest.mark.display
+def test_wake_never_blocks_while_tk_is_busy(root: tk.Tk) -> None:
+    """Many wakes from another thread return at once even while the Tk thread is busy."""
+    calls: list[int] = []
+    waker = Waker(root, lambda: calls.append(1))
+    finished = threading.Event()
+
+    def hammer() -> None:
+        for _ in range(100_000):  # far more than a pipe buffer holds
+            waker.wake()
+        finished.set()
+
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    # The Tk thread does not serve events meanwhile: a blocking wake would hang here.
+    assert finished.wait(30)
+    thread.join()
+    pump(root, lambda: calls)
+    assert 1 <= len(calls) < 100_000  # wakes are merged, not queued one by one
+    waker.close()
+
+
+def test_waking_queue_wakes_on_put() -> None:
+    """Every put on the event queue also wakes the UI."""
+    wakes: list[int] = []
+    events = WakingQueue(lambda: wakes.append(1))
+    events.put(ShowPopupRequested())
+    events.put(ShowPopupRequested())
+    assert wakes == [1, 1]
+    assert events.qsize() == 2
+
+
+# --- the app, in-process ----------------------------------------------------------------
+
+
+@pytest.fixture
+def app(
+    root: tk.Tk, app_paths: AppPaths, monkeypatch: pytest.MonkeyPatch, display: XvfbDisplay
+) -> Iterator[TrayApp]:
+    monkeypatch.setenv("PYSTRAY_BACKEND", "dummy")
+    monkeypatch.setenv("DISPLAY", display.name)
+    app_paths.config_file.write_text('interval_minutes = "often"\nbogus = 1\n')
+    loaded = load_config(app_paths.config_file)
+    running = TrayApp(
+        app_paths,
+        loaded.config,
+        root=root,
+        backend=load_backend("linux"),
+        config_problems=loaded.problems,
+        options=StartOptions(),
+    )
+    try:
+        yield running
+    finally:
+        running.quit()
+
+
+def deliver(app: TrayApp, *events: object) -> None:
+    """Hand events to the app as the core does: state first, then the event."""
+    for event in events:
+        if isinstance(event, UsageUpdated):
+            app.core.state.record_usage(event.document)
+        elif isinstance(event, RefreshFailed):
+            app.core.state.record_error(ErrorDocument(error=event.code, message=event.message))
+        app.events.put(event)
+    pump(app.root, lambda: app.events.empty())
+
+
+@pytest.mark.display
+def test_config_problems_are_shown_once_in_the_popup_banner(app: TrayApp) -> None:
+    """A partly wrong config file is named in the popup's banner at start."""
+    banner = app.popup.banner_view
+    assert banner is not None
+    assert banner.title == "Some settings were ignored"
+    assert "interval_minutes" in banner.body and "bogus" in banner.body
+
+
+@pytest.mark.display
+def test_usage_event_updates_tray_image_title_and_menu(app: TrayApp) -> None:
+    """New numbers reach the tray through the one update path: image, tooltip, menu state."""
+    before = app.tray.view
+    deliver(app, UsageUpdated(usage(42.0)))
+    view = app.tray.view
+    assert view.image is not before.image
+    assert view.title.startswith("Claude: ") and "42%" in view.title
+    assert view.logged_in is True
+
+
+@pytest.mark.display
+def test_expired_session_offers_log_in(app: TrayApp) -> None:
+    """After session_expired the tray menu offers Log in… instead of Log out."""
+    deliver(app, UsageUpdated(usage(42.0)))
+    deliver(app, RefreshFailed(ErrorCode.SESSION_EXPIRED, "Your session has expired."))
+    assert app.tray.view.logged_in is False
+    assert "Log in…" in app.tray.menu_texts()
+    deliver(app, LoginFinished(True))
+    assert "Log out" in app.tray.menu_texts()
+
+
+@pytest.mark.display
+def test_crossing_a_threshold_notifies_once_in_the_banner(app: TrayApp) -> None:
+    """Without tray notifications, crossing 90 % shows one banner, not one per poll."""
+    deliver(app, UsageUpdated(usage(50.0)))
+    app.popup.banner_view = None
+    deliver(app, UsageUpdated(usage(93.0)))
+    banner = app.popup.banner_view
+    assert banner is not None and "90" in banner.title
+    app.popup.banner_view = None
+    deliver(app, UsageUpdated(usage(94.0)))
+    assert app.popup.banner_view is None or "90" not in app.popup.banner_view.title
+
+
+@pytest.mark.display
+def test_pause_command_from_tray_reaches_core_and_menu(app: TrayApp) -> None:
+    """The tray's Pause (from another thread) pauses the core and flips the menu item."""
+    thread = threading.Thread(target=app.tray.run_command_of, args=("Pause auto-refresh",))
+    thread.start()
+    thread.join()
+    pump(app.root, lambda: app.tray.view.paused)
+    assert app.core.state.snapshot().paused
+    assert "Resume auto-refresh" in app.tray.menu_texts()
+
+
+@pytest.mark.display
+def test_show_request_from_second_instance_opens_popup(app: TrayApp) -> None:
+    """A ShowPopupRequested event (a second instance) maps the popup."""
+    deliver(app, ShowPopupRequested())
+    pump(app.root, lambda: app.popup.visible)
+
+
+@pytest.mark.display
+def test_saved_settings_are_written_and_used(app: TrayApp, app_paths: AppPaths) -> None:
+    """Saving settings writes the config file and the core uses the new interval."""
+    new = Config(interval_minutes=12, icon_limit="session")
+    app.save_settings(new)
+    assert load_config(app_paths.config_file).config == new
+    assert app.core.config == new
+    assert app.core.worker.interval_seconds == 12 * 60
+
+
+@pytest.mark.display
+def test_quit_command_ends_the_loop(app: TrayApp) -> None:
+    """Quit from the tray stops the core and leaves Tk's mainloop."""
+    app.root.after(50, lambda: app._on_tray_command(TrayCommand.QUIT))
+    started = time.monotonic()
+    app.root.mainloop()
+    assert time.monotonic() - started < 10
+    assert app.core.refresh_now() is False  # shut down: commands are refused
+
+
+# --- small pieces -----------------------------------------------------------------------
+
+
+def test_browser_env_restores_library_path_in_frozen_linux_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A frozen Linux build gives the browser the original LD_LIBRARY_PATH back."""
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    env = {"LD_LIBRARY_PATH": "/tmp/_MEI123", "LD_LIBRARY_PATH_ORIG": "/usr/local/lib"}
+    assert browser_env(env)["LD_LIBRARY_PATH"] == "/usr/local/lib"
+    assert "LD_LIBRARY_PATH" not in browser_env({"LD_LIBRARY_PATH": "/tmp/_MEI123"})
+
+
+def test_browser_env_untouched_when_not_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From source, the browser gets the environment as it is."""
+    monkeypatch.delattr(sys, "frozen", raising=False)
+    env = {"LD_LIBRARY_PATH": "/opt/lib"}
+    assert browser_env(env) == env
+
+
+def test_x11_title_is_latin1_safe() -> None:
+    """Tooltip texts with … and – become latin-1 text python-xlib can write."""
+    title = x11_title("Claude: session 42% · week 18% – reading…")
+    title.encode("latin-1")
+    assert title == "Claude: session 42% · week 18% - reading..."
+
+
+def test_demo_settings_and_home(app_paths: AppPaths) -> None:
+    """The demo reads the web source every 15 s and lives under <cache>/demo."""
+    config = demo_config(Config(source="claude-code", interval_minutes=30))
+    assert config.source == "web"
+    assert config.interval_minutes == DEMO_INTERVAL_MINUTES == 0.25
+    assert demo_home(app_paths) == app_paths.cache_dir / "demo"
+
+
+def test_demo_environment_points_children_at_emulator_and_restores(app_paths: AppPaths) -> None:
+    """Inside the demo the scraper's variables name the emulator and the demo home;
+    afterwards they are as before and the emulator is gone."""
+    before = {k: os.environ.get(k) for k in ("CLAUDE_TRAY_HOME", "CLAUDE_TRAY_BASE_URL")}
+    with demo_environment(app_paths, Config()) as setup:
+        assert os.environ["CLAUDE_TRAY_BASE_URL"] == setup.base_url
+        assert setup.base_url.startswith("http://127.0.0.1:")
+        assert os.environ["CLAUDE_TRAY_HOME"] == str(demo_home(app_paths))
+        assert setup.paths.data_dir == demo_home(app_paths) / "data"
+        assert setup.session_key.startswith("sk-ant-sid01-")
+        port = int(setup.base_url.rsplit(":", 1)[1])
+    assert {k: os.environ.get(k) for k in before} == before
+    import socket
+
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass
+
+
+def test_run_without_display_says_use_status(tmp_path: Path) -> None:
+    """Without a display, `claude-tray run` says to use `status` and exits 1, no traceback."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("PYSTRAY_BACKEND", None)
+    env.update(CLAUDE_TRAY_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO))
+    result = subprocess.run(
+        [sys.executable, "-m", "claude_tray", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert result.returncode == 1
+    assert "claude-tray status" in result.stderr
+    assert "Traceback" not in result.stderr
+    # The failed start left no lock behind: the next start is not told "already running".
+    assert not (tmp_path / "home" / "data" / "instance.lock").exists()
