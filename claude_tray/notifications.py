@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from claude_tray.documents import Limit, UsageDocument, to_utc
-from claude_tray.text_format import format_percent, format_reset
+from claude_tray.text_format import format_percent, format_reset, short_label
 
 #: Points below a threshold a limit must fall before crossing it again counts.
 HYSTERESIS = 5.0
@@ -142,7 +142,7 @@ class ThresholdNotifier:
         body = f"{limit.label} is at {format_percent(limit.percent)}"
         body += f"; {reset}." if reset else "."
         return Notification(
-            title=f"Claude: {limit.label.lower()} over {format_percent(threshold)}",
+            title=f"Claude: {_limit_name(limit)} over {format_percent(threshold)}",
             body=body,
             limit_id=limit.id,
             kind="threshold",
@@ -151,8 +151,20 @@ class ThresholdNotifier:
     @staticmethod
     def _reset_note(limit: Limit, now: datetime) -> Notification:
         return Notification(
-            title=f"Claude: {limit.label.lower()} has reset",
+            title=f"Claude: {_limit_name(limit)} has reset",
             body=f"{limit.label} is back to {format_percent(limit.percent)}.",
             limit_id=limit.id,
             kind="reset",
         )
+
+
+def _limit_name(limit: Limit) -> str:
+    """'session limit', 'weekly limit', 'weekly Fable limit': short enough for a title."""
+    name = short_label(limit)
+    if limit.kind == "session":
+        return "session limit"
+    if limit.kind == "weekly":
+        return "weekly limit"
+    if limit.kind == "weekly_scoped":
+        return f"weekly {name} limit"
+    return name

@@ -52,7 +52,7 @@ def test_prime_remembers_without_announcing() -> None:
     notifier.prime(_doc(80))
     assert notifier.update(_doc(82)) == []
     notes = notifier.update(_doc(91))
-    assert [n.title for n in notes] == ["Claude: current session over 90%"]
+    assert [n.title for n in notes] == ["Claude: session limit over 90%"]
 
 
 def test_crossing_each_threshold_notifies_once() -> None:
@@ -61,13 +61,13 @@ def test_crossing_each_threshold_notifies_once() -> None:
     assert notifier.update(_doc(70)) == []
     first = notifier.update(_doc(76))
     assert len(first) == 1
-    assert first[0].title == "Claude: current session over 75%"
+    assert first[0].title == "Claude: session limit over 75%"
     # The clock time in brackets is local to the machine running the test.
     assert first[0].body.startswith("Current session is at 76%; resets in 2 h (")
     assert first[0].body.endswith(").")
     assert first[0].limit_id == "session" and first[0].kind == "threshold"
     assert notifier.update(_doc(80)) == []
-    assert [n.title for n in notifier.update(_doc(90))] == ["Claude: current session over 90%"]
+    assert [n.title for n in notifier.update(_doc(90))] == ["Claude: session limit over 90%"]
     assert notifier.update(_doc(95)) == []
     assert notifier.update(_doc(99.5)) == []
 
@@ -83,7 +83,7 @@ def test_jump_over_both_thresholds_gives_one_notification() -> None:
     """Jumping from 50 to 95 announces only the highest threshold crossed."""
     notifier = _started(_doc(50))
     notes = notifier.update(_doc(95))
-    assert [n.title for n in notes] == ["Claude: current session over 90%"]
+    assert [n.title for n in notes] == ["Claude: session limit over 90%"]
 
 
 def test_hovering_around_a_threshold_notifies_once() -> None:
@@ -109,7 +109,7 @@ def test_reset_after_the_highest_threshold() -> None:
     notes = notifier.update(_doc(4, at=later, session_reset=later + timedelta(hours=5)))
     assert notes == [
         Notification(
-            title="Claude: current session has reset",
+            title="Claude: session limit has reset",
             body="Current session is back to 4%.",
             limit_id="session",
             kind="reset",
@@ -145,7 +145,7 @@ def test_a_dip_below_90_is_not_a_reset() -> None:
     """From 95 to 82 inside the same window is no reset (and 90 can be announced again later)."""
     notifier = _started(_doc(95))
     assert notifier.update(_doc(82)) == []
-    assert [n.title for n in notifier.update(_doc(91))] == ["Claude: current session over 90%"]
+    assert [n.title for n in notifier.update(_doc(91))] == ["Claude: session limit over 90%"]
 
 
 def test_limits_are_tracked_separately() -> None:
@@ -155,8 +155,16 @@ def test_limits_are_tracked_separately() -> None:
     assert [n.limit_id for n in notes] == ["session"]
     notes = notifier.update(_doc(76, 91))
     assert [(n.limit_id, n.title) for n in notes] == [
-        ("weekly_all", "Claude: weekly, all models over 90%")
+        ("weekly_all", "Claude: weekly limit over 90%")
     ]
+
+
+def test_scoped_limits_are_named_by_model() -> None:
+    """A per-model weekly limit is named after its model in the title."""
+    notifier = _started(usage_doc(limit("weekly_fable", 10)))
+    notes = notifier.update(usage_doc(limit("weekly_fable", 77)))
+    assert [n.title for n in notes] == ["Claude: weekly Fable limit over 75%"]
+    assert notes[0].body == "Weekly, Fable is at 77%."
 
 
 def test_a_limit_that_appears_later_is_announced_when_over() -> None:
@@ -173,7 +181,7 @@ def test_custom_thresholds(thresholds: tuple[float, ...]) -> None:
     titles = []
     for percent in range(0, 101):
         titles += [n.title for n in notifier.update(_doc(percent))]
-    expected = [f"Claude: current session over {int(t)}%" for t in sorted(set(thresholds))]
+    expected = [f"Claude: session limit over {int(t)}%" for t in sorted(set(thresholds))]
     assert titles == expected
 
 
