@@ -483,6 +483,12 @@ def waybar_class(percent: float | None, thresholds: Thresholds) -> WaybarClass:
     return "normal"
 
 
+def _pango(text: str) -> str:
+    # Waybar shows a custom module's text and tooltip as Pango markup: a bare
+    # "<" (as in "<1%") or "&" in a label would break the whole label.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def waybar_payload(
     doc_or_error: UsageDocument | ErrorDocument | SessionDocument,
     thresholds: Thresholds,
@@ -491,26 +497,23 @@ def waybar_payload(
     now: datetime | None = None,
     tz: tzinfo | None = None,
 ) -> dict[str, Any]:
-    """Waybar's custom-module JSON: exactly `text`, `tooltip`, `class`, `percentage` (int)."""
+    """Waybar's custom-module JSON: exactly `text`, `tooltip`, `class`, `percentage` (int).
+
+    `text` and `tooltip` are escaped for Pango markup, which Waybar uses for both.
+    """
     now = now or datetime.now(timezone.utc)
     if isinstance(doc_or_error, ErrorDocument):
-        return {
-            "text": "!",
-            "tooltip": f"Claude: {doc_or_error.message}",
-            "class": "error",
-            "percentage": 0,
-        }
-    if isinstance(doc_or_error, SessionDocument):
-        return {"text": "–", "tooltip": doc_or_error.message, "class": "normal", "percentage": 0}
-    top = headline_limit(doc_or_error, icon_limit)
-    percent = top.percent if top is not None else None
-    shown = display_percent(percent)
-    return {
-        "text": format_percent(percent) if top is not None else "–",
-        "tooltip": status_text(doc_or_error, now, tz=tz),
-        "class": waybar_class(percent, thresholds),
-        "percentage": shown if shown is not None else 0,
-    }
+        text, tooltip, css, shown = "!", f"Claude: {doc_or_error.message}", "error", 0
+    elif isinstance(doc_or_error, SessionDocument):
+        text, tooltip, css, shown = "–", doc_or_error.message, "normal", 0
+    else:
+        top = headline_limit(doc_or_error, icon_limit)
+        percent = top.percent if top is not None else None
+        text = format_percent(percent) if top is not None else "–"
+        tooltip = status_text(doc_or_error, now, tz=tz)
+        css = waybar_class(percent, thresholds)
+        shown = display_percent(percent) or 0
+    return {"text": _pango(text), "tooltip": _pango(tooltip), "class": css, "percentage": shown}
 
 
 def limit_rows(

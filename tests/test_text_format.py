@@ -390,6 +390,15 @@ def test_waybar_payload_for_errors_and_no_limits() -> None:
     assert (empty["text"], empty["class"], empty["percentage"]) == ("–", "normal", 0)
 
 
+def test_waybar_payload_is_escaped_for_pango() -> None:
+    """Waybar renders text and tooltip as Pango markup, so '<' and '&' are escaped."""
+    doc = usage_doc(limit("session", 0.5), limit("weekly_rd", 0.2, label="Weekly, R&D <beta>"))
+    payload = waybar_payload(doc, Thresholds(), now=NOW)
+    assert payload["text"] == "&lt;1%"
+    assert "Weekly, R&amp;D &lt;beta&gt;" in payload["tooltip"]
+    assert "<" not in payload["tooltip"] and "& " not in payload["tooltip"]
+
+
 def test_waybar_payload_of_a_document_read_back_from_json() -> None:
     """A document that went through the scraper's JSON gives the same payload."""
     doc = _doc()
