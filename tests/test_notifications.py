@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from claude_tray.documents import ErrorDocument, UsageDocument
 from claude_tray.errors import ErrorCode
@@ -205,3 +208,31 @@ def test_notification_is_frozen() -> None:
     note = Notification("t", "b")
     with pytest.raises(dataclasses.FrozenInstanceError):
         note.title = "x"  # type: ignore[misc]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=150), min_size=1, max_size=40))
+def test_rising_usage_announces_each_threshold_at_most_once(percents: list[float]) -> None:
+    """Rising usage announces each threshold at most once, and never two in one poll."""
+    notifier = _started(_doc(0))
+    titles: list[str] = []
+    for percent in sorted(percents):
+        notes = notifier.update(_doc(percent))
+        assert len(notes) <= 1
+        titles += [n.title for n in notes]
+    assert len(titles) == len(set(titles))
+    assert len(titles) <= 2
+    if max(percents) >= 90:
+        assert titles[-1] == "Claude: session limit over 90%"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=40))
+def test_any_sequence_gives_at_most_one_note_per_limit_and_poll(percents: list[float]) -> None:
+    """Whatever the numbers (NaN, inf, jumps, drops), one poll gives at most one note per limit."""
+    notifier = _started(_doc(50, 50))
+    for percent in percents:
+        other = percent if math.isnan(percent) else 100 - percent  # the week moves the other way
+        notes = notifier.update(_doc(percent, other))
+        ids = [n.limit_id for n in notes]
+        assert len(ids) == len(set(ids))
