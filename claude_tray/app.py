@@ -45,7 +45,15 @@ from claude_tray.events import (
     UsageUpdated,
 )
 from claude_tray.paths import AppPaths
-from claude_tray.tray import Backend, Tray, TrayCommand, TrayUnavailable, TrayView, load_backend
+from claude_tray.tray import (
+    Backend,
+    Tray,
+    TrayCommand,
+    TrayUnavailable,
+    TrayView,
+    darwin_icon_options,
+    load_backend,
+)
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +268,9 @@ class TrayApp:
             # The cached numbers are the baseline: no notification for crossings
             # that happened before this start.
             self.notifier.prime(snapshot.usage)
-        self.tray = Tray(backend, self._view_for(snapshot), self._on_tray_command)
+        # macOS (untested here): pystray attaches to Tk's NSApplication.
+        icon_options = darwin_icon_options() if backend.name == "darwin" else {}
+        self.tray = Tray(backend, self._view_for(snapshot), self._on_tray_command, **icon_options)
         self.popup = Popup(
             root,
             self.core,

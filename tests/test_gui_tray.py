@@ -216,7 +216,10 @@ def region_changed(
 def test_icon_appears_in_tray_with_usage_colour(
     host: TrayHost, launcher: Launcher, artifacts: Path
 ) -> None:
-    """With 42 % used the docked icon shows the calm colour and the rendered 42."""
+    """With 42 % used the docked icon shows the calm colour and the rendered 42, and the
+    tray process has not imported Playwright after its first poll."""
+    modules = launcher.tmp_path / "modules.txt"
+    launcher.env["CLAUDE_TRAY_DEBUG_MODULES_FILE"] = str(modules)
     launcher.login()
     launcher.start()
     icon = find_icon(host, ICON_TIMEOUT)
@@ -225,6 +228,9 @@ def test_icon_appears_in_tray_with_usage_colour(
     shown = wait_for_look(icon, 42.0, "normal")
     assert colour_distance(fill_colour(shown), LEVEL_COLOURS["calm"]) < 20
     save_artifact(host.screenshot(), artifacts, "icon_normal")
+    loaded = wait_for(lambda: modules.is_file() and modules.read_text().split(), 30, "modules")
+    assert "claude_tray.core" in loaded and "pystray" in loaded  # the hook wrote a real list
+    assert not [name for name in loaded if name.split(".")[0] == "playwright"]
 
 
 def test_click_opens_popup(host: TrayHost, launcher: Launcher, artifacts: Path) -> None:
