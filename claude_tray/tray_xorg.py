@@ -41,6 +41,38 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         #: Root-window coordinates of the last activating click, or None.
         self.last_click: tuple[int, int] | None = None
         super().__init__(name, icon, x11_title(title or ""), menu, **kwargs)
+        self._listen_for_tray_hosts()
+
+    def _listen_for_tray_hosts(self) -> None:
+        """Dock as soon as a tray host starts, not only at the next icon change.
+
+        pystray docks only when the icon changes, so an app started before the
+        panel (at login) stayed invisible until its next refresh. A tray host
+        that takes the `_NET_SYSTEM_TRAY_Sn` selection announces it with a
+        MANAGER client message to the root window (freedesktop system tray
+        spec), which clients receive by selecting StructureNotify on the root.
+        """
+        self._manager_atom = self._display.intern_atom("MANAGER")
+        pystray_handler = self._message_handlers[Xlib.X.ClientMessage]
+
+        def on_client_message(event: Any) -> None:
+            if event.client_type == self._manager_atom:
+                self._on_tray_host_started(event)
+            else:
+                pystray_handler(event)
+
+        self._message_handlers[Xlib.X.ClientMessage] = on_client_message
+        self._display.screen().root.change_attributes(event_mask=Xlib.X.StructureNotifyMask)
+        self._display.flush()
+
+    def _on_tray_host_started(self, event: Any) -> None:
+        # Runs on the icon's X thread. data: (format, [time, selection, owner, ...]).
+        selection = event.data[1][1]
+        if selection != self._net_system_tray_sx or not self.visible:
+            return
+        if self._systray_manager is None:
+            self._log.info("a tray host started; docking the icon")
+            self._dock_window()
 
     @property
     def title(self) -> str:

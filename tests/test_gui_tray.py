@@ -8,6 +8,7 @@ process table, never flags inside the app.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from PIL import Image, ImageChops, ImageStat
 from claude_tray.config import Thresholds
 from claude_tray.emulator import Emulator
 from claude_tray.icon import LEVEL_COLOURS, render_icon
+from tests.support.display import start_xvfb
 from tests.support.gui import (
     Geometry,
     IconWindow,
@@ -32,6 +34,7 @@ from tests.support.gui import (
     popup_window,
     save_artifact,
     start_app,
+    start_trayer,
     store_session,
     tray_host,
     usage_requests,
@@ -362,3 +365,34 @@ def test_quit_ends_app_and_scraper_child_within_2_seconds(
 
 def find_icon_gone(host: TrayHost) -> bool:
     return not host.xdotool("search", "--classname", "claude-traySystemTrayIcon").split()
+
+
+def test_icon_docks_when_tray_host_starts_after_the_app(
+    emulator: Emulator, tmp_path: Path, artifacts: Path
+) -> None:
+    """Started before any tray host (a login race), the icon docks as soon as trayer
+    starts, without waiting for the next refresh."""
+    display = start_xvfb()
+    host = TrayHost(display, subprocess.Popen(["true"]))
+    runner = Launcher(host, emulator, tmp_path)
+    try:
+        runner.login()
+        logged_in = usage_requests(emulator)
+        runner.start()
+        # The start's poll ends while there is no tray; nothing refreshes after it.
+        wait_for(lambda: usage_requests(emulator) > logged_in, 60, "the first poll")
+        icons = wait_for(
+            lambda: host.xdotool("search", "--classname", "claude-traySystemTrayIcon").split(),
+            60,
+            "the icon window",
+        )
+        time.sleep(2.0)
+        assert IconWindow(host, icons[0]).docked_geometry() is None  # nowhere to dock yet
+        host.extra.append(start_trayer(display))
+        icon = find_icon(host, 30)
+        wait_for_look(icon, 42.0, "normal", timeout=30)
+        assert usage_requests(emulator) == logged_in + 1  # docked without another refresh
+        save_artifact(host.screenshot(), artifacts, "late_tray_host")
+    finally:
+        runner.stop_all()
+        host.stop()

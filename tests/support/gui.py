@@ -105,11 +105,10 @@ def tray_selection_owner(display: str) -> int:
         conn.close()
 
 
-def start_tray_host() -> TrayHost:
-    """Xvfb on a free display (-displayfd) and trayer, once trayer owns the tray selection."""
+def start_trayer(display: XvfbDisplay) -> subprocess.Popen[bytes]:
+    """trayer on `display`, returned once it owns the tray selection."""
     if shutil.which("trayer") is None:
         raise RuntimeError("trayer is not installed (apt-get install trayer)")
-    display = start_xvfb()
     trayer = subprocess.Popen(
         ["trayer", *TRAYER_ARGS],
         env=display.env(),
@@ -117,13 +116,24 @@ def start_tray_host() -> TrayHost:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    host = TrayHost(display, trayer)
     try:
         wait_for(lambda: tray_selection_owner(display.name), 30, "trayer to own the tray")
     except BaseException:
-        host.stop()
+        trayer.kill()
+        trayer.wait()
         raise
-    return host
+    return trayer
+
+
+def start_tray_host() -> TrayHost:
+    """Xvfb on a free display (-displayfd) and trayer, once trayer owns the tray selection."""
+    display = start_xvfb()
+    try:
+        trayer = start_trayer(display)
+    except BaseException:
+        display.stop()
+        raise
+    return TrayHost(display, trayer)
 
 
 @contextlib.contextmanager
