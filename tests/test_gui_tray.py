@@ -31,6 +31,7 @@ from tests.support.gui import (
     descendants,
     fill_colour,
     find_icon,
+    icon_windows,
     popup_window,
     save_artifact,
     start_app,
@@ -92,6 +93,8 @@ class Launcher:
         for proc in psutil.process_iter(["pid"]):
             if _belongs_to(proc, self.home):
                 proc.kill()
+        # The next test must not find this test's icon window.
+        wait_for(lambda: not icon_windows(self.host), 30, "the icon windows to go")
 
 
 def _belongs_to(proc: psutil.Process, home: Path) -> bool:
@@ -326,8 +329,7 @@ def test_second_instance_shows_first_popup_and_exits_0(host: TrayHost, launcher:
     assert second.process.wait(60) == 0, second.output()
     wait_for(lambda: popup_window(host), 30, "the first instance's popup")
     assert first.alive()
-    icons = host.xdotool("search", "--classname", "claude-traySystemTrayIcon").split()
-    assert len(icons) == 1
+    assert len(icon_windows(host)) == 1
 
 
 def test_quit_ends_app_and_scraper_child_within_2_seconds(
@@ -364,7 +366,7 @@ def test_quit_ends_app_and_scraper_child_within_2_seconds(
 
 
 def find_icon_gone(host: TrayHost) -> bool:
-    return not host.xdotool("search", "--classname", "claude-traySystemTrayIcon").split()
+    return not icon_windows(host)
 
 
 def test_icon_docks_when_tray_host_starts_after_the_app(
@@ -381,11 +383,7 @@ def test_icon_docks_when_tray_host_starts_after_the_app(
         runner.start()
         # The start's poll ends while there is no tray; nothing refreshes after it.
         wait_for(lambda: usage_requests(emulator) > logged_in, 60, "the first poll")
-        icons = wait_for(
-            lambda: host.xdotool("search", "--classname", "claude-traySystemTrayIcon").split(),
-            60,
-            "the icon window",
-        )
+        icons = wait_for(lambda: icon_windows(host), 60, "the icon window")
         time.sleep(2.0)
         assert IconWindow(host, icons[0]).docked_geometry() is None  # nowhere to dock yet
         host.extra.append(start_trayer(display))

@@ -306,9 +306,15 @@ def find_icon(host: TrayHost, timeout: float = 60.0) -> IconWindow:
     """The app's tray icon window, once it is docked in trayer."""
     found = host.xdotool("search", "--sync", "--classname", ICON_CLASS, timeout=timeout).split()
     assert found, "the app's tray icon window never appeared"
-    icon = IconWindow(host, found[0])
+    # X gives each new client a higher id range: the newest window is the app's.
+    icon = IconWindow(host, max(found, key=int))
     wait_for(icon.docked_geometry, timeout, "the icon to dock in the tray")
     return icon
+
+
+def icon_windows(host: TrayHost) -> list[str]:
+    """Every pystray xorg icon window of claude-tray on the display."""
+    return host.xdotool("search", "--classname", ICON_CLASS).split()
 
 
 def popup_window(host: TrayHost) -> Geometry | None:
