@@ -181,6 +181,8 @@ def load_backend(platform: str = sys.platform) -> Backend:
                 from claude_tray.tray_xorg import ClickableXorgIcon
 
                 icon_class = ClickableXorgIcon
+            elif name == "gtk":
+                icon_class = _with_gtk_tooltip(icon_class)
         except Exception as exc:  # Xlib.error.DisplayNameError is not an ImportError
             _forget_pystray()
             if not forced:
@@ -196,6 +198,31 @@ def load_backend(platform: str = sys.platform) -> Backend:
         "No tray backend could start (" + "; ".join(errors) + "). "
         "Use `claude-tray status` to see your usage on the command line."
     )
+
+
+def _with_gtk_tooltip(base: type[Any]) -> type[Any]:
+    """pystray's GTK icon, with the title also shown as the hover tooltip.
+
+    pystray 0.19.5's GTK backend passes the title to `Gtk.StatusIcon.set_title`
+    only, which trays do not show on hover; the tooltip stays empty.
+    """
+    from gi.repository import GLib
+
+    class TooltipGtkIcon(base):  # type: ignore[misc]
+        def _show(self) -> None:
+            super()._show()
+            GLib.idle_add(self._apply_tooltip)
+
+        def _update_title(self) -> None:
+            super()._update_title()
+            GLib.idle_add(self._apply_tooltip)
+
+        def _apply_tooltip(self) -> bool:
+            # Runs in the GTK loop (idle_add), like pystray's own GTK calls.
+            self._status_icon.set_tooltip_text(self.title)
+            return False  # once
+
+    return TooltipGtkIcon
 
 
 # --- the icon -------------------------------------------------------------------------

@@ -9,12 +9,14 @@ choosing Quit in that menu with the keyboard.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from PIL import ImageChops, ImageStat
 
@@ -26,6 +28,7 @@ from tests.support.gui import (
     TrayHost,
     app_env,
     colour_distance,
+    descendants,
     fill_colour,
     popup_window,
     save_artifact,
@@ -74,13 +77,19 @@ def gtk_app(host: TrayHost, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[b
         try:
             yield app, log
         finally:
-            if app.poll() is None:
-                app.terminate()
-                try:
-                    app.wait(15)
-                except subprocess.TimeoutExpired:
-                    app.kill()
-                    app.wait(15)
+            # dbus-run-session does not pass SIGTERM on: end the app itself first
+            # (it quits cleanly on SIGTERM), then the session and its bus.
+            tree = descendants(app.pid)
+            for proc in tree:
+                with contextlib.suppress(psutil.Error):
+                    if "claude_tray" in " ".join(proc.cmdline()):
+                        proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                app.wait(15)
+            for proc in [*tree, psutil.Process(app.pid)] if app.poll() is None else tree:
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
+            app.wait(15)
 
 
 def gtk_icon(host: TrayHost) -> Geometry:
@@ -140,3 +149,27 @@ def test_gtk_left_click_opens_popup(
     popup = wait_for(lambda: popup_window(host), 30, "the popup after a left click")
     assert popup.y >= icon.y + icon.height - 4
     save_artifact(host.screenshot(), tmp_path / "screenshots", "gtk_popup")
+
+
+def test_gtk_hover_shows_tooltip(
+    host: TrayHost, gtk_app: tuple[subprocess.Popen[bytes], Path], tmp_path: Path
+) -> None:
+    """On GTK, resting the pointer on the icon shows the tooltip with the numbers."""
+    icon = gtk_icon(host)
+    wait_for(
+        lambda: (
+            colour_distance(fill_colour(host.screenshot().crop(icon.box)), LEVEL_COLOURS["calm"])
+            < 20
+        ),
+        90,
+        "the GTK icon to show the numbers",
+    )
+    host.xdotool("mousemove", "10", "400")
+    time.sleep(0.5)
+    before = host.screenshot()
+    near = (icon.x - 400, icon.y + icon.height, icon.x + icon.width, icon.y + icon.height + 80)
+    host.xdotool("mousemove", *map(str, icon.centre))
+    wait_for(lambda: changed(before.crop(near), host.screenshot().crop(near)) > 3, 30, "tooltip")
+    time.sleep(0.5)
+    save_artifact(host.screenshot(), tmp_path / "screenshots", "gtk_tooltip")
+    assert popup_window(host) is None  # hovering opens nothing else
