@@ -40,6 +40,7 @@ from tests.support.gui import (  # noqa: E402
     IconWindow,
     app_env,
     find_icon,
+    icon_windows,
     start_app,
     store_session,
     tray_host,
@@ -104,11 +105,7 @@ def main() -> int:
             icon = find_icon(host, 120)
             wait_for(lambda: _shows(icon, 42.0, ("normal",)), 120, "first poll")
             _stop(first.process)
-            wait_for(
-                lambda: not host.xdotool("search", "--classname", "claude-traySystemTrayIcon"),
-                30,
-                "the first icon to go",
-            )
+            wait_for(lambda: not icon_windows(host), 30, "the first icon to go")
 
             # 2. Time to cached numbers; the service now says 60 %.
             emulator.set_usage(session=60.0)
