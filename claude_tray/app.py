@@ -255,6 +255,7 @@ class TrayApp:
         self._image_key: tuple[Any, ...] | None = None
         self._image: Image.Image | None = None
         self._tick_job: str | None = None
+        self._redraw_tray = False
         self._debug_modules_file = os.environ.get(DEBUG_MODULES_ENV)
 
         self.waker = Waker(root, self._on_wake)
@@ -270,7 +271,13 @@ class TrayApp:
             self.notifier.prime(snapshot.usage)
         # macOS (untested here): pystray attaches to Tk's NSApplication.
         icon_options = darwin_icon_options() if backend.name == "darwin" else {}
-        self.tray = Tray(backend, self._view_for(snapshot), self._on_tray_command, **icon_options)
+        self.tray = Tray(
+            backend,
+            self._view_for(snapshot),
+            self._on_tray_command,
+            on_shown=self._on_tray_shown,
+            **icon_options,
+        )
         self.popup = Popup(
             root,
             self.core,
@@ -362,6 +369,11 @@ class TrayApp:
     def _on_tray_command(self, command: TrayCommand) -> None:
         """Called on the tray thread (or a signal handler): hand over and wake Tk."""
         self.commands.put(command)
+        self.waker.wake()
+
+    def _on_tray_shown(self) -> None:
+        """Called on the tray's thread once the icon is visible: redraw everything."""
+        self._redraw_tray = True
         self.waker.wake()
 
     def _on_wake(self) -> None:
@@ -487,7 +499,8 @@ class TrayApp:
         """Show the current state in the tray: image, tooltip and menu. Tk thread only."""
         if self._quitting:
             return
-        self.tray.update(self._view_for(self.core.state.snapshot()))
+        force, self._redraw_tray = self._redraw_tray, False
+        self.tray.update(self._view_for(self.core.state.snapshot()), force=force)
 
     def _tick(self) -> None:
         self._tick_job = self.root.after(ICON_TICK_MS, self._tick)

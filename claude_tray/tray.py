@@ -236,10 +236,14 @@ class Tray:
         backend: Backend,
         view: TrayView,
         on_command: Callable[[TrayCommand], None],
+        *,
+        on_shown: Callable[[], None] | None = None,
         **icon_options: Any,
     ) -> None:
+        """`on_command` and `on_shown` are called on the tray's thread: hand over, never work."""
         self.backend = backend
         self._on_command = on_command
+        self._on_shown = on_shown
         self._view = view
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -340,6 +344,12 @@ class Tray:
             icon.visible = True
         except Exception:
             log.warning("could not show the tray icon", exc_info=True)
+        # pystray draws the image it has while it makes the icon visible, but an
+        # image set in the moment between that drawing and `visible` becoming
+        # true is stored and never drawn (the GUI tests caught the icon stuck
+        # on "--" after the first poll). The app answers with a forced update.
+        if self._on_shown is not None:
+            self._on_shown()
 
     def _alive(self) -> bool:
         if self._stopping:
@@ -348,22 +358,24 @@ class Tray:
             return self.backend.name == "darwin"
         return self._thread.is_alive()
 
-    def update(self, view: TrayView) -> None:
+    def update(self, view: TrayView, *, force: bool = False) -> None:
         """Show `view`. The one place that changes the tray; call it from the UI thread only.
 
         pystray does not promise that icon changes from any thread are safe on
         every platform (upstream issue #60), so all of them go through here.
+        Only what changed is passed on, unless `force`.
         """
         old, self._view = self._view, view
         if not self._alive():
             return
         try:
-            if view.image is not old.image:
+            if force or view.image is not old.image:
                 # Also docks the icon if the tray host started after us.
                 self._icon.icon = view.image
-            if view.title != old.title:
+            if force or view.title != old.title:
                 self._icon.title = view.title
-            if (view.logged_in, view.paused) != (old.logged_in, old.paused) and self.has_menu:
+            menu_state = (view.logged_in, view.paused) != (old.logged_in, old.paused)
+            if (force or menu_state) and self.has_menu:
                 self._icon.update_menu()
         except Exception:
             log.warning("could not update the tray icon", exc_info=True)

@@ -9,6 +9,7 @@ process table, never flags inside the app.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,7 +158,16 @@ def wait_for_look(
         expected = expected_look(percent, look, shown.size)
         return shown if difference(shown, expected) < 6.0 else None
 
-    return wait_for(matches, timeout, f"the icon to show {percent} in look {look}")  # type: ignore[no-any-return]
+    try:
+        return wait_for(matches, timeout, f"the icon to show {percent} in look {look}")  # type: ignore[no-any-return]
+    except AssertionError as exc:
+        failures = Path(tempfile.gettempdir()) / "claude-tray-gui-failures"
+        failures.mkdir(exist_ok=True)
+        stamp = time.strftime("%H%M%S")
+        icon.host.screenshot().save(failures / f"{stamp}-screen.png")
+        shown = icon.screenshot()
+        shown.resize((shown.width * 8, shown.height * 8)).save(failures / f"{stamp}-icon.png")
+        raise AssertionError(f"{exc} (screenshots: {failures}/{stamp}-*.png)") from None
 
 
 def click(host: TrayHost, x: int, y: int, button: int = 1) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from PIL import Image
 
 from claude_tray.tray import (
     NO_DISPLAY_MESSAGE,
+    Backend,
     Tray,
     TrayCommand,
     TrayUnavailable,
@@ -160,3 +163,54 @@ def test_not_started_tray_ignores_updates_and_stop(tray: Tray) -> None:
     assert tray.notify("t", "b") is False
     tray.stop()
     tray.stop()
+
+
+class RecordingIcon:
+    """A stand-in pystray icon that records what the tray sets, for the update rules."""
+
+    HAS_MENU = True
+    HAS_DEFAULT_ACTION = True
+    HAS_NOTIFICATION = False
+
+    def __init__(self, name: str, icon: object, title: str, menu: object) -> None:
+        self.set: list[str] = []
+        self.menu = menu
+        self._stop = threading.Event()
+
+    def __setattr__(self, key: str, value: object) -> None:
+        if key in ("icon", "title", "visible"):
+            self.set.append(key)
+        object.__setattr__(self, key, value)
+
+    def update_menu(self) -> None:
+        self.set.append("menu")
+
+    def run(self, setup: Callable[[object], None]) -> None:
+        setup(self)
+        self._stop.wait(30)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def test_icon_shown_callback_and_forced_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once pystray made the icon visible the app hears of it, and a forced update
+    re-sends image, title and menu even when nothing changed."""
+    monkeypatch.setenv("PYSTRAY_BACKEND", "dummy")
+    monkeypatch.setenv("DISPLAY", ":0")
+    dummy = load_backend("linux")
+    backend = Backend("fake", dummy.pystray, RecordingIcon)
+    shown = threading.Event()
+    first = view()
+    tray = Tray(backend, first, lambda _command: None, on_shown=shown.set)
+    tray.start()
+    try:
+        assert shown.wait(10)
+        icon = tray._icon
+        icon.set.clear()
+        tray.update(first)
+        assert icon.set == []  # nothing changed: pystray is not called
+        tray.update(first, force=True)
+        assert icon.set == ["icon", "title", "menu"]
+    finally:
+        tray.stop()
