@@ -34,8 +34,15 @@ from tests.support.display import XvfbDisplay, xvfb_display
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def display() -> Iterator[XvfbDisplay]:
+    """An Xvfb for the in-process Tk, alive until the whole test session ends.
+
+    Tk 8.6 never closes an X connection before the process exits (the call to
+    TkCloseDisplay in tkWindow.c is under `#ifdef NOT_YET`), and every later Tk
+    event loop in this pytest process services it: stopping this Xvfb after
+    the module made the next module's Tk die on the broken connection (exit 1).
+    """
     with xvfb_display() as running:
         yield running
 
