@@ -30,7 +30,7 @@ def run_pytest_on(tmp_path: Path, require_real: bool) -> subprocess.CompletedPro
 
 
 def test_skipped_browser_test_fails_when_real_parts_required(tmp_path: Path) -> None:
-    """With CLAUDE_TRAY_REQUIRE_REAL=1 a skipped @browser test fails the run; a plain skip does not."""
+    """Under CLAUDE_TRAY_REQUIRE_REAL=1 a skipped @browser test fails the run, a plain skip not."""
     result = run_pytest_on(tmp_path, require_real=True)
     assert result.returncode == 1, result.stdout
     assert "1 failed" in result.stdout and "1 skipped" in result.stdout
