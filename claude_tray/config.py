@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -107,7 +107,9 @@ def _check_field(model: type[BaseModel], key: str, value: Any) -> None:
     dialog) keep pydantic's ordinary conversions.
     """
     field_info = model.model_fields[key]
-    TypeAdapter(Annotated[field_info.annotation, field_info]).validate_python(value, strict=True)
+    # cast: the annotation is only known at run time, which mypy cannot type.
+    annotated = cast(Any, Annotated[field_info.annotation, field_info])
+    TypeAdapter(annotated).validate_python(value, strict=True)
 
 
 def _thresholds_table(value: Any, problems: list[str]) -> dict[str, Any] | None:
