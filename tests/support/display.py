@@ -124,8 +124,13 @@ def xvfb_display(screen: str = DEFAULT_SCREEN) -> Iterator[XvfbDisplay]:
         display.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def xvfb() -> Iterator[XvfbDisplay]:
-    """A private Xvfb for the test module (import this fixture into the test module)."""
+    """A private Xvfb for in-process Tk tests (import this fixture into the test module).
+
+    Session-scoped because Tk 8.6 never closes an X connection before the
+    process exits: a display stopped after one module kills the next module's
+    Tk event loop on the broken connection.
+    """
     with xvfb_display() as display:
         yield display
