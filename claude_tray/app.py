@@ -489,6 +489,7 @@ class TrayApp:
             look=look,
             error=snapshot.last_error,
             icon_limit=self.config.icon_limit,
+            paused=bool(snapshot.paused),
         )
         if self.options.label:
             title = f"{title} ({self.options.label})"[:127]

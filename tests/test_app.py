@@ -214,6 +214,7 @@ def test_pause_command_from_tray_reaches_core_and_menu(app: TrayApp) -> None:
     pump(app.root, lambda: app.tray.view.paused)
     assert app.core.state.snapshot().paused
     assert "Resume auto-refresh" in app.tray.menu_texts()
+    assert app.tray.view.title.endswith("auto-refresh paused")
 
 
 @pytest.mark.display
