@@ -1,0 +1,139 @@
+"""The package's layers point one way; read from the source, imports inside functions included."""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "claude_tray"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@cache
+def imports_of(path: Path) -> frozenset[str]:
+    """Every module `path` imports anywhere in its body (absolute names)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = (
+        module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    )
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                prefix = ".".join(base)
+                found.add(f"{prefix}.{node.module}" if node.module else prefix)
+            elif node.module:
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return frozenset(found)
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def importers_of(top_level: str) -> set[str]:
+    return {
+        name
+        for name, path in MODULES.items()
+        if any(imported.split(".")[0] == top_level for imported in imports_of(path))
+    }
+
+
+def test_the_reader_sees_lazy_imports() -> None:
+    """The check itself works: a lazy import inside a function is found."""
+    assert "claude_tray.app" in imports_of(MODULES["claude_tray.cli"]) or any(
+        name.startswith("claude_tray.app") for name in imports_of(MODULES["claude_tray.cli"])
+    )
+
+
+def test_playwright_only_in_the_scraper_browser_modules() -> None:
+    """Only the scraper's browser modules import Playwright, so the tray process never does."""
+    assert importers_of("playwright") <= {
+        "claude_tray.scraper.browser_transport",
+        "claude_tray.scraper.browser_login",
+    }
+
+
+def test_tk_only_in_the_popup_and_app() -> None:
+    """Only the popup modules and the app wiring import Tk: the command line needs no display."""
+    allowed = {name for name in MODULES if name.startswith("claude_tray.popup")}
+    assert importers_of("tkinter") <= allowed | {"claude_tray.app"}
+
+
+def test_pystray_only_in_the_tray_and_app() -> None:
+    """Only the tray modules and the app wiring import pystray or Xlib."""
+    allowed = {"claude_tray.tray", "claude_tray.tray_xorg", "claude_tray.app"}
+    assert importers_of("pystray") <= allowed
+    assert importers_of("Xlib") <= allowed
+
+
+UI_AND_APP = (
+    "claude_tray.app",
+    "claude_tray.tray",
+    "claude_tray.tray_xorg",
+    "claude_tray.popup",
+    "claude_tray.demo",
+    "claude_tray.single_instance",
+    "claude_tray.cli",
+    "claude_tray.doctor",
+    "claude_tray.core",
+    "claude_tray.worker",
+    "claude_tray.state",
+    "claude_tray.runner",
+)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(name for name in MODULES if name.startswith("claude_tray.scraper"))
+)
+def test_scraper_never_imports_the_app_side(name: str) -> None:
+    """The scraper child program never imports the UI, the core or the app side."""
+    bad = [
+        imported
+        for imported in imports_of(MODULES[name])
+        if imported.split(".")[0] in {"tkinter", "pystray", "Xlib"}
+        or any(imported == up or imported.startswith(up + ".") for up in UI_AND_APP)
+        or imported.startswith("claude_tray.popup")
+    ]
+    assert bad == []
+
+
+BOTTOM = {
+    "claude_tray.errors": set(),
+    "claude_tray.paths": set(),
+    "claude_tray.fileio": set(),
+    "claude_tray.redact": set(),
+    "claude_tray.documents": {"claude_tray.errors"},
+    "claude_tray.events": {"claude_tray.documents", "claude_tray.errors"},
+    "claude_tray.config": {"claude_tray.fileio"},
+    "claude_tray.usage_parser": {"claude_tray.documents", "claude_tray.errors"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOTTOM))
+def test_bottom_layer_imports_only_below_itself(name: str) -> None:
+    """Models, errors, paths and the parser import nothing above them in the package."""
+    own = {
+        imported if imported in MODULES else imported.rsplit(".", 1)[0]
+        for imported in imports_of(MODULES[name])
+        if imported.startswith("claude_tray")
+    }
+    assert own <= BOTTOM[name]
+
+
+def test_only_the_runner_starts_processes_in_the_app() -> None:
+    """Outside the scraper child, only the runner (and the app's URL opener) start processes."""
+    starters = {
+        name for name in importers_of("subprocess") if not name.startswith("claude_tray.scraper")
+    }
+    assert starters <= {"claude_tray.runner", "claude_tray.app"}
