@@ -16,11 +16,22 @@ from pathlib import Path
 from typing import Any
 
 PRIVATE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create `path` (and its parents) if missing; a new last folder is 0700.
+
+    Folders that hold sessions, logs and cached numbers are for the user alone;
+    an existing folder's mode is left as the user set it.
+    """
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    return path
 
 
 def atomic_write(path: Path, data: str | bytes, *, mode: int = PRIVATE) -> None:
     """Replace `path` with `data` in one step; the file gets `mode` (0600 by default)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

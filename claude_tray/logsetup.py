@@ -21,6 +21,7 @@ import sys
 from io import TextIOWrapper
 from typing import TYPE_CHECKING
 
+from claude_tray.fileio import make_private_dir
 from claude_tray.redact import RedactingFilter
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 def _file_handler(paths: AppPaths) -> logging.Handler | None:
     """The rotating file handler, or None when the log folder cannot be written."""
     try:
-        paths.log_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(paths.log_dir)
         return _PrivateRotatingFileHandler(
             paths.log_file, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         )

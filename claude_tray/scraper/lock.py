@@ -82,7 +82,7 @@ class ScraperLock:
 
     def acquire(self) -> None:
         """Take the lock, waiting up to `wait` seconds; raises `LockBusyError`."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # private, as fileio
         # Opened for appending so an existing file is never truncated; 0600
         # because the folder is private anyway and nothing needs to read it.
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)

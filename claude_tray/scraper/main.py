@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _private_file_handler(path: Path) -> logging.Handler | None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # private, as fileio
         if path.exists() and path.stat().st_size > MAX_LOG_BYTES:
             os.replace(path, path.with_name(path.name + ".1"))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

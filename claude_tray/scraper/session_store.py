@@ -167,7 +167,6 @@ def save_session(paths: AppPaths, session: WebSession) -> None:
     from claude_tray.fileio import atomic_write  # tempfile: only when writing
 
     add_secret(session.session_key)
-    paths.data_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(paths.session_file, json.dumps(session.to_json(), indent=2) + "\n")
     log.debug("stored the web session in %s", paths.session_file)
 
