@@ -19,7 +19,6 @@ from claude_tray.scraper.browser_login import is_logged_in_url, run_browser_logi
 from claude_tray.scraper.session_store import WebSession, save_session
 from tests.support.browser import (
     DEBIAN_CHROMIUM,
-    VirtualDisplay,
     assert_no_secrets,
     browser_windows,
     chromium_profiles_running,
@@ -30,17 +29,18 @@ from tests.support.browser import (
     scraper_env,
     screenshot,
     start_scraper,
-    virtual_display,
     wait_for_browser_window,
 )
+from tests.support.child import one_document
+from tests.support.display import XvfbDisplay, xvfb_display
 
 CHILD_TIMEOUT = 180.0
 
 
 @pytest.fixture(scope="module")
-def display() -> Iterator[VirtualDisplay]:
+def display() -> Iterator[XvfbDisplay]:
     """A private Xvfb for this module, on a display number Xvfb chose itself."""
-    with virtual_display() as running:
+    with xvfb_display() as running:
         yield running
 
 
@@ -48,14 +48,6 @@ def paths_of(home: Path) -> AppPaths:
     paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)})
     paths.ensure()
     return paths
-
-
-def one_document(stdout: str) -> dict[str, object]:
-    lines = [line for line in stdout.splitlines() if line.strip()]
-    assert len(lines) == 1, f"expected one document, got {len(lines)} lines"
-    document = json.loads(lines[0])
-    assert isinstance(document, dict)
-    return document
 
 
 def store_previous_session(home: Path) -> Path:
@@ -103,7 +95,7 @@ def wait_for_login_page(emulator: Emulator, timeout: float = 90.0) -> None:
 
 @pytest.mark.browser
 @pytest.mark.display
-def test_login_completes_and_stores_a_working_key(display: VirtualDisplay, tray_home: Path) -> None:
+def test_login_completes_and_stores_a_working_key(display: XvfbDisplay, tray_home: Path) -> None:
     """A headed login against login_auto exits 0 and stores a key the service accepts (0600)."""
     with Emulator("login_auto") as emulator:
         env = scraper_env(tray_home, emulator.base_url, extra={"DISPLAY": display.name})
@@ -125,7 +117,7 @@ def test_login_completes_and_stores_a_working_key(display: VirtualDisplay, tray_
 @pytest.mark.browser
 @pytest.mark.display
 def test_closing_the_window_cancels_the_login(
-    display: VirtualDisplay, tray_home: Path, tmp_path: Path
+    display: XvfbDisplay, tray_home: Path, tmp_path: Path
 ) -> None:
     """Closing the login window ends in login_cancelled and keeps the earlier session."""
     session_file = store_previous_session(tray_home)
@@ -154,7 +146,7 @@ def test_closing_the_window_cancels_the_login(
 
 @pytest.mark.browser
 @pytest.mark.display
-def test_login_time_limit(display: VirtualDisplay, tray_home: Path) -> None:
+def test_login_time_limit(display: XvfbDisplay, tray_home: Path) -> None:
     """A login page nobody completes ends in login_timeout after --timeout; nothing is stored."""
     with Emulator("ok") as emulator:
         env = scraper_env(tray_home, emulator.base_url, extra={"DISPLAY": display.name})
@@ -201,7 +193,7 @@ def test_logged_in_address() -> None:
 @pytest.mark.browser
 @pytest.mark.display
 def test_run_browser_login_returns_cookies_and_closes_the_browser(
-    display: VirtualDisplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    display: XvfbDisplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """run_browser_login returns sessionKey and lastActiveOrg, then no browser is left running."""
     monkeypatch.setenv("DISPLAY", display.name)
@@ -217,7 +209,7 @@ def test_run_browser_login_returns_cookies_and_closes_the_browser(
 @pytest.mark.browser
 @pytest.mark.display
 def test_unreachable_login_page_is_a_network_error(
-    display: VirtualDisplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    display: XvfbDisplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A login page that cannot be reached ends in network_error naming it, the window closed."""
     monkeypatch.setenv("DISPLAY", display.name)
@@ -235,7 +227,7 @@ def test_unreachable_login_page_is_a_network_error(
 @pytest.mark.browser
 @pytest.mark.display
 def test_login_does_not_reuse_the_profiles_old_session(
-    display: VirtualDisplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    display: XvfbDisplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A second login asks for a new login even though the profile still holds a session cookie."""
     monkeypatch.setenv("DISPLAY", display.name)
@@ -253,7 +245,7 @@ def test_login_does_not_reuse_the_profiles_old_session(
 
 @pytest.mark.browser
 @pytest.mark.display
-def test_ending_the_login_child_leaves_no_browser(display: VirtualDisplay, tray_home: Path) -> None:
+def test_ending_the_login_child_leaves_no_browser(display: XvfbDisplay, tray_home: Path) -> None:
     """When the app ends a login child (cancel), its browser goes away with it."""
     with Emulator("ok") as emulator:
         env = scraper_env(tray_home, emulator.base_url, extra={"DISPLAY": display.name})

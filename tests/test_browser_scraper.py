@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +18,7 @@ from tests.support.browser import (
     run_scraper,
     scraper_env,
 )
+from tests.support.child import one_document
 
 pytestmark = pytest.mark.browser
 
@@ -37,15 +37,6 @@ def store_session(home: Path, key: str) -> Path:
     saved = datetime.now(timezone.utc) - timedelta(hours=1)
     save_session(paths, WebSession(session_key=key, saved_at=saved))
     return paths.session_file
-
-
-def one_document(stdout: str) -> dict[str, object]:
-    """The single JSON document a scraper child printed."""
-    lines = [line for line in stdout.splitlines() if line.strip()]
-    assert len(lines) == 1, f"expected one document, got {len(lines)} lines"
-    document = json.loads(lines[0])
-    assert isinstance(document, dict)
-    return document
 
 
 def test_poll_passes_challenge_through_the_browser(cloudflare: Emulator, tray_home: Path) -> None:

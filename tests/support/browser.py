@@ -1,9 +1,10 @@
-"""Helpers for the browser tests: a private Xvfb, Chromium's windows, the scraper child.
+"""Helpers for the browser tests: Chromium's windows, the scraper child.
 
-`Xvfb -displayfd FD` chooses a free display number and writes it to a pipe, so
-the browser tests never clash with other tests (or other people) on one
-machine. Windows are found and closed through python-xlib the way a window
-manager would (a WM_DELETE_WINDOW message, what the close button sends).
+The private Xvfb comes from `tests.support.display` (`xvfb_display`), which
+lets Xvfb choose a free display number so the browser tests never clash with
+other tests (or other people) on one machine. Windows are found and closed
+through python-xlib the way a window manager would (a WM_DELETE_WINDOW
+message, what the close button sends).
 
 This module must not change `os.environ` and must not mock anything: callers
 pass `display.name` into the child's environment.
@@ -12,17 +13,13 @@ pass `display.name` into the child's environment.
 from __future__ import annotations
 
 import os
-import select
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.child import REPO, run_module
 
 
 def _test_browser() -> Path:
@@ -37,73 +34,8 @@ def _test_browser() -> Path:
 
 DEBIAN_CHROMIUM = _test_browser()
 
-#: Generous limits: the machine is shared by many test runs at once.
-XVFB_START_TIMEOUT = 30.0
+#: Generous limit: the machine is shared by many test runs at once.
 CHILD_TIMEOUT = 180.0
-
-
-@dataclass
-class VirtualDisplay:
-    """A running Xvfb server; `name` is the DISPLAY value (":N")."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def start_xvfb(screen: str = "1280x800x24") -> VirtualDisplay:
-    """Start Xvfb on a display number it picks itself; return once it accepts clients."""
-    binary = shutil.which("Xvfb")
-    if binary is None:
-        raise RuntimeError("Xvfb is not installed (apt-get install xvfb)")
-    read_fd, write_fd = os.pipe()
-    try:
-        process = subprocess.Popen(
-            [binary, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
-            pass_fds=(write_fd,),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    finally:
-        os.close(write_fd)
-    try:
-        deadline = time.monotonic() + XVFB_START_TIMEOUT
-        data = b""
-        while not data.endswith(b"\n"):
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("Xvfb did not report its display number")
-            ready, _, _ = select.select([read_fd], [], [], 0.5)
-            if ready:
-                chunk = os.read(read_fd, 32)
-                if not chunk:
-                    raise RuntimeError("Xvfb closed the display pipe without a number")
-                data += chunk
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    finally:
-        os.close(read_fd)
-    return VirtualDisplay(name=":" + data.decode().strip(), process=process)
-
-
-@contextmanager
-def virtual_display() -> Iterator[VirtualDisplay]:
-    """A private Xvfb for the block."""
-    display = start_xvfb()
-    try:
-        yield display
-    finally:
-        display.stop()
 
 
 def chromium_profiles_running(profile_dir: Path) -> list[int]:
@@ -219,19 +151,8 @@ def run_scraper(
     stdin: str | None = None,
     timeout: float = CHILD_TIMEOUT,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m claude_tray.scraper ARGS` to the end."""
-    return subprocess.run(
-        [sys.executable, "-m", "claude_tray.scraper", *args],
-        cwd=REPO,
-        env=dict(env),
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        check=False,
-    )
+    """Run `python -m claude_tray.scraper ARGS` to the end (no `stdin`: /dev/null)."""
+    return run_module("claude_tray.scraper", args, env, stdin=stdin, timeout=timeout)
 
 
 def logs_text(home: Path) -> str:

@@ -11,17 +11,17 @@ import logging
 import os
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.child import REPO, run_module
+
 if TYPE_CHECKING:
     from claude_tray.emulator import Emulator
 
-REPO = Path(__file__).resolve().parents[2]
 #: The real Chromium the browser tests use (.ci/run sets it; Debian's by default).
 TEST_BROWSER = os.environ.get("CLAUDE_TRAY_TEST_BROWSER") or "/usr/bin/chromium"
 
@@ -83,17 +83,12 @@ def run_cli(
     stdin: str | None = None,
     timeout: float = 120.0,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m claude_tray ARGS` as a real child process and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "claude_tray", *args],
-        env=dict(env),
-        cwd=REPO,
-        input=stdin if stdin is not None else "",
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        check=False,
+    """Run `python -m claude_tray ARGS` as a real child process and capture its output.
+
+    Without `stdin` the child reads an empty pipe.
+    """
+    return run_module(
+        "claude_tray", args, env, stdin=stdin if stdin is not None else "", timeout=timeout
     )
 
 

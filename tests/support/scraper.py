@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,8 +16,9 @@ from typing import Any
 
 from claude_tray.paths import AppPaths
 from claude_tray.scraper.session_store import WebSession, save_session
+from tests.support.child import REPO, one_document, run_module
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = REPO
 
 #: Key-shaped fake values, so the redaction is exercised by the tests.
 FAKE_SESSION_KEY = "sk-ant-sid01-TestFakeKey0000aaaaBBBBccccDDDD_eeee-ffff"
@@ -40,9 +39,7 @@ class ScraperRun:
         """The one JSON document on stdout (asserts there is exactly one line of it)."""
         lines = self.stdout.splitlines()
         assert len(lines) == 1, f"expected one line on stdout, got {self.stdout!r}"
-        value = json.loads(lines[0])
-        assert isinstance(value, dict)
-        return value
+        return one_document(self.stdout)
 
     @property
     def error(self) -> str | None:
@@ -73,16 +70,12 @@ def run_scraper(
     stdin: str | None = None,
     timeout: float = 120.0,
 ) -> ScraperRun:
-    """Run `python -m claude_tray.scraper ARGS` as a child process and wait for it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "claude_tray.scraper", *args],
-        env=dict(env),
-        cwd=REPO_ROOT,
-        input=stdin if stdin is not None else "",
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+    """Run `python -m claude_tray.scraper ARGS` as a child process and wait for it.
+
+    Without `stdin` the child reads an empty pipe.
+    """
+    result = run_module(
+        "claude_tray.scraper", args, env, stdin=stdin if stdin is not None else "", timeout=timeout
     )
     return ScraperRun(result.returncode, result.stdout, result.stderr)
 

@@ -1,0 +1,51 @@
+"""Run a real `python -m MODULE` child of this repository and read its one JSON document.
+
+Shared by the command-line, scraper and browser helpers; nothing here mocks a
+process.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_module(
+    module: str,
+    args: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    stdin: str | None,
+    timeout: float,
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m MODULE ARGS` in the repository to the end, output captured as UTF-8.
+
+    A `stdin` string is fed on a pipe; None gives the child /dev/null.
+    """
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        env=dict(env),
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )
+
+
+def one_document(stdout: str) -> dict[str, Any]:
+    """The single JSON document a child printed (blank lines aside)."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one document, got {len(lines)} lines"
+    document = json.loads(lines[0])
+    assert isinstance(document, dict)
+    return document
