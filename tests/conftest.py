@@ -7,7 +7,9 @@ temporary folder, so no test touches the real user's files.
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,3 +58,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             f"{item.nodeid} needs a real {' and '.join(needs)} and was skipped "
             f"({reason}); CI does not accept that skip."
         )
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """After a test's fixtures are gone, collect garbage here, on the main thread.
+
+    A Tk interpreter left in a reference cycle must be freed on the thread that
+    made it: if the collector happens to run on another thread (a worker, a
+    server thread of a later test), freeing it there aborts the whole pytest
+    process ("Fatal Python error: Aborted" while "Garbage-collecting").
+    """
+    yield
+    if "tkinter" in sys.modules:
+        gc.collect()
