@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -105,24 +106,48 @@ def tray_selection_owner(display: str) -> int:
         conn.close()
 
 
-def start_trayer(display: XvfbDisplay) -> subprocess.Popen[bytes]:
-    """trayer on `display`, returned once it owns the tray selection."""
+def start_trayer(display: XvfbDisplay, attempts: int = 2) -> subprocess.Popen[bytes]:
+    """trayer on `display`, returned once it owns the tray selection.
+
+    The tray host is test equipment, not the product: a trayer that died or
+    never took the selection is started once more before the test gives up,
+    and the failure then says how trayer ended and what it printed.
+    """
     if shutil.which("trayer") is None:
         raise RuntimeError("trayer is not installed (apt-get install trayer)")
-    trayer = subprocess.Popen(
-        ["trayer", *TRAYER_ARGS],
-        env=display.env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: tray_selection_owner(display.name), 30, "trayer to own the tray")
-    except BaseException:
-        trayer.kill()
-        trayer.wait()
-        raise
-    return trayer
+    failures: list[str] = []
+    for _ in range(attempts):
+        with tempfile.TemporaryFile() as stderr:
+            trayer = subprocess.Popen(
+                ["trayer", *TRAYER_ARGS],
+                env=display.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+            try:
+                wait_for(
+                    lambda proc=trayer: (
+                        proc.poll() is not None or tray_selection_owner(display.name)
+                    ),
+                    30,
+                    "trayer to own the tray",
+                )
+                if trayer.poll() is None:
+                    return trayer
+            except AssertionError:
+                pass
+            except BaseException:
+                trayer.kill()
+                trayer.wait()
+                raise
+            if trayer.poll() is None:
+                trayer.kill()
+            trayer.wait()
+            stderr.seek(0)
+            tail = stderr.read()[-500:].decode("utf-8", "replace").strip()
+            failures.append(f"exit {trayer.returncode}: {tail or '(no output)'}")
+    raise AssertionError(f"trayer never owned the tray on {display.name}: {failures}")
 
 
 def start_tray_host() -> TrayHost:
