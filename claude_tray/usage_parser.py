@@ -178,6 +178,33 @@ def _model_name(scope: object) -> str | None:
     return None
 
 
+def _session_limit(percent: float, resets_at: datetime | None) -> Limit:
+    return Limit(
+        id="session", kind="session", label="Current session", percent=percent, resets_at=resets_at
+    )
+
+
+def _weekly_limit(percent: float, resets_at: datetime | None) -> Limit:
+    return Limit(
+        id="weekly_all",
+        kind="weekly",
+        label="Weekly, all models",
+        percent=percent,
+        resets_at=resets_at,
+    )
+
+
+def _model_limit(model: str, percent: float, resets_at: datetime | None) -> Limit:
+    """A per-model weekly limit; its id is the same from limits[] and from a legacy window."""
+    return Limit(
+        id=f"weekly_{_slug(model)}",
+        kind="weekly_scoped",
+        label=f"Weekly, {model}",
+        percent=percent,
+        resets_at=resets_at,
+    )
+
+
 def _limits_from_rows(rows: object) -> list[Limit]:
     """Limits from the newer `limits[]` list; malformed rows are skipped, as the service advises."""
     if rows is None:
@@ -195,37 +222,13 @@ def _limits_from_rows(rows: object) -> list[Limit]:
         resets_at = parse_timestamp(row.get("resets_at"))
         model = _model_name(row.get("scope"))
         if kind == "session":
-            limits.append(
-                Limit(
-                    id="session",
-                    kind="session",
-                    label="Current session",
-                    percent=percent,
-                    resets_at=resets_at,
-                )
-            )
+            limits.append(_session_limit(percent, resets_at))
         elif kind == "weekly_all":
-            limits.append(
-                Limit(
-                    id="weekly_all",
-                    kind="weekly",
-                    label="Weekly, all models",
-                    percent=percent,
-                    resets_at=resets_at,
-                )
-            )
+            limits.append(_weekly_limit(percent, resets_at))
         elif kind == "weekly_scoped":
             if model is None or not _slug(model):
                 continue  # a scoped limit without its model says nothing a person can use
-            limits.append(
-                Limit(
-                    id=f"weekly_{_slug(model)}",
-                    kind="weekly_scoped",
-                    label=f"Weekly, {model}",
-                    percent=percent,
-                    resets_at=resets_at,
-                )
-            )
+            limits.append(_model_limit(model, percent, resets_at))
         elif _slug(kind):
             # A kind the service added after this was written: show it rather than hide it.
             suffix = f"_{_slug(model)}" if model and _slug(model) else ""
@@ -263,38 +266,14 @@ def _limits_from_windows(data: Mapping[str, Any]) -> list[Limit]:
     limits: list[Limit] = []
     session = _window(data, "five_hour")
     if session:
-        limits.append(
-            Limit(
-                id="session",
-                kind="session",
-                label="Current session",
-                percent=session[0],
-                resets_at=session[1],
-            )
-        )
+        limits.append(_session_limit(*session))
     weekly = _window(data, "seven_day")
     if weekly:
-        limits.append(
-            Limit(
-                id="weekly_all",
-                kind="weekly",
-                label="Weekly, all models",
-                percent=weekly[0],
-                resets_at=weekly[1],
-            )
-        )
+        limits.append(_weekly_limit(*weekly))
     for key, model in _LEGACY_MODEL_WINDOWS.items():
         window = _window(data, key)
         if window:
-            limits.append(
-                Limit(
-                    id=f"weekly_{_slug(model)}",
-                    kind="weekly_scoped",
-                    label=f"Weekly, {model}",
-                    percent=window[0],
-                    resets_at=window[1],
-                )
-            )
+            limits.append(_model_limit(model, *window))
     seen_labels: set[str] = set()
     for key in sorted(data):
         if not key.startswith("seven_day_") or key in _LEGACY_MODEL_WINDOWS:
