@@ -1,4 +1,4 @@
-"""`python -m claude_tray`: the same as the `claude-tray` command."""
+"""`python -m claude_tray`: the same as the `claude-tray` command (it must do nothing else)."""
 
 from claude_tray.cli import main
 

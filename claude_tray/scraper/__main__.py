@@ -1,4 +1,4 @@
-"""`python -m claude_tray.scraper`: the scraper child program (see `main.py`)."""
+"""`python -m claude_tray.scraper`: the scraper child (see `main.py`); it must do nothing else."""
 
 from claude_tray.scraper.main import main
 
