@@ -460,14 +460,7 @@ class TrayApp:
 
     def _notice(self, title: str, body: str) -> None:
         """A message in the popup's banner (where the tray has no notifications)."""
-        show_message = getattr(self.popup, "show_message", None)
-        if callable(show_message):
-            show_message(title, body)
-            return
-        from claude_tray.popup_model import BannerView
-
-        self.popup._set_banner(BannerView("info", title, body, None))
-        self.popup._render()
+        self.popup.show_message(title, body)
 
     # The tray: one place -------------------------------------------------------------------
 
