@@ -63,6 +63,9 @@ FALLBACK_POLL_MS = 500
 #: Milliseconds between re-evaluations of the icon without any event (the
 #: "stale" look appears when the last numbers grow older than two intervals).
 ICON_TICK_MS = 60_000
+#: A second full redraw this long after the icon first shows: a tray host may
+#: still be embedding it when the first one happens.
+SETTLE_REDRAW_MS = 2_000
 #: Seconds Quit may take before the process ends itself anyway.
 QUIT_DEADLINE = 1.8
 #: Seconds the core gets to stop its worker and end a running scraper child.
@@ -256,6 +259,7 @@ class TrayApp:
         self._image: Image.Image | None = None
         self._tick_job: str | None = None
         self._redraw_tray = False
+        self._settle_redraw = False
         self._debug_modules_file = os.environ.get(DEBUG_MODULES_ENV)
 
         self.waker = Waker(root, self._on_wake)
@@ -374,6 +378,7 @@ class TrayApp:
     def _on_tray_shown(self) -> None:
         """Called on the tray's thread once the icon is visible: redraw everything."""
         self._redraw_tray = True
+        self._settle_redraw = True
         self.waker.wake()
 
     def _on_wake(self) -> None:
@@ -495,9 +500,20 @@ class TrayApp:
             return
         force, self._redraw_tray = self._redraw_tray, False
         self.tray.update(self._view_for(self.core.state.snapshot()), force=force)
+        if self._settle_redraw:
+            self._settle_redraw = False
+            self.root.after(SETTLE_REDRAW_MS, self._force_redraw)
+
+    def _force_redraw(self) -> None:
+        self._redraw_tray = True
+        self.refresh_tray()
 
     def _tick(self) -> None:
         self._tick_job = self.root.after(ICON_TICK_MS, self._tick)
+        if self.tray.backend.name == "xorg":
+            # A plain-X11 tray host may wipe an embedded icon without telling it;
+            # one cheap repaint a minute heals that (other backends keep their image).
+            self._redraw_tray = True
         self.refresh_tray()
 
     # Settings ------------------------------------------------------------------------------

@@ -42,6 +42,12 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         self.last_click: tuple[int, int] | None = None
         super().__init__(name, icon, x11_title(title or ""), menu, **kwargs)
         self._listen_for_tray_hosts()
+        # pystray draws on Expose and ConfigureNotify only. An image drawn while
+        # the tray host was still embedding the window can be lost without a
+        # later Expose (a black icon, seen once in a full CI run), so the icon
+        # also draws itself when the host reparents and maps it.
+        self._message_handlers[Xlib.X.MapNotify] = self._on_mapped
+        self._message_handlers[Xlib.X.ReparentNotify] = self._on_mapped
 
     def _listen_for_tray_hosts(self) -> None:
         """Dock as soon as a tray host starts, not only at the next icon change.
@@ -64,6 +70,11 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         self._message_handlers[Xlib.X.ClientMessage] = on_client_message
         self._display.screen().root.change_attributes(event_mask=Xlib.X.StructureNotifyMask)
         self._display.flush()
+
+    def _on_mapped(self, event: Any) -> None:
+        # Runs on the icon's X thread, like pystray's own Expose handler.
+        if event.window.id == self._window.id and self._icon is not None:
+            self._draw()
 
     def _on_tray_host_started(self, event: Any) -> None:
         # Runs on the icon's X thread. data: (format, [time, selection, owner, ...]).
