@@ -107,10 +107,17 @@ def main() -> int:
             _stop(first.process)
             wait_for(lambda: not icon_windows(host), 30, "the first icon to go")
 
-            # 2. Time to cached numbers; the service now says 60 %.
+            # 2. Time to cached numbers; the service now says 60 %. The scraper
+            # runs through a Python that starts 1.5 s late, so the cached 42 %
+            # stays up long enough to be seen even when a poll takes 0.2 s.
             emulator.set_usage(session=60.0)
+            slow_python = tmp_path / "slow-python"
+            slow_python.write_text(f'#!/bin/sh\nsleep 1.5\nexec "{sys.executable}" "$@"\n')
+            slow_python.chmod(0o755)
             started = time.monotonic()
-            app = start_app(host, env, tmp_path / "app.log")
+            app = start_app(
+                host, {**env, "CLAUDE_TRAY_PYTHON": str(slow_python)}, tmp_path / "app.log"
+            )
             try:
                 icon = find_icon(host, 120)
                 cached_looks = ("stale", "refreshing", "normal")
