@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -43,9 +43,11 @@ from claude_tray.documents import to_utc
 from claude_tray.errors import BACKOFF_CODES, LOGIN_CODES
 from claude_tray.text_format import (
     Level,
+    Look,
     display_percent,
     error_code_of,
     headline_limit,
+    is_stale,
     level_for,
 )
 
@@ -60,7 +62,7 @@ __all__ = [
     "render_icon",
 ]
 
-IconLook = Literal["normal", "no_data", "refreshing", "stale", "logged_out", "error"]
+IconLook = Look
 ICON_LOOKS: tuple[IconLook, ...] = (
     "normal",
     "no_data",
@@ -468,11 +470,7 @@ def icon_look_for(
         return percent, "error"
     if usage is None or percent is None:
         return None, "no_data"
-    if getattr(snapshot, "usage_stale", False):
+    from_cache = bool(getattr(snapshot, "usage_stale", False))
+    if is_stale(usage, from_cache=from_cache, now=to_utc(now), interval_minutes=interval_minutes):
         return percent, "stale"
-    updated = getattr(usage, "last_updated", None)
-    if updated is not None:
-        age = to_utc(now) - to_utc(updated)
-        if age > timedelta(minutes=2 * interval_minutes):
-            return percent, "stale"
     return percent, "normal"

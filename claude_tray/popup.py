@@ -42,7 +42,6 @@ from claude_tray.popup_login import LoginPanel
 from claude_tray.popup_model import (
     BannerView,
     banner_for,
-    is_stale,
     limit_views,
     money_view,
     place_near,
@@ -53,6 +52,7 @@ from claude_tray.popup_model import (
 from claude_tray.popup_settings import SettingsDialog
 from claude_tray.popup_theme import BACKGROUND, BORDER, SURFACE, apply_theme, make_fonts
 from claude_tray.popup_widgets import Banner, LimitRow, MoneyRow
+from claude_tray.text_format import is_stale
 
 CONTENT_WIDTH = 300  # px of the bars at 96 dpi; the rest of the layout follows from it
 FOCUS_CHECK_MS = 150  # let focus settle (a click moves it through several widgets)

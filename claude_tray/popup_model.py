@@ -9,7 +9,7 @@ processes, read files or look at the clock itself (callers pass `now`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from claude_tray.config import Thresholds
@@ -112,15 +112,6 @@ def money_view(extra: ExtraUsage | None, thresholds: Thresholds) -> MoneyView | 
         fill=bar_fill(percent),
         level=level_for(percent, thresholds),
     )
-
-
-def is_stale(
-    document: UsageDocument, *, from_cache: bool, now: datetime, interval_minutes: float
-) -> bool:
-    """Stale: loaded from the cache at start, or older than two refresh intervals."""
-    if from_cache:
-        return True
-    return now - document.last_updated > timedelta(minutes=2 * interval_minutes)
 
 
 def updated_text(document: UsageDocument, now: datetime) -> str:

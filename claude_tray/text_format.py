@@ -33,7 +33,7 @@ TOOLTIP_MAX = 127
 Level = Literal["calm", "moderate", "warning", "critical"]
 ErrorAction = Literal["login", "retry", "settings", "none"]
 WaybarClass = Literal["normal", "warning", "critical", "error"]
-#: The same names as `claude_tray.icon.IconLook` (kept here so text needs no Pillow).
+#: The icon's looks (`claude_tray.icon.IconLook`); defined here so text needs no Pillow.
 Look = Literal["normal", "no_data", "refreshing", "stale", "logged_out", "error"]
 
 # Weekday and month names fixed in English: Tk calls setlocale(LC_ALL, ""), after
@@ -145,6 +145,18 @@ def format_clock(
     if 0 < days_ahead < 7:
         return f"{_WEEKDAYS[local.weekday()]} {clock}"
     return f"{local.day} {_MONTHS[local.month - 1]} {clock}"
+
+
+def is_stale(
+    document: UsageDocument, *, from_cache: bool, now: datetime, interval_minutes: float
+) -> bool:
+    """Stale: loaded from the cache at start, or older than two refresh intervals.
+
+    The one rule for the icon's stale look and the popup's stale marker.
+    """
+    if from_cache:
+        return True
+    return now - document.last_updated > timedelta(minutes=2 * interval_minutes)
 
 
 def format_age(updated: datetime | None, now: datetime) -> str:

@@ -14,13 +14,13 @@ from claude_tray.errors import LOGIN_CODES, TRANSIENT_CODES, ErrorCode
 from claude_tray.popup_model import (
     banner_for,
     bar_fill,
-    is_stale,
     limit_view,
     money_view,
     place_near,
     usage_page_url,
 )
 from claude_tray.popup_settings import SettingsForm, SettingsInvalid, config_from_form
+from claude_tray.text_format import is_stale
 
 NOW = datetime(2026, 11, 29, 15, 26, tzinfo=timezone.utc)
 
