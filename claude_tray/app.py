@@ -169,32 +169,18 @@ class WakingQueue(queue.Queue[Any]):
 # --- opening the usage page -------------------------------------------------------------
 
 
-def browser_env(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for the user's browser: a frozen Linux build's library path undone.
-
-    PyInstaller points `LD_LIBRARY_PATH` at its own folder and keeps the
-    original in `LD_LIBRARY_PATH_ORIG`; a system browser started with the
-    bundle's libraries can fail to start (platform.md).
-    """
-    env = dict(os.environ if env is None else env)
-    if getattr(sys, "frozen", False) and sys.platform.startswith("linux"):
-        original = env.get("LD_LIBRARY_PATH_ORIG")
-        if original:
-            env["LD_LIBRARY_PATH"] = original
-        else:
-            env.pop("LD_LIBRARY_PATH", None)
-    return env
-
-
 def open_url(url: str) -> None:
     """Open `url` in the user's browser from a short-lived thread (never blocks the UI)."""
 
     def opener() -> None:
+        # The frozen-build library path is undone the same way as for the scraper's browser.
+        from claude_tray.scraper.browser_discovery import browser_environment
+
         try:
             if getattr(sys, "frozen", False) and sys.platform.startswith("linux"):
                 subprocess.Popen(
                     ["xdg-open", url],
-                    env=browser_env(),
+                    env=browser_environment(),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,

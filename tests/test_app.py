@@ -21,13 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from claude_tray.app import StartOptions, TrayApp, Waker, WakingQueue, browser_env
+from claude_tray.app import StartOptions, TrayApp, Waker, WakingQueue
 from claude_tray.config import Config, load_config
 from claude_tray.demo import DEMO_INTERVAL_MINUTES, demo_config, demo_environment, demo_home
 from claude_tray.documents import ErrorDocument, Limit, UsageDocument
 from claude_tray.errors import ErrorCode
 from claude_tray.events import LoginFinished, RefreshFailed, ShowPopupRequested, UsageUpdated
 from claude_tray.paths import AppPaths
+from claude_tray.scraper.browser_discovery import browser_environment
 from claude_tray.tray import TrayCommand, load_backend, x11_title
 from tests.support.display import XvfbDisplay, xvfb_display
 
@@ -254,15 +255,15 @@ def test_browser_env_restores_library_path_in_frozen_linux_build(
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "platform", "linux")
     env = {"LD_LIBRARY_PATH": "/tmp/_MEI123", "LD_LIBRARY_PATH_ORIG": "/usr/local/lib"}
-    assert browser_env(env)["LD_LIBRARY_PATH"] == "/usr/local/lib"
-    assert "LD_LIBRARY_PATH" not in browser_env({"LD_LIBRARY_PATH": "/tmp/_MEI123"})
+    assert browser_environment(env)["LD_LIBRARY_PATH"] == "/usr/local/lib"
+    assert "LD_LIBRARY_PATH" not in browser_environment({"LD_LIBRARY_PATH": "/tmp/_MEI123"})
 
 
 def test_browser_env_untouched_when_not_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     """From source, the browser gets the environment as it is."""
     monkeypatch.delattr(sys, "frozen", raising=False)
     env = {"LD_LIBRARY_PATH": "/opt/lib"}
-    assert browser_env(env) == env
+    assert browser_environment(env) == env
 
 
 def test_x11_title_is_latin1_safe() -> None:
