@@ -71,16 +71,52 @@ def test_tk_only_in_the_popup_and_app() -> None:
 
 
 def test_pystray_only_in_the_tray_and_app() -> None:
-    """Only the tray modules and the app wiring import pystray or Xlib."""
-    allowed = {"claude_tray.tray", "claude_tray.tray_xorg", "claude_tray.app"}
+    """Only the tray package's modules and the app wiring import pystray or Xlib."""
+    allowed = {name for name in MODULES if name.startswith("claude_tray.tray.")}
+    allowed.add("claude_tray.app")
     assert importers_of("pystray") <= allowed
     assert importers_of("Xlib") <= allowed
+
+
+TRAY_MODULES = sorted(name for name in MODULES if name.startswith("claude_tray.tray."))
+
+
+def tray_imports_of(name: str) -> set[str]:
+    """The tray package's own modules that `name` imports (the package itself included)."""
+    return {
+        imported if imported in MODULES else imported.rsplit(".", 1)[0]
+        for imported in imports_of(MODULES[name])
+        if imported == "claude_tray.tray" or imported.startswith("claude_tray.tray.")
+    } - {name}
+
+
+@pytest.mark.parametrize("name", TRAY_MODULES)
+def test_tray_modules_import_siblings_not_the_package(name: str) -> None:
+    """A tray module imports the sibling it needs, never the package (which imports them all)."""
+    assert "claude_tray.tray" not in tray_imports_of(name)
+
+
+def test_tray_modules_have_no_import_cycle() -> None:
+    """The tray package's modules import each other one way (view at the bottom)."""
+    graph = {name: tray_imports_of(name) for name in TRAY_MODULES}
+    assert graph["claude_tray.tray.view"] == set()
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, " -> ".join((*path, name))
+        if name in done:
+            return
+        for imported in graph.get(name, set()):
+            visit(imported, (*path, name))
+        done.add(name)
+
+    for name in TRAY_MODULES:
+        visit(name, ())
 
 
 UI_AND_APP = (
     "claude_tray.app",
     "claude_tray.tray",
-    "claude_tray.tray_xorg",
     "claude_tray.popup",
     "claude_tray.demo",
     "claude_tray.single_instance",

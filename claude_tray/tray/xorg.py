@@ -9,7 +9,8 @@ runs the default menu action on the left and the right button, and remembers
 where the click happened so the popup can open next to the icon.
 
 Importing this module imports `pystray._xorg`, which opens an X connection: the
-caller imports it only after choosing the xorg backend and checking the display.
+caller (`tray.choice`) imports it only after choosing the xorg backend and checking
+the display.
 This module must not know about the app's menu, state or popup.
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 import Xlib.X
 from pystray import _xorg
 
-from claude_tray.tray import x11_title
+from claude_tray.tray.view import x11_title
 
 #: The buttons that activate the icon: left (1) and right (3). The xorg backend
 #: has no menu (`HAS_MENU = False`), so both open the popup, which offers every

@@ -1,0 +1,208 @@
+"""The app's one handle on the tray icon: pystray in its own thread, its menu, `update`.
+
+Callers check the backend's flags (`HAS_MENU`, `HAS_DEFAULT_ACTION`,
+`HAS_NOTIFICATION`), never `sys.platform`.
+
+This module must NOT choose or import a backend (that is `tray.choice`), touch
+Tk, call the core, or do any work in pystray's callbacks: a menu click only
+hands a `TrayCommand` to the app, which runs it on the UI thread. It does not
+decide what the icon looks like (that is `claude_tray.icon`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from claude_tray.tray.choice import Backend
+from claude_tray.tray.view import ICON_NAME, TrayCommand, TrayView
+
+log = logging.getLogger(__name__)
+
+#: Seconds `stop` waits for the tray thread to end.
+STOP_TIMEOUT = 0.5
+
+
+class Tray:
+    """One tray icon. Construct, `start()`, then `update()` only from the UI thread."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        view: TrayView,
+        on_command: Callable[[TrayCommand], None],
+        *,
+        on_shown: Callable[[], None] | None = None,
+        **icon_options: Any,
+    ) -> None:
+        """`on_command` and `on_shown` are called on the tray's thread: hand over, never work."""
+        self.backend = backend
+        self._on_command = on_command
+        self._on_shown = on_shown
+        self._view = view
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._icon: Any = backend.icon_class(
+            ICON_NAME, view.image, view.title, self._build_menu(backend.pystray), **icon_options
+        )
+
+    # Flags of the backend (pystray's own names).
+    @property
+    def has_menu(self) -> bool:
+        return bool(self._icon.HAS_MENU)
+
+    @property
+    def has_default_action(self) -> bool:
+        return bool(self._icon.HAS_DEFAULT_ACTION)
+
+    @property
+    def has_notification(self) -> bool:
+        return bool(self._icon.HAS_NOTIFICATION)
+
+    @property
+    def last_click(self) -> tuple[int, int] | None:
+        """Where the icon was last clicked (screen coordinates), where the backend knows."""
+        click = getattr(self._icon, "last_click", None)
+        return click if isinstance(click, tuple) else None
+
+    def _build_menu(self, pystray: ModuleType) -> Any:
+        item = pystray.MenuItem
+
+        def send(command: TrayCommand) -> Callable[[], None]:
+            return lambda: self._on_command(command)
+
+        def pause_or_resume() -> None:
+            self._on_command(TrayCommand.RESUME if self._view.paused else TrayCommand.PAUSE)
+
+        # Item texts and visibility are read when the native menu is built
+        # (pystray rebuilds it on `update_menu`), so they follow the view.
+        return pystray.Menu(
+            item("Show details", send(TrayCommand.SHOW_DETAILS), default=True),
+            item("Refresh now", send(TrayCommand.REFRESH)),
+            pystray.Menu.SEPARATOR,
+            item("Log in…", send(TrayCommand.LOGIN), visible=lambda _: not self._view.logged_in),
+            item("Log out", send(TrayCommand.LOGOUT), visible=lambda _: self._view.logged_in),
+            item(
+                lambda _: "Resume auto-refresh" if self._view.paused else "Pause auto-refresh",
+                pause_or_resume,
+            ),
+            item("Open usage page", send(TrayCommand.OPEN_USAGE_PAGE)),
+            item("Settings…", send(TrayCommand.SETTINGS)),
+            pystray.Menu.SEPARATOR,
+            item("Quit", send(TrayCommand.QUIT)),
+        )
+
+    def menu_texts(self) -> list[str]:
+        """The visible menu items' texts, as the native menu would show them now."""
+        return [entry.text for entry in self._icon.menu if entry is not self._separator()]
+
+    def _separator(self) -> Any:
+        return self.backend.pystray.Menu.SEPARATOR
+
+    def run_command_of(self, text: str) -> None:
+        """Activate the visible menu item with this text (what a click on it does)."""
+        for entry in self._icon.menu:
+            if entry.text == text:
+                entry(self._icon)
+                return
+        raise KeyError(text)
+
+    def activate(self) -> None:
+        """Run the default action, as a click on the icon does."""
+        self._icon.menu(self._icon)
+
+    def start(self) -> None:
+        """Run the icon's loop in a daemon thread (macOS: attach to the running NSApp)."""
+        if self.backend.name == "darwin":
+            # macOS (not testable here): AppKit wants the main thread, which Tk
+            # owns. pystray's documented way to share it is run_detached() with
+            # the NSApplication passed as `darwin_nsapplication` (see
+            # `darwin_icon_options`); Tk's mainloop then drives both.
+            self._icon.run_detached(setup=self._setup)
+            return
+        self._thread = threading.Thread(target=self._run, name="tray", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._icon.run(setup=self._setup)
+        except Exception as exc:
+            # GTK and AppIndicator raise a GLib error while finishing when no
+            # notification daemon runs; a failing loop must not take the UI down.
+            if self._stopping:
+                log.info("the tray loop ended: %s", exc)
+            else:
+                log.warning("the tray loop ended with an error", exc_info=True)
+
+    def _setup(self, icon: Any) -> None:
+        try:
+            icon.visible = True
+        except Exception:
+            log.warning("could not show the tray icon", exc_info=True)
+        # pystray draws the image it has while it makes the icon visible, but an
+        # image set in the moment between that drawing and `visible` becoming
+        # true is stored and never drawn (the GUI tests caught the icon stuck
+        # on "--" after the first poll). The app answers with a forced update.
+        if self._on_shown is not None:
+            self._on_shown()
+
+    def _alive(self) -> bool:
+        if self._stopping:
+            return False
+        if self._thread is None:
+            return self.backend.name == "darwin"
+        return self._thread.is_alive()
+
+    def update(self, view: TrayView, *, force: bool = False) -> None:
+        """Show `view`. The one place that changes the tray; call it from the UI thread only.
+
+        pystray does not promise that icon changes from any thread are safe on
+        every platform (upstream issue #60), so all of them go through here.
+        Only what changed is passed on, unless `force`.
+        """
+        old, self._view = self._view, view
+        if not self._alive():
+            return
+        try:
+            if force or view.image is not old.image:
+                # Also docks the icon if the tray host started after us.
+                self._icon.icon = view.image
+            if force or view.title != old.title:
+                self._icon.title = view.title
+            menu_state = (view.logged_in, view.paused) != (old.logged_in, old.paused)
+            if (force or menu_state) and self.has_menu:
+                self._icon.update_menu()
+        except Exception:
+            log.warning("could not update the tray icon", exc_info=True)
+
+    @property
+    def view(self) -> TrayView:
+        return self._view
+
+    def notify(self, title: str, body: str) -> bool:
+        """Show a desktop notification where the backend has them; False if not shown."""
+        if not self.has_notification or not self._alive():
+            return False
+        try:
+            self._icon.notify(body, title)
+        except Exception:
+            log.warning("could not show a notification", exc_info=True)
+            return False
+        return True
+
+    def stop(self) -> None:
+        """Remove the icon and end its loop (safe to call twice)."""
+        if self._stopping:
+            return
+        alive = self._alive()
+        self._stopping = True
+        if alive:
+            # GTK/AppIndicator raise a GLib error here without a notification daemon.
+            with contextlib.suppress(Exception):
+                self._icon.stop()
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT)
