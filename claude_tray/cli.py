@@ -185,7 +185,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # must work without (no display, no GUI toolkit).
         from claude_tray.app import run_app
     except ImportError as exc:
+        from claude_tray.tk_support import problem_for
+
         log.exception("the tray app could not be loaded")
+        tk = problem_for(exc)
+        if tk is not None:
+            print(f"{PROG}: {tk.message()}", file=sys.stderr)
+            return EXIT_ERROR
         print(f"{PROG}: the tray app could not be loaded ({exc}).", file=sys.stderr)
         return EXIT_ERROR
     return run_app(paths, loaded.config, demo=args.command == "demo")

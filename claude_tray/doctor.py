@@ -80,6 +80,21 @@ def check_scraper(runner: ScraperRunner) -> Check:
     return Check("Scraper", "ok", f"starts: {command}")
 
 
+def check_tk() -> Check:
+    """Tk for the popup: present, or the exact system package that provides it."""
+    from claude_tray.tk_support import tk_problem, tk_version
+
+    problem = tk_problem()
+    if problem is not None:
+        return Check(
+            "Tk (popup)",
+            "problem",
+            f"missing ({problem.reason}): the tray app cannot start",
+            f"Install it: {problem.fix}.",
+        )
+    return Check("Tk (popup)", "ok", f"Tk {tk_version()}")
+
+
 _PYTHON_FIX = (
     "Unset CLAUDE_TRAY_PYTHON and python_path in the config to use this Python, or "
     "point them at a Python 3.10+ in which claude-tray is installed."
@@ -481,6 +496,7 @@ def run_checks(
     )
     rows = [
         _guarded("Python", check_python, _same),
+        _guarded("Tk (popup)", check_tk, _same),
         _guarded("Scraper", lambda: check_scraper(runner), _same),
         _guarded("Playwright", lambda: check_playwright(runner), _same),
         _guarded("Browser", lambda: check_browser(config, env), _same),
