@@ -11,7 +11,12 @@ loaded at start, marked stale, so a restart shows numbers at once.
 
 This module must not start processes, must not know about the schedule or the
 UI, and must not put events anywhere: it tells its one listener (`on_status`)
-when the status changes, outside its lock.
+when the status changes. The listener is called while the state's lock is
+held, so two threads that change the status one after the other are heard in
+that same order (issue 7: the popup showed "Pause" while the core was paused,
+because a worker's older "idle" overtook the UI's newer "paused"). The
+listener must therefore be quick and must never block or call back into the
+state: the core's listener only does a non-blocking `queue.put`.
 """
 
 from __future__ import annotations
@@ -120,8 +125,13 @@ class AppState:
             new = self._resting_status()
             changed = new is not self._status
             self._status = new
-        if changed and self._on_status is not None:
-            self._on_status(new)
+            if changed and self._on_status is not None:
+                # Under the lock: the order the listener hears is the order of the
+                # changes (see the module docstring).
+                try:
+                    self._on_status(new)
+                except Exception:  # a listener's bug must not break the caller
+                    log.exception("the status listener failed")
 
     # -- results ------------------------------------------------------------
 

@@ -154,3 +154,38 @@ def test_snapshot_is_consistent_under_concurrent_writes() -> None:
         stop.set()
         for thread in threads:
             thread.join(timeout=5)
+
+
+def test_status_changes_are_heard_in_the_order_they_happen() -> None:
+    """A change on the worker thread is heard before a later one on the UI thread (issue 7).
+
+    The worker's listener call is held up on purpose; the UI thread's pause
+    must not overtake it, or the last status heard would be "idle" while the
+    state is paused (the popup then offered "Pause" while paused).
+    """
+    heard: list[Status] = []
+    worker_called = threading.Event()
+    ui_done = threading.Event()
+
+    def listener(status: Status) -> None:
+        if status is Status.IDLE and not worker_called.is_set():
+            worker_called.set()
+            ui_done.wait(1.0)  # room for the UI thread to overtake, if it can
+        heard.append(status)
+
+    state = AppState(on_status=listener)
+    assert state.try_begin(Status.REFRESHING)
+    worker = threading.Thread(target=state.end)
+    worker.start()
+    assert worker_called.wait(5)
+
+    def pause() -> None:
+        state.set_paused(True)
+        ui_done.set()
+
+    ui = threading.Thread(target=pause)
+    ui.start()
+    worker.join(5)
+    ui.join(5)
+    assert heard == [Status.REFRESHING, Status.IDLE, Status.PAUSED]
+    assert state.snapshot().status is Status.PAUSED
