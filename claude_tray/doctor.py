@@ -2,8 +2,17 @@
 
 Checks Python, the scraper handshake (through the runner), Playwright, the
 browser, the stored web session, Claude Code's login, the config file, the
-folders and whether the service answers. Prints a short table (check, result,
-what to do); the exit code is 0 when nothing is a problem, 1 otherwise.
+folders and whether the service answers. Prints a table (check, status,
+result, and a "fix:" line under each row that is not ok) that fits the
+terminal (80 columns when printing to a pipe); the exit code is 0 when nothing
+is a problem, 1 otherwise.
+
+Adding a row: write `check_x(...) -> Check` and list it in `run_checks`
+through `_guarded` (a check that raises becomes a problem row). `result` says
+what was found in a short phrase; `fix` is ONE short line, the command to run
+(`claude-tray login`, `sudo apt install chromium`) or the one thing to change
+(`unset CLAUDE_TRAY_PYTHON`), without "Run" in front and without a full stop,
+at most about 50 characters: longer fixes are cut to fit.
 
 This module must not import Playwright (it asks `importlib.util.find_spec`),
 must not start processes except through the runner and `browser_version`, must
@@ -17,7 +26,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import textwrap
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,7 +57,12 @@ _MARKS: dict[Verdict, str] = {"ok": "ok", "note": "note", "problem": "PROBLEM"}
 
 @dataclass(frozen=True)
 class Check:
-    """One row of the doctor's table."""
+    """One row of the doctor's table.
+
+    `result`: what was found, a phrase (it may run over two lines in its
+    column). `fix`: shown when the verdict is not "ok", one line of at most
+    about 50 characters, the command to run or the setting to change.
+    """
 
     name: str
     verdict: Verdict
@@ -69,14 +82,15 @@ def check_python() -> Check:
 
 def check_scraper(runner: ScraperRunner) -> Check:
     """Whether the scraper's interpreter can start the scraper (the runner's handshake)."""
+    fix = _python_fix(runner)
     try:
         argv = runner.interpreter_argv()
         failure = runner.handshake()
     except Exception as exc:  # a broken runner is reported, not a crashed doctor
-        return Check("Scraper", "problem", f"could not be checked ({exc})", _PYTHON_FIX)
+        return Check("Scraper", "problem", f"could not be checked ({exc})", fix)
     command = " ".join(argv)
     if failure is not None:
-        return Check("Scraper", "problem", failure.message, _PYTHON_FIX)
+        return Check("Scraper", "problem", _what_happened(failure.message), fix)
     return Check("Scraper", "ok", f"starts: {command}")
 
 
@@ -90,15 +104,19 @@ def check_tk() -> Check:
             "Tk (popup)",
             "problem",
             f"missing ({problem.reason}): the tray app cannot start",
-            f"Install it: {problem.fix}.",
+            problem.fix,
         )
     return Check("Tk (popup)", "ok", f"Tk {tk_version()}")
 
 
-_PYTHON_FIX = (
-    "Unset CLAUDE_TRAY_PYTHON and python_path in the config to use this Python, or "
-    "point them at a Python 3.10+ in which claude-tray is installed."
-)
+def _python_fix(runner: ScraperRunner) -> str:
+    """The one thing to change, naming the setting that chose the interpreter."""
+    setting = runner.interpreter_setting()
+    if setting == "CLAUDE_TRAY_PYTHON":
+        return "unset CLAUDE_TRAY_PYTHON"
+    if setting is not None:
+        return "clear Settings > Advanced > Python"
+    return "reinstall: pipx install --force claude-tray"
 
 
 def _same_interpreter(runner: ScraperRunner) -> bool:
@@ -125,17 +143,14 @@ def check_playwright(runner: ScraperRunner) -> Check:
             "Playwright",
             "note",
             "not checked: the scraper runs under another Python",
-            "Make sure Playwright is installed there: <that python> -m pip install playwright",
+            f"{runner.interpreter_argv()[0]} -m pip install playwright",
         )
     try:
         spec = importlib.util.find_spec("playwright")
     except (ImportError, ValueError):
         spec = None
-    fix = (
-        "Install it: python -m pip install playwright (no `playwright install` needed: "
-        "claude-tray uses your installed Chrome or Chromium). Without it, login and the "
-        "Cloudflare fallback do not work."
-    )
+    # No `playwright install` is needed: claude-tray drives the installed browser.
+    fix = f"{sys.executable} -m pip install playwright"
     if spec is None or not spec.origin:
         return Check("Playwright", "problem", "not installed", fix)
     version = _distribution_version("playwright") or "unknown version"
@@ -143,6 +158,15 @@ def check_playwright(runner: ScraperRunner) -> Check:
     if not getattr(sys, "frozen", False) and not driver.is_dir():
         return Check("Playwright", "problem", f"{version}, but its driver is missing", fix)
     return Check("Playwright", "ok", f"{version} at {Path(spec.origin).parent}")
+
+
+def _what_happened(message: str) -> str:
+    """An error message's first sentence: what happened, without the advice after it.
+
+    The advice is written for the popup; the doctor's fix line says what to do.
+    """
+    sentence, stop, _rest = message.partition(". ")
+    return sentence + "." if stop else message
 
 
 def _distribution_version(name: str) -> str | None:
@@ -154,16 +178,30 @@ def _distribution_version(name: str) -> str | None:
         return None
 
 
+#: The install command per distribution family (`ID` / `ID_LIKE` in os-release).
+_INSTALL_CHROMIUM = {
+    "debian": "sudo apt install chromium",
+    "ubuntu": "sudo apt install chromium",
+    "fedora": "sudo dnf install chromium",
+    "rhel": "sudo dnf install chromium",
+    "arch": "sudo pacman -S chromium",
+    "suse": "sudo zypper install chromium",
+    "opensuse": "sudo zypper install chromium",
+}
+
+
 def _install_browser_advice() -> str:
+    """One line: the command that installs a browser here, or where to get one."""
+    from claude_tray.tk_support import _os_release_ids, read_os_release
+
     if sys.platform.startswith("linux"):
-        return (
-            "Install Chromium or Google Chrome: Debian/Ubuntu `sudo apt install chromium`, "
-            "Fedora `sudo dnf install chromium`, Arch `sudo pacman -S chromium`, "
-            "or Chrome from https://www.google.com/chrome/."
-        )
+        for family in _os_release_ids(read_os_release()):
+            if family in _INSTALL_CHROMIUM:
+                return _INSTALL_CHROMIUM[family]
+        return "install Chromium or Google Chrome"
     if sys.platform == "darwin":
-        return "Install Google Chrome from https://www.google.com/chrome/ (or Chromium, or Edge)."
-    return "Install Google Chrome from https://www.google.com/chrome/, or use Microsoft Edge."
+        return "install Google Chrome: https://www.google.com/chrome/"
+    return "install Google Chrome, or set Microsoft Edge in Settings"
 
 
 def check_browser(
@@ -182,33 +220,28 @@ def check_browser(
     except ClaudeTrayError as exc:
         install = _install_browser_advice()
         named = [
-            f"{ENV_VAR}={env.get(ENV_VAR)}" if env.get(ENV_VAR) else "",
-            f"browser_path = {config.browser_path!r} in the config" if config.browser_path else "",
+            f"unset {ENV_VAR}" if env.get(ENV_VAR) else "",
+            "clear Settings > Browser" if config.browser_path else "",
         ]
-        setting = " and ".join(item for item in named if item)
-        fix = install
-        if setting:
-            fix = f"Fix or remove {setting}. {install}"
+        undo = " and ".join(item for item in named if item)
+        result, fix = _what_happened(exc.message), install
+        if undo:
+            fix = f"{undo}; {install}"
             try:  # would discovery find a browser without the user's setting?
                 clean = {k: v for k, v in env.items() if k != ENV_VAR}
                 found = find_browser(clean, None, system=system, root=root)
             except ClaudeTrayError:
                 pass
             else:
-                fix = (
-                    f"Remove {setting} to use {found} (found on this machine), or point it "
-                    f"at another browser. Without any browser: {install}"
-                )
-        return Check(
-            "Browser", "problem", exc.message, f"{fix} Then run `claude-tray doctor` again."
-        )
+                result, fix = f"{result} Found instead: {found}.", undo
+        return Check("Browser", "problem", result, fix)
     version = browser_version(path)
     if version is None:
         return Check(
             "Browser",
             "problem",
             f"{path} did not say its version; it may not start",
-            f"Run `{path} --version` to see why, or install Chromium or Google Chrome.",
+            f"{path} --version",
         )
     return Check("Browser", "ok", f"{version} at {path}")
 
@@ -233,9 +266,11 @@ def check_web_session(paths: AppPaths, now: datetime) -> tuple[Check, bool]:
     try:
         session = load_session(paths)
     except ClaudeTrayError as exc:
-        return Check("Web session", "problem", exc.message, "Run `claude-tray login`."), False
+        return Check(
+            "Web session", "problem", _what_happened(exc.message), "claude-tray login"
+        ), False
     if session is None:
-        return Check("Web session", "note", "none stored", "Run `claude-tray login`."), False
+        return Check("Web session", "note", "none stored", "claude-tray login"), False
     age = _age(session.saved_at, now)
     org = f", organization {session.org_name}" if session.org_name else ""
     if session.invalid:
@@ -244,7 +279,7 @@ def check_web_session(paths: AppPaths, now: datetime) -> tuple[Check, bool]:
                 "Web session",
                 "problem",
                 f"stored {age} ago, but the service said it is no longer valid",
-                "Run `claude-tray login` to log in again.",
+                "claude-tray login",
             ),
             False,
         )
@@ -255,7 +290,7 @@ def check_web_session(paths: AppPaths, now: datetime) -> tuple[Check, bool]:
                 "Web session",
                 "note",
                 f"stored {age} ago{org}; claude.ai sessions last about 30 days",
-                "Log in again soon: `claude-tray login`.",
+                "log in again soon: claude-tray login",
             ),
             True,
         )
@@ -270,16 +305,14 @@ def check_claude_code(env: Mapping[str, str], now: datetime) -> tuple[Check, boo
     try:
         credentials = load_credentials(env)
     except ClaudeTrayError as exc:
-        return Check(
-            "Claude Code", "problem", exc.message, "Log in to Claude Code: `claude`."
-        ), False
+        return Check("Claude Code", "problem", _what_happened(exc.message), _CLAUDE_LOGIN), False
     if credentials is None:
         return (
             Check(
                 "Claude Code",
                 "note",
                 f"no login found ({credentials_file(env)})",
-                "Optional: log in to Claude Code with `claude` to use it as a source.",
+                f"optional: {_CLAUDE_LOGIN}",
             ),
             False,
         )
@@ -292,7 +325,7 @@ def check_claude_code(env: Mapping[str, str], now: datetime) -> tuple[Check, boo
                     "Claude Code",
                     "note",
                     f"login in {credentials.origin} expired {_age(expires, now)} ago{plan}",
-                    "Open Claude Code once; it renews its login by itself.",
+                    "claude (opened once, it renews its login)",
                 ),
                 False,
             )
@@ -307,6 +340,10 @@ def check_claude_code(env: Mapping[str, str], now: datetime) -> tuple[Check, boo
     return Check("Claude Code", "ok", f"login in {credentials.origin}{plan}"), True
 
 
+#: Claude Code logs in from its own prompt; claude-tray never writes its credentials.
+_CLAUDE_LOGIN = "claude, then /login"
+
+
 def judge_sources(
     source: str, web: tuple[Check, bool], claude_code: tuple[Check, bool]
 ) -> list[Check]:
@@ -318,15 +355,15 @@ def judge_sources(
         return Check(row.name, "problem", row.result, row.fix or fix)
 
     if source == "web" and not web_ok and web_row.verdict != "problem":
-        web_row = problem(web_row, "Run `claude-tray login`.")
+        web_row = problem(web_row, "claude-tray login")
     elif source == "claude-code" and not code_ok and code_row.verdict != "problem":
-        code_row = problem(code_row, "Log in to Claude Code with `claude`.")
+        code_row = Check(code_row.name, "problem", code_row.result, _CLAUDE_LOGIN)
     elif source == "auto" and not (web_ok or code_ok) and web_row.verdict != "problem":
         web_row = Check(
             web_row.name,
             "problem",
-            f"{web_row.result}; and no usable Claude Code login either",
-            "Run `claude-tray login` (or log in to Claude Code with `claude`).",
+            f"{web_row.result}, and no usable Claude Code login",
+            "claude-tray login",
         )
     return [web_row, code_row]
 
@@ -339,11 +376,10 @@ def check_config(loaded: LoadedConfig) -> Check:
             "Config",
             "problem",
             f"{where}: " + "; ".join(loaded.problems),
-            f"Edit {where} (or save the settings from the app); the app uses the defaults "
-            "for what it ignored.",
+            f"edit {where}",
         )
     if loaded.path is not None and not loaded.path.exists():
-        return Check("Config", "ok", f"no file, using the defaults ({where})")
+        return Check("Config", "ok", f"the defaults (no file at {where})")
     return Check("Config", "ok", where)
 
 
@@ -377,8 +413,7 @@ def check_folders(paths: AppPaths) -> Check:
             "Folders",
             "problem",
             "cannot write " + "; ".join(failures),
-            "Fix the folders' owner or permissions, or set CLAUDE_TRAY_HOME to a folder "
-            "you can write.",
+            "fix their owner or permissions, or set CLAUDE_TRAY_HOME",
         )
     return Check("Folders", "ok", f"writable (logs in {paths.log_dir})")
 
@@ -413,7 +448,9 @@ def probe_url(url: str, *, timeout: float = PROBE_TIMEOUT) -> Probe:
         status, headers = exc.code, exc.headers
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        return Probe(False, f"no answer from {url} ({reason})")
+        # "Name or service not known", without the "[Errno -2]" in front of it.
+        why = reason.strerror if isinstance(reason, OSError) and reason.strerror else reason
+        return Probe(False, f"no answer from {url} ({why})")
     elapsed = time.monotonic() - started
     challenged = (headers.get("cf-mitigated") or "").strip().lower() == "challenge"
     return Probe(True, f"{url} answered HTTP {status} in {elapsed:.1f} s", challenged)
@@ -423,7 +460,7 @@ def check_reachable(name: str, variable: str, url: str, *, configured: bool = Fa
     """The service's address answers within a few seconds (`configured`: set by `variable`)."""
     if not url.startswith(("http://", "https://")):
         return Check(
-            name, "problem", f"{variable}={url} is not an http(s) address", f"Fix {variable}."
+            name, "problem", f"{variable}={url} is not an http(s) address", f"fix {variable}"
         )
     probe = probe_url(url)
     if probe.challenged:
@@ -432,8 +469,7 @@ def check_reachable(name: str, variable: str, url: str, *, configured: bool = Fa
             name,
             "note",
             f"{probe.text}: a Cloudflare challenge for plain requests from this network",
-            "Nothing to do if the Browser row is ok: claude-tray then reads through the "
-            "browser. A VPN makes challenges more likely.",
+            "none needed: claude-tray reads through the browser",
         )
     if probe.answered:
         return Check(name, "ok", probe.text)
@@ -441,9 +477,7 @@ def check_reachable(name: str, variable: str, url: str, *, configured: bool = Fa
         name,
         "problem",
         probe.text,
-        "Check the internet connection, proxy or VPN"
-        + (f", and {variable}" if configured else "")
-        + "; then run `claude-tray doctor` again.",
+        f"check {variable}" if configured else "check the connection, proxy or VPN",
     )
 
 
@@ -468,8 +502,7 @@ def _guarded(name: str, check: Callable[[], _T], wrap: Callable[[Check], _T]) ->
                 name,
                 "problem",
                 f"could not be checked ({type(exc).__name__}: {exc})",
-                "This is a bug in claude-tray; the log has the details "
-                "(`claude-tray paths` shows where).",
+                "a bug: please report it with the log (claude-tray paths)",
             )
         )
 
@@ -527,42 +560,85 @@ def run_checks(
     return rows
 
 
-def _columns(cells: Sequence[str], widths: Sequence[int]) -> list[str]:
-    # Paths and URLs stay whole: a line runs long rather than split a path in two.
-    wrapped = [
-        textwrap.wrap(cell, width, break_long_words=False, break_on_hyphens=False) or [""]
-        for cell, width in zip(cells, widths, strict=True)
-    ]
-    height = max(len(lines) for lines in wrapped)
-    lines = []
-    for index in range(height):
-        parts = [
-            (column[index] if index < len(column) else "").ljust(width)
-            for column, width in zip(wrapped, widths, strict=True)
-        ]
-        lines.append("  ".join(parts).rstrip())
+#: Room between columns.
+_GAP = "  "
+_ELLIPSIS = "..."
+
+
+def _shorten(word: str, room: int) -> str:
+    """One word (a path, an address) in at most `room` characters, cut in the middle.
+
+    The middle goes rather than the end, so a path keeps where it starts and
+    the file it names.
+    """
+    if len(word) <= room:
+        return word
+    if room <= len(_ELLIPSIS) + 2:
+        return word[:room]
+    keep = room - len(_ELLIPSIS)
+    head = (keep + 1) // 2
+    return word[:head] + _ELLIPSIS + word[len(word) - (keep - head) :]
+
+
+def _cell_lines(text: str, room: int, home: str) -> list[str]:
+    """`text` as lines of at most `room` characters, broken between words only.
+
+    The home folder is shown as `~`; a single word longer than a line (a deep
+    path) is shortened in the middle rather than split over two lines.
+    """
+    text = " ".join(redact(text).split())
+    if home and len(home) > 1:
+        text = text.replace(home + os.sep, "~" + os.sep)
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        word = _shorten(word, room)
+        if current and len(current) + 1 + len(word) > room:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    lines.append(current)
     return lines
 
 
-def format_table(rows: Sequence[Check], *, width: int = 100) -> str:
-    """The table: check, result, what to do; redacted, wrapped to `width`."""
-    name_width = max(len("CHECK"), *(len(row.name) for row in rows)) if rows else 5
-    mark_width = max(len(mark) for mark in _MARKS.values())
-    rest = max(40, width - name_width - mark_width - 6)
-    result_width = rest * 11 // 20
-    fix_width = rest - result_width
-    widths = (name_width, mark_width, result_width, fix_width)
-    lines = _columns(("CHECK", "", "RESULT", "WHAT TO DO"), widths)
+def format_table(rows: Sequence[Check], *, width: int = 80, home: str | None = None) -> str:
+    """The table: check, status, result, and the fix on its own line under the result.
+
+    No line is longer than `width`, so a terminal of that width never wraps
+    one column into another: a long result continues on the next line in its
+    own column. `home` (default: the user's home folder) is shown as `~`.
+    """
+    if home is None:
+        home = os.path.expanduser("~")
+    name_width = max(len("CHECK"), *(len(row.name) for row in rows)) if rows else len("CHECK")
+    mark_width = max(len("STATUS"), *(len(mark) for mark in _MARKS.values()))
+    room = max(20, width - name_width - mark_width - 2 * len(_GAP))
+
+    def line(name: str, mark: str, text: str) -> str:
+        return _GAP.join((name.ljust(name_width), mark.ljust(mark_width), text)).rstrip()
+
+    lines = [line("CHECK", "STATUS", "RESULT")]
     for row in rows:
-        fix = row.fix if row.verdict != "ok" else ""
-        lines.extend(_columns((row.name, _MARKS[row.verdict], row.result, fix or "-"), widths))
+        results = _cell_lines(row.result, room, home)
+        lines.append(line(row.name, _MARKS[row.verdict], results[0]))
+        lines.extend(line("", "", more) for more in results[1:])
+        if row.verdict != "ok" and row.fix:
+            # One line: the command to run (the rows are written to fit; this is a guard).
+            fix = " ".join(_cell_lines(row.fix, 10**6, home))
+            lines.append(line("", "", _FIX + _shorten(fix, room - len(_FIX))))
     problems = sum(row.verdict == "problem" for row in rows)
     lines.append("")
     if problems:
-        lines.append(f"{problems} problem(s) found: fix the rows marked PROBLEM.")
+        noun = "problem" if problems == 1 else "problems"
+        lines.append(f"{problems} {noun}: fix the rows marked PROBLEM.")
     else:
         lines.append("All fine.")
     return redact("\n".join(lines))
+
+
+#: Starts the line under a row that says what to do.
+_FIX = "fix: "
 
 
 def run_doctor(
@@ -576,6 +652,7 @@ def run_doctor(
     import shutil
 
     rows = run_checks(paths, loaded, env=env)
-    width = min(140, max(80, shutil.get_terminal_size((110, 24)).columns))
+    # COLUMNS or the terminal's width; 80 when printing to a pipe or a file.
+    width = min(160, max(60, shutil.get_terminal_size((80, 24)).columns))
     print(format_table(rows, width=width), file=out)
     return 1 if any(row.verdict == "problem" for row in rows) else 0

@@ -327,6 +327,13 @@ class ScraperRunner:
             return self.config.python_path, "python_path in the settings"
         return sys.executable, "the running interpreter"
 
+    def interpreter_setting(self) -> str | None:
+        """The setting that chose the scraper's Python (`CLAUDE_TRAY_PYTHON`,
+        `python_path`), or None when it is the running interpreter."""
+        if self._env.get("CLAUDE_TRAY_PYTHON"):
+            return "CLAUDE_TRAY_PYTHON"
+        return "python_path" if self.config.python_path else None
+
     def interpreter_argv(self) -> list[str]:
         """The command that starts the scraper; the scraper command is appended to it."""
         if self._scraper_argv is not None:

@@ -66,10 +66,43 @@ def test_table_has_three_columns_and_redacts() -> None:
     assert_secret_absent(key, table)
     assert "[redacted]" in table
     header = table.splitlines()[0]
-    assert "CHECK" in header and "RESULT" in header and "WHAT TO DO" in header
+    assert header.split() == ["CHECK", "STATUS", "RESULT"]
     assert "PROBLEM" in table
-    assert "1 problem(s) found" in table
+    assert table.splitlines()[-1] == "1 problem: fix the rows marked PROBLEM."
+    assert "problem(s)" not in table
+    two = [*rows, Check("Browser", "problem", "none", "sudo apt install chromium")]
+    assert format_table(two).splitlines()[-1] == "2 problems: fix the rows marked PROBLEM."
     assert "All fine." in format_table(rows[:1])
+
+
+def test_table_fits_80_columns_with_one_line_fixes() -> None:
+    """At 80 columns no line is longer, a long result stays in its column, each fix is one line."""
+    home = "/home/someone"
+    rows = [
+        Check("Python", "ok", f"3.11.7 at {home}/.local/pipx/venvs/claude-tray/bin/python3"),
+        Check(
+            "Claude Code",
+            "problem",
+            "The login file could not be read because it is not valid JSON; it was left "
+            f"as it is at {home}/.claude/.credentials.json",
+            "claude, then /login",
+        ),
+        Check("Config", "problem", "interval_minutes: not a number", f"edit {home}/" + "x" * 90),
+    ]
+    table = format_table(rows, width=80, home=home)
+    lines = table.splitlines()
+    assert all(len(line) <= 80 for line in lines), table
+    result_column = lines[0].index("RESULT")
+    body = lines[1:-2]
+    for line in body:  # a row's first line, or a line that sits in the result column
+        assert line[0] != " " or not line[:result_column].strip(), (line, table)
+        assert line[result_column - 1] == " " and line[result_column] != " ", (line, table)
+    fixes = [line[result_column:] for line in body if line[result_column:].startswith("fix: ")]
+    assert fixes == ["fix: claude, then /login", fixes[1]]
+    assert fixes[1].startswith("fix: edit ~/xxx") and "..." in fixes[1]
+    assert "~/.claude/.credentials.json" in table  # the home folder as ~, the path whole
+    assert home not in table
+    assert "fix:" not in lines[1] + lines[2]  # an ok row has no fix line
 
 
 def test_a_check_that_breaks_becomes_a_problem_row() -> None:
@@ -105,8 +138,7 @@ def test_browser_variable_pointing_nowhere_is_named(tmp_path: Path) -> None:
     row = check_browser(Config(), env, system="linux", root=tmp_path)
     assert row.verdict == "problem"
     assert "/nonexistent" in row.result
-    assert "CLAUDE_TRAY_BROWSER=/nonexistent" in row.fix
-    assert "sudo apt install chromium" in row.fix
+    assert row.fix == "unset CLAUDE_TRAY_BROWSER; sudo apt install chromium"
 
 
 def test_browser_variable_pointing_nowhere_offers_the_found_one() -> None:
@@ -114,8 +146,8 @@ def test_browser_variable_pointing_nowhere_offers_the_found_one() -> None:
     env = {**os.environ, "CLAUDE_TRAY_BROWSER": "/nonexistent"}
     row = check_browser(Config(), env)
     assert row.verdict == "problem"
-    assert "Remove CLAUDE_TRAY_BROWSER=/nonexistent to use" in row.fix
-    assert "chromium" in row.fix
+    assert row.fix == "unset CLAUDE_TRAY_BROWSER"
+    assert "Found instead: " in row.result and "chromium" in row.result
 
 
 def test_browser_found_reports_its_version() -> None:
@@ -132,7 +164,7 @@ def test_configured_browser_path_pointing_nowhere(tmp_path: Path) -> None:
     config = Config(browser_path="/opt/nothing/chrome")
     row = check_browser(config, env, system="linux", root=tmp_path)
     assert row.verdict == "problem"
-    assert "browser_path = '/opt/nothing/chrome'" in row.fix
+    assert row.fix == "clear Settings > Browser; sudo apt install chromium"
 
 
 # ---------------------------------------------------------------- sessions
@@ -195,7 +227,7 @@ def test_claude_code_login_states(tmp_path: Path) -> None:
     write_claude_code_credentials(config_dir, token, expires_in=-7200)
     row, usable = check_claude_code(env, datetime.now(timezone.utc))
     assert (row.verdict, usable) == ("note", False)
-    assert "expired" in row.result and "Open Claude Code" in row.fix
+    assert "expired" in row.result and row.fix.startswith("claude ")
 
     path.write_text("garbage")
     row, usable = check_claude_code(env, datetime.now(timezone.utc))
@@ -346,20 +378,19 @@ def test_doctor_all_fine_against_the_emulator(tmp_path: Path, emulator: Emulator
     assert_secret_absent(key, (home / "logs" / "claude-tray.log").read_text())
 
 
-def test_doctor_without_a_browser_says_what_to_install(tmp_path: Path, emulator: Emulator) -> None:
-    """With no usable browser the command exits 1 and tells what to install."""
+def test_doctor_with_a_wrong_browser_variable(tmp_path: Path, emulator: Emulator) -> None:
+    """A browser variable naming nothing: exit 1, the row names it and says to unset it."""
     home = tmp_path / "home"
     store_session(home, emulator)
-    env = emulator_env(home, emulator, CLAUDE_TRAY_BROWSER="/nonexistent")
-    env["PATH"] = os.pathsep.join(
-        part for part in env["PATH"].split(os.pathsep) if not (Path(part) / "chromium").exists()
-    )
+    env = emulator_env(home, emulator, CLAUDE_TRAY_BROWSER="/nonexistent", COLUMNS="80")
     done = run_cli(["doctor"], env)
     assert done.returncode == 1, done.stdout
     browser_lines = done.stdout.split("Browser", 1)[1].split("Web session", 1)[0]
     assert "PROBLEM" in browser_lines
-    assert "apt install" in " ".join(browser_lines.split())
     assert "/nonexistent" in browser_lines
+    assert "fix: unset CLAUDE_TRAY_BROWSER\n" in browser_lines
+    assert done.stdout.splitlines()[-1] == "1 problem: fix the rows marked PROBLEM."
+    assert all(len(line) <= 80 for line in done.stdout.splitlines()), done.stdout
 
 
 def test_doctor_reports_a_broken_config_and_leaves_it(tmp_path: Path, emulator: Emulator) -> None:
