@@ -116,7 +116,48 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "paths", parents=[common], help="print where config, data, cache and logs live"
     )
+
+    statusline = commands.add_parser(
+        "statusline",
+        parents=[common],
+        help="for Claude Code's statusLine: record its rate limits, print one short line",
+    )
+    where = statusline.add_mutually_exclusive_group()
+    where.add_argument(
+        "--install", action="store_true", help="add this command to Claude Code's settings.json"
+    )
+    where.add_argument(
+        "--uninstall", action="store_true", help="remove it again, restoring what was there"
+    )
+    statusline.add_argument(
+        "--chain",
+        metavar="COMMAND",
+        default=None,
+        help="a status-line command to run first (install sets this to the one you had)",
+    )
+
+    history = commands.add_parser(
+        "history", parents=[common], help="the readings stored on this machine, oldest first"
+    )
+    shape = history.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print them as one JSON document")
+    shape.add_argument("--csv", action="store_true", help="print them as CSV")
+    history.add_argument(
+        "--since", metavar="DURATION", type=_duration, default=None, help="only the last 6h, 7d, …"
+    )
+    history.add_argument(
+        "--limit", metavar="ID", default=None, help="only this limit (session, weekly_all, …)"
+    )
     return parser
+
+
+def _duration(text: str) -> object:
+    from claude_tray.history import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # ---------------------------------------------------------------- shared setup
@@ -356,6 +397,74 @@ def _cmd_paths(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_statusline(args: argparse.Namespace) -> int:
+    # The render path stays light: no logging setup, no config, no pydantic.
+    from claude_tray.paths import AppPaths
+
+    paths = AppPaths.from_env()
+    if not (args.install or args.uninstall):
+        from claude_tray.statusline import run
+
+        return run(paths, chain=args.chain, stdin=sys.stdin.buffer, stdout=sys.stdout)
+    from claude_tray import statusline_install
+
+    paths, _loaded = _prepare(args)
+    settings = statusline_install.settings_path()
+    try:
+        if args.install:
+            print(statusline_install.install(paths, settings))
+        else:
+            print(statusline_install.uninstall(paths, settings))
+    except statusline_install.SettingsError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"{PROG}: could not change {settings}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from claude_tray import history
+
+    paths, _loaded = _prepare(args)
+    since = None if args.since is None else datetime.now(timezone.utc) - args.since
+    rows = history.query(paths.history_file, since=since, limit_id=args.limit)
+    if args.json:
+        import json
+
+        body = {"schema_version": 1, "readings": [row.to_json() for row in rows]}
+        print(json.dumps(body, indent=2))
+    elif args.csv:
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["time", "source", "limit", "percent", "resets_at"])
+        for row in rows:
+            item = row.to_json()
+            writer.writerow(
+                [
+                    item["time"],
+                    item["source"],
+                    item["limit"],
+                    item["percent"],
+                    item["resets_at"] or "",
+                ]
+            )
+    elif not rows:
+        print("No readings stored yet.", file=sys.stderr)
+    else:
+        for row in rows:
+            resets = "" if row.resets_at is None else f"  resets {row.resets_at.isoformat()}"
+            print(
+                f"{row.at.isoformat()}  {row.source:<11} {row.limit_id:<14} "
+                f"{row.percent:6.1f}%{resets}"
+            )
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- entry point
 
 
@@ -391,6 +500,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_doctor(args)
         if command == "paths":
             return _cmd_paths(args)
+        if command == "statusline":
+            return _cmd_statusline(args)
+        if command == "history":
+            return _cmd_history(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception:  # a bug: say where the details are instead of a bare traceback

@@ -75,6 +75,21 @@ class AppPaths:
         """Held by the running tray app; names its PID and control port."""
         return self.data_dir / "instance.lock"
 
+    @property
+    def statusline_feed_file(self) -> Path:
+        """The readings Claude Code's status line last piped to `claude-tray statusline`."""
+        return self.data_dir / "statusline_feed.json"
+
+    @property
+    def statusline_install_file(self) -> Path:
+        """What `statusline --install` changed in Claude Code's settings, for `--uninstall`."""
+        return self.data_dir / "statusline_install.json"
+
+    @property
+    def history_file(self) -> Path:
+        """The SQLite database of every reading (`claude-tray history`)."""
+        return self.data_dir / "history.sqlite3"
+
     # Cache
     @property
     def usage_cache_file(self) -> Path:

@@ -168,8 +168,12 @@ def test_bottom_layer_imports_only_below_itself(name: str) -> None:
 
 
 def test_only_the_runner_starts_processes_in_the_app() -> None:
-    """Outside the scraper child, only the runner (and the app's URL opener) start processes."""
+    """Outside the scraper child, only the runner (and the app's URL opener) start processes.
+
+    `statusline` is Claude Code's child, not the app's: it runs the user's own
+    chained status-line command, never a scraper.
+    """
     starters = {
         name for name in importers_of("subprocess") if not name.startswith("claude_tray.scraper")
     }
-    assert starters <= {"claude_tray.runner", "claude_tray.app"}
+    assert starters <= {"claude_tray.runner", "claude_tray.app", "claude_tray.statusline"}
