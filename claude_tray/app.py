@@ -231,7 +231,7 @@ class TrayApp:
         even if something hangs (the real app sets it; in-process tests do not)."""
         from claude_tray.core import Core
         from claude_tray.notifications import ThresholdNotifier
-        from claude_tray.popup import Popup
+        from claude_tray.popup.window import Popup
 
         self.paths = paths
         self.config = config

@@ -34,9 +34,9 @@ from claude_tray.events import (
     StatusChanged,
     UsageUpdated,
 )
-from claude_tray.popup import Popup
-from claude_tray.popup_theme import LEVEL_COLOURS, TONE_COLOURS, TROUGH
-from claude_tray.popup_widgets import UsageBar
+from claude_tray.popup.theme import LEVEL_COLOURS, TONE_COLOURS, TROUGH
+from claude_tray.popup.widgets import UsageBar
+from claude_tray.popup.window import Popup
 from tests.support.display import XvfbDisplay, xvfb  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.display

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from claude_tray.config import Config
 from claude_tray.documents import ExtraUsage, Limit, UsageDocument
 from claude_tray.errors import LOGIN_CODES, TRANSIENT_CODES, ErrorCode
-from claude_tray.popup_model import (
+from claude_tray.popup.model import (
     banner_for,
     bar_fill,
     limit_view,
@@ -19,7 +19,7 @@ from claude_tray.popup_model import (
     place_near,
     usage_page_url,
 )
-from claude_tray.popup_settings import SettingsForm, SettingsInvalid, config_from_form
+from claude_tray.popup.settings import SettingsForm, SettingsInvalid, config_from_form
 from claude_tray.text_format import is_stale
 
 NOW = datetime(2026, 11, 29, 15, 26, tzinfo=timezone.utc)

@@ -18,7 +18,7 @@ from tkinter import ttk
 from pydantic import ValidationError
 
 from claude_tray.config import Config, IconLimit, SourceChoice
-from claude_tray.popup_theme import BACKGROUND, BORDER, Fonts
+from claude_tray.popup.theme import BACKGROUND, BORDER, Fonts
 
 SOURCE_CHOICES: dict[SourceChoice, str] = {
     "auto": "Automatic (web, else Claude Code)",

@@ -38,8 +38,8 @@ from claude_tray.events import (
     StatusChanged,
     UsageUpdated,
 )
-from claude_tray.popup_login import LoginPanel
-from claude_tray.popup_model import (
+from claude_tray.popup.login import LoginPanel
+from claude_tray.popup.model import (
     BannerView,
     banner_for,
     limit_views,
@@ -49,9 +49,9 @@ from claude_tray.popup_model import (
     updated_text,
     usage_page_url,
 )
-from claude_tray.popup_settings import SettingsDialog
-from claude_tray.popup_theme import BACKGROUND, BORDER, SURFACE, apply_theme, make_fonts
-from claude_tray.popup_widgets import Banner, LimitRow, MoneyRow
+from claude_tray.popup.settings import SettingsDialog
+from claude_tray.popup.theme import BACKGROUND, BORDER, SURFACE, apply_theme, make_fonts
+from claude_tray.popup.widgets import Banner, LimitRow, MoneyRow
 from claude_tray.text_format import is_stale
 
 CONTENT_WIDTH = 300  # px of the bars at 96 dpi; the rest of the layout follows from it

@@ -13,7 +13,7 @@ from tkinter import font as tkfont
 from tkinter import ttk
 
 from claude_tray.icon import LEVEL_COLOURS as ICON_LEVEL_COLOURS
-from claude_tray.popup_model import Tone
+from claude_tray.popup.model import Tone
 from claude_tray.text_format import Level
 
 # A warm, light palette close to claude.ai's own.

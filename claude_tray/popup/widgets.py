@@ -1,6 +1,6 @@
 """Small Tk widgets of the popup: a usage bar, a limit row, the money row and a banner.
 
-Each widget takes a view value from `popup_model` and shows it; none of them
+Each widget takes a view value from `popup.model` and shows it; none of them
 knows about the core, events or the clock. This module must NOT call the core,
 do I/O or schedule timers.
 """
@@ -11,8 +11,8 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from claude_tray.popup_model import BannerView, LimitView, MoneyView
-from claude_tray.popup_theme import LEVEL_COLOURS, SURFACE, TONE_COLOURS, TROUGH, Fonts
+from claude_tray.popup.model import BannerView, LimitView, MoneyView
+from claude_tray.popup.theme import LEVEL_COLOURS, SURFACE, TONE_COLOURS, TROUGH, Fonts
 from claude_tray.text_format import Level
 
 BAR_HEIGHT = 8

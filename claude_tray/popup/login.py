@@ -15,7 +15,7 @@ from tkinter import ttk
 from typing import Literal
 
 from claude_tray.errors import ErrorCode
-from claude_tray.popup_theme import Fonts
+from claude_tray.popup.theme import Fonts
 
 LoginState = Literal["idle", "browser", "key"]
 

@@ -1,0 +1,6 @@
+"""The popup: the details window (`window`), its view model (`model`), the login panel
+(`login`), the settings dialog (`settings`), the look (`theme`) and small widgets
+(`widgets`).
+
+This file imports nothing, so `popup.model` (pure functions) loads without Tk.
+"""
