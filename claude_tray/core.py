@@ -16,6 +16,12 @@ At most one scraper child runs at a time: the state's run lock is taken
 without waiting, so a refresh asked for while one runs is answered "already
 refreshing" (`RefreshRequested(accepted=False)`), never queued.
 
+Cancelling is done from the calling thread, never queued behind the work it
+cancels: `logout()`, `cancel_login()` and `cancel_running()` set the running
+child's cancel event at once (the runner ends the child within a tick), and a
+cancelled refresh is not retried. Each refresh and each login has its own
+cancel event, so cancelling one never cancels the next.
+
 This module must not import Tk, pystray or Playwright, must not start processes
 itself (the runner does) and must never block a caller of a non-blocking method.
 """
@@ -66,17 +72,28 @@ OnDone = Callable[[Document], None]
 
 #: How long a logout waits for a running child it has cancelled to go away.
 LOGOUT_WAIT_SECONDS = KILL_GRACE_SECONDS + 5.0
+#: How long a logout waits for the scraper lock a child of another claude-tray
+#: process holds (a `status` in a terminal); deleting under it would let that
+#: child write rotated cookies back, so the session would come back.
+LOGOUT_LOCK_WAIT_SECONDS = 5.0
+#: A timeout that took at least this share of its time limit used the whole
+#: budget: retrying it at once at full length would only wait as long again.
+FULL_BUDGET_SHARE = 0.9
 
 BUSY_MESSAGE = "A refresh is already running; its result will show in a moment."
 
 
 def busy_document() -> ErrorDocument:
-    """The answer of a blocking command while another scraper child runs.
+    """The answer of a blocking command while another scraper child runs (`busy`)."""
+    return ErrorDocument(error=ErrorCode.BUSY, message=BUSY_MESSAGE)
 
-    interface.md has no "busy" code; `timeout` ("no answer in time") is the
-    closest, is retried by callers that retry, and the message says what happened.
-    """
-    return ErrorDocument(error=ErrorCode.TIMEOUT, message=BUSY_MESSAGE)
+
+def _cancelled_document(command: str) -> ErrorDocument:
+    if command == "login":
+        return ErrorDocument(error=ErrorCode.LOGIN_CANCELLED, message="The login was cancelled.")
+    return ErrorDocument(
+        error=ErrorCode.TIMEOUT, message="The refresh was stopped before it finished."
+    )
 
 
 class Core:
@@ -108,6 +125,7 @@ class Core:
         self._policy = policy or RetryPolicy()
         self._rand = rand
         self._clock = clock or time.monotonic
+        self._wait: Waiter = wait or event_wait
         self.state = AppState(paths, on_status=self._status_changed)
         self._worker = PollingWorker(
             self._scheduled_poll,
@@ -120,8 +138,10 @@ class Core:
         self._refresh_pending = False
         self._active_cancel: threading.Event | None = None
         self._active_command: str | None = None
-        self._logins_queued = 0
-        self._login_cancel_requested = False
+        # The running refresh's cancel event, for its attempts and the waits between them.
+        self._refresh_cancel: threading.Event | None = None
+        # One cancel event per login asked for and not yet finished (queued or running).
+        self._login_cancels: list[threading.Event] = []
         self._backoff_streak = 0
         self._shut_down = False
         cached = self.state.load_cache()
@@ -148,9 +168,20 @@ class Core:
 
     # -- running one child ------------------------------------------------------
 
-    def _run(self, command: str, args: list[str], *, stdin: str | None = None) -> Document:
-        """Run one scraper command with a cancel event that shutdown/cancel_login can set."""
-        cancel = threading.Event()
+    def _run(
+        self,
+        command: str,
+        args: list[str],
+        *,
+        stdin: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Document:
+        """Run one scraper command under `cancel` (a new event if None).
+
+        The event is the running child's until it ends: shutdown, logout,
+        `cancel_login` and `cancel_running` set it from their own thread.
+        """
+        cancel = cancel if cancel is not None else threading.Event()
         with self._flags:
             if self._shut_down:
                 cancel.set()
@@ -158,9 +189,7 @@ class Core:
             self._active_command = command
         try:
             if cancel.is_set():
-                return ErrorDocument(
-                    error=ErrorCode.TIMEOUT, message="claude-tray is shutting down."
-                )
+                return _cancelled_document(command)
             return self._runner.run(command, args, stdin=stdin, cancel=cancel)
         except Exception:  # the runner never raises for a child; this is a bug
             log.exception("running the scraper failed")
@@ -192,33 +221,79 @@ class Core:
 
     # -- polling ----------------------------------------------------------------
 
-    def _poll_once(self) -> Document:
+    def _poll_once(self, cancel: threading.Event | None = None) -> Document:
         args = self._source_args()
         if logging.getLogger("claude_tray").isEnabledFor(logging.DEBUG):
             args.append("--debug")
-        return self._expect(self._run("poll", args), UsageDocument)
+        return self._expect(self._run("poll", args, cancel=cancel), UsageDocument)
+
+    def _poll_time_limit(self) -> float:
+        default_timeout = getattr(self._runner, "default_timeout", None)
+        if callable(default_timeout):
+            return float(default_timeout("poll"))
+        return float(self.config.poll_timeout_seconds)
 
     def _refresh(self, *, retry: bool) -> Document | None:
-        """One refresh (with retries of transient failures); None if a child already runs."""
+        """One refresh (with retries of transient failures); None if a child already runs.
+
+        The refresh has one cancel event for all its attempts: once set, the
+        running child ends, the retry wait is cut short and no attempt follows.
+        An attempt that timed out after using (nearly) its whole time limit is
+        not retried at full length either: the next poll comes on the schedule.
+        """
         if not self.state.try_begin(Status.REFRESHING):
             return None
+        cancel = threading.Event()
+        with self._flags:
+            self._refresh_cancel = cancel
+            if self._shut_down:
+                cancel.set()
+        full_budget_timeout = False
+
+        def attempt() -> Document:
+            nonlocal full_budget_timeout
+            limit = self._poll_time_limit()
+            started = time.monotonic()
+            document = self._poll_once(cancel)
+            used = time.monotonic() - started
+            full_budget_timeout = (
+                isinstance(document, ErrorDocument)
+                and document.error is ErrorCode.TIMEOUT
+                and used >= FULL_BUDGET_SHARE * limit
+            )
+            return document
+
+        def sleep(seconds: float) -> bool:
+            """Wait before a retry; True (no retry) when cancelled or the budget was used."""
+            if cancel.is_set() or full_budget_timeout:
+                if full_budget_timeout:
+                    log.info("not retrying at once: the attempt used its whole time limit")
+                return True
+            return self._wait(cancel, seconds) or self._worker.stopping
+
         try:
             if retry:
                 document = run_with_retries(
-                    self._poll_once, policy=self._policy, sleep=self._worker.sleep, rand=self._rand
+                    attempt, policy=self._policy, sleep=sleep, rand=self._rand
                 )
             else:
-                document = self._poll_once()
-            self._apply_poll_result(document)
+                document = attempt()
+            self._apply_poll_result(document, cancelled=cancel.is_set())
         finally:
+            with self._flags:
+                self._refresh_cancel = None
             self.state.end()
         return document
 
-    def _apply_poll_result(self, document: Document) -> None:
+    def _apply_poll_result(self, document: Document, *, cancelled: bool = False) -> None:
         with self._flags:
             shutting_down = self._shut_down
-        if shutting_down and isinstance(document, ErrorDocument):
-            return  # the child was ended by shutdown: not a failure worth showing
+        if (shutting_down or cancelled) and isinstance(document, ErrorDocument):
+            # The child was ended on purpose (shutdown, logout, a cancel):
+            # not a failure worth showing; the schedule goes on as usual.
+            if not shutting_down:
+                self._worker.poll_after(self._worker.interval_seconds)
+            return
         if isinstance(document, UsageDocument):
             self.state.record_usage(document)
             self._emit(UsageUpdated(document, stale=False))
@@ -258,13 +333,13 @@ class Core:
             except Exception:
                 log.exception("an on_done callback failed")
 
-    def _submit(self, task: Callable[[], object]) -> bool:
+    def _submit(self, task: Callable[[], object], *, first: bool = False) -> bool:
         with self._flags:
             if self._shut_down:
                 log.info("ignored a command: claude-tray is shutting down")
                 return False
         self._worker.start()
-        return self._worker.submit(task)
+        return self._worker.submit(task, first=first)
 
     # -- non-blocking commands (UI) -----------------------------------------------
 
@@ -303,29 +378,28 @@ class Core:
         """
         if session_key:
             add_secret(session_key.strip())
+        cancel = threading.Event()  # this login's own: a later login gets a new one
 
         def task() -> None:
-            with self._flags:
-                self._logins_queued -= 1
-                cancelled = self._login_cancel_requested and self._logins_queued == 0
-                if self._logins_queued == 0:
-                    self._login_cancel_requested = False
-            if cancelled:
-                document: Document = ErrorDocument(
-                    error=ErrorCode.LOGIN_CANCELLED, message="The login was cancelled."
-                )
-            else:
-                document = self.login_blocking(session_key)
+            try:
+                if cancel.is_set():
+                    document: Document = _cancelled_document("login")
+                else:
+                    document = self.login_blocking(session_key, cancel=cancel)
+            finally:
+                with self._flags:
+                    if cancel in self._login_cancels:
+                        self._login_cancels.remove(cancel)
             self._finish_login(document)
             self._done(on_done, document)
             if isinstance(document, SessionDocument) and document.logged_in:
                 self._refresh(retry=True)
 
         with self._flags:
-            self._logins_queued += 1
+            self._login_cancels.append(cancel)
         if not self._submit(task):
             with self._flags:
-                self._logins_queued -= 1
+                self._login_cancels.remove(cancel)
 
     def _finish_login(self, document: Document) -> None:
         if isinstance(document, SessionDocument):
@@ -334,15 +408,36 @@ class Core:
             self._emit(LoginFinished(False, document.error, document.message))
 
     def cancel_login(self) -> None:
-        """End a running (or queued) login child; it ends with `login_cancelled`."""
+        """End the logins asked for so far (running or queued): `login_cancelled`.
+
+        A login asked for after this call is not affected.
+        """
         with self._flags:
+            for cancel in self._login_cancels:
+                cancel.set()
             if self._active_command == "login" and self._active_cancel is not None:
                 self._active_cancel.set()
-            elif self._logins_queued > 0:
-                self._login_cancel_requested = True
+
+    def cancel_running(self) -> None:
+        """End the running child (poll, login, check-session) from this thread, at once.
+
+        A cancelled refresh is not retried; a cancelled login stores nothing.
+        The command line calls this from its SIGINT/SIGTERM/SIGHUP handler.
+        """
+        with self._flags:
+            running = [self._active_cancel, self._refresh_cancel, *self._login_cancels]
+        for event in running:
+            if event is not None:
+                event.set()
 
     def logout(self, on_done: OnDone | None = None) -> None:
-        """Delete the stored session and forget the numbers; ends with `LoginFinished(False)`."""
+        """Delete the stored session and forget the numbers; ends with `LoginFinished(False)`.
+
+        A running poll or login is cancelled from this (the calling) thread
+        first, and the logout runs before any task queued on the worker, so
+        it never waits behind a hung poll and its retries.
+        """
+        self.cancel_running()
 
         def task() -> None:
             document = self.logout_blocking()
@@ -352,7 +447,7 @@ class Core:
                 self._emit(LoginFinished(False, None, document.message))
             self._done(on_done, document)
 
-        self._submit(task)
+        self._submit(task, first=True)
 
     def start_polling(self) -> None:
         """Poll now and then every interval (on the worker thread)."""
@@ -389,9 +484,7 @@ class Core:
         """Stop the worker and end any running child within `timeout`; True if all ended."""
         with self._flags:
             self._shut_down = True
-            cancel = self._active_cancel
-        if cancel is not None:
-            cancel.set()
+        self.cancel_running()
         self._worker.stop_polling()
         return self._worker.stop(timeout)
 
@@ -415,8 +508,13 @@ class Core:
         finally:
             self.state.end()
 
-    def login_blocking(self, session_key: str | None) -> Document:
-        """Log in on this thread: the key goes over stdin; without one, a browser window."""
+    def login_blocking(
+        self, session_key: str | None, *, cancel: threading.Event | None = None
+    ) -> Document:
+        """Log in on this thread: the key goes over stdin; without one, a browser window.
+
+        `cancel` (set from another thread or a signal handler) ends this login.
+        """
         key = None if session_key is None else session_key.strip()
         if key is not None and not key:
             return ErrorDocument(
@@ -428,10 +526,10 @@ class Core:
         try:
             if key is not None:
                 add_secret(key)
-                document = self._run("login", ["--session-key-stdin"], stdin=key)
+                document = self._run("login", ["--session-key-stdin"], stdin=key, cancel=cancel)
             else:
                 seconds = round(self.config.login_timeout_seconds)
-                document = self._run("login", ["--timeout", str(seconds)])
+                document = self._run("login", ["--timeout", str(seconds)], cancel=cancel)
             document = self._expect(document, SessionDocument)
             last = self.state.snapshot().last_error
             if (
@@ -446,42 +544,74 @@ class Core:
             self.state.end()
 
     def logout_blocking(self) -> ErrorDocument | SessionDocument:
-        """Delete the stored session (and browser profile) and forget the numbers."""
+        """Delete the stored session (and browser profile) and forget the numbers.
+
+        Under the scraper lock, so no child of another claude-tray process can
+        write the session back meanwhile; afterwards it checks that the file
+        and the profile folder are really gone and says what is left if not.
+        """
+        self.cancel_running()
         if not self._take_for_logout():
             return busy_document()
         try:
-            from claude_tray.scraper.session_store import delete_session
+            from claude_tray.scraper.lock import LockBusyError, ScraperLock
 
             try:
-                delete_session(self.paths)
-            except OSError as exc:
-                log.warning("logout: could not delete the session: %s", exc)
+                with ScraperLock(self.paths.scraper_lock_file, wait=LOGOUT_LOCK_WAIT_SECONDS):
+                    return self._delete_session()
+            except LockBusyError:
                 return ErrorDocument(
-                    error=ErrorCode.INTERNAL_ERROR,
+                    error=ErrorCode.BUSY,
                     message=(
-                        f"The stored session in {self.paths.session_file} could not be "
-                        f"deleted ({exc.strerror or exc}). Delete it by hand."
+                        "Not logged out: another claude-tray process is using the session "
+                        "right now (a refresh or a login in a terminal). Try again when it "
+                        "has finished."
                     ),
                 )
-            self.state.clear_usage()
-            with self._flags:
-                self._backoff_streak = 0
-            return SessionDocument(
-                source="web",
-                logged_in=False,
-                message="Logged out: the stored claude.ai session and browser profile are deleted.",
-            )
+            except OSError as exc:  # the lock file's folder cannot be written
+                log.warning("logout: could not take the scraper lock: %s", exc)
+                return self._delete_session()
         finally:
             self.state.end()
+
+    def _delete_session(self) -> ErrorDocument | SessionDocument:
+        from claude_tray.scraper.session_store import delete_session
+
+        problem = ""
+        try:
+            delete_session(self.paths)
+        except OSError as exc:
+            log.warning("logout: could not delete the session: %s", exc)
+            problem = f" ({exc.strerror or exc})"
+        left = [
+            str(path)
+            for path in (self.paths.session_file, self.paths.browser_profile_dir)
+            if path.exists()
+        ]
+        if left:
+            log.warning("logout: still there after deleting: %s", ", ".join(left))
+            return ErrorDocument(
+                error=ErrorCode.INTERNAL_ERROR,
+                message=(
+                    f"Not fully logged out: {' and '.join(left)} could not be deleted"
+                    f"{problem}. Close any browser using it and delete it by hand."
+                ),
+            )
+        self.state.clear_usage()
+        with self._flags:
+            self._backoff_streak = 0
+        return SessionDocument(
+            source="web",
+            logged_in=False,
+            message="Logged out: the stored claude.ai session and browser profile are deleted.",
+        )
 
     def _take_for_logout(self) -> bool:
         """The run lock for a logout: a running poll is ended first, so it cannot
         write numbers back after they are forgotten."""
         if self.state.try_begin(Status.REFRESHING):
             return True
-        with self._flags:
-            if self._active_cancel is not None:
-                self._active_cancel.set()
+        self.cancel_running()
         deadline = time.monotonic() + LOGOUT_WAIT_SECONDS
         while time.monotonic() < deadline:
             time.sleep(0.05)

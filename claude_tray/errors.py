@@ -22,6 +22,7 @@ class ErrorCode(str, Enum):
     SERVER_ERROR = "server_error"
     NETWORK_ERROR = "network_error"
     TIMEOUT = "timeout"
+    BUSY = "busy"
     PARSE_ERROR = "parse_error"
     BROWSER_MISSING = "browser_missing"
     LOGIN_TIMEOUT = "login_timeout"
@@ -42,6 +43,9 @@ TRANSIENT_CODES = frozenset(
         ErrorCode.TIMEOUT,
         ErrorCode.SERVER_ERROR,
         ErrorCode.SCRAPER_CRASHED,
+        # Another claude-tray process holds the scraper lock (a login, a
+        # `status` in a terminal): it will be done soon, so try again soon.
+        ErrorCode.BUSY,
     }
 )
 

@@ -256,6 +256,9 @@ _ADVICE: dict[ErrorCode, ErrorAdvice] = {
     ErrorCode.SERVER_ERROR: ErrorAdvice("claude.ai is having trouble right now.", "retry"),
     ErrorCode.NETWORK_ERROR: ErrorAdvice("Cannot reach claude.ai.", "retry"),
     ErrorCode.TIMEOUT: ErrorAdvice("claude.ai did not answer in time.", "retry"),
+    ErrorCode.BUSY: ErrorAdvice(
+        "Another claude-tray is using the session right now; trying again soon.", "retry"
+    ),
     ErrorCode.PARSE_ERROR: ErrorAdvice("The usage answer could not be read.", "retry"),
     ErrorCode.BROWSER_MISSING: ErrorAdvice(
         "No Chrome, Chromium or Edge browser was found.", "settings"
@@ -280,6 +283,7 @@ _SHORT_ERRORS: dict[ErrorCode, str] = {
     ErrorCode.SERVER_ERROR: "claude.ai server error",
     ErrorCode.NETWORK_ERROR: "cannot reach claude.ai",
     ErrorCode.TIMEOUT: "no answer in time",
+    ErrorCode.BUSY: "busy, retrying soon",
     ErrorCode.PARSE_ERROR: "unreadable answer",
     ErrorCode.BROWSER_MISSING: "no browser found",
     ErrorCode.LOGIN_TIMEOUT: "login not finished",

@@ -258,12 +258,16 @@ class PollingWorker:
 
     # -- tasks and the schedule ---------------------------------------------
 
-    def submit(self, task: Callable[[], object]) -> bool:
-        """Run `task` on the worker thread after the ones before it; False once stopped."""
+    def submit(self, task: Callable[[], object], *, first: bool = False) -> bool:
+        """Run `task` on the worker thread after the ones before it (before them if
+        `first`: a logout must not wait behind queued refreshes); False once stopped."""
         with self._lock:
             if self._stop.is_set():
                 return False
-            self._tasks.append(task)
+            if first:
+                self._tasks.appendleft(task)
+            else:
+                self._tasks.append(task)
         self._wakeup.set()
         return True
 

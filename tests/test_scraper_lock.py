@@ -64,7 +64,7 @@ def test_second_process_waits_then_gives_up(tmp_path: Path) -> None:
         with pytest.raises(LockBusyError) as caught:
             ScraperLock(path, wait=0.5).acquire()
         assert time.monotonic() - started >= 0.5
-        assert caught.value.code is ErrorCode.TIMEOUT
+        assert caught.value.code is ErrorCode.BUSY
     finally:
         _release(holder)
     with ScraperLock(path, wait=5):  # free again once the holder is gone
@@ -81,8 +81,11 @@ def test_lock_freed_when_holder_dies(tmp_path: Path) -> None:
         pass
 
 
-def test_busy_scraper_prints_a_timeout_document() -> None:
-    """A scraper child that cannot get the lock prints a `timeout` error document, exit 1."""
+def test_busy_scraper_prints_a_busy_document() -> None:
+    """A scraper child that cannot get the lock held by another process prints `busy`, exit 1.
+
+    (issue 7 item 3: it was `timeout`, which read as "claude.ai did not answer".)
+    """
     paths = store_session("sk-ant-sid01-LockTestFake0000aaaaBBBBccccDDDD_eeee-ffff")
     holder = _hold(paths.scraper_lock_file)
     try:
@@ -92,5 +95,5 @@ def test_busy_scraper_prints_a_timeout_document() -> None:
     finally:
         _release(holder)
     assert run.returncode == 1
-    assert run.document["error"] == "timeout"
-    assert "Another claude-tray scraper" in run.document["message"]
+    assert run.document["error"] == "busy"
+    assert "Another claude-tray process" in run.document["message"]

@@ -29,15 +29,15 @@ _POLL_INTERVAL = 0.05
 class LockBusyError(ClaudeTrayError):
     """Raised when another scraper process held the lock for the whole wait.
 
-    Reported as `timeout` (no answer in time; retried later with backoff), the
-    closest code in interface.md.
+    Reported as `busy` (interface.md: another claude-tray process is using the
+    stored session; retried soon), not `timeout`: nothing failed to answer.
     """
 
     def __init__(self, waited: float) -> None:
         super().__init__(
-            ErrorCode.TIMEOUT,
-            f"Another claude-tray scraper was still running after {waited:g} seconds "
-            "(a poll or a login). Try again when it has finished.",
+            ErrorCode.BUSY,
+            f"Another claude-tray process was still using the session after {waited:g} "
+            "seconds (a refresh or a login). It is tried again in a moment.",
         )
 
 
