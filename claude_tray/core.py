@@ -43,6 +43,7 @@ from claude_tray.documents import (
     SessionDocument,
     UsageDocument,
 )
+from claude_tray.enrich import Enricher
 from claude_tray.errors import BACKOFF_CODES, LOGIN_CODES, ErrorCode
 from claude_tray.events import (
     Event,
@@ -127,6 +128,8 @@ class Core:
         self._clock = clock or time.monotonic
         self._wait: Waiter = wait or event_wait
         self.state = AppState(paths, on_status=self._status_changed)
+        #: History, status-line feed and pace: what the parent adds to a poll.
+        self.enricher = Enricher(paths, retention_days=config.history_days)
         self._worker = PollingWorker(
             self._scheduled_poll,
             interval_seconds=config.interval_minutes * 60,
@@ -278,14 +281,15 @@ class Core:
                 )
             else:
                 document = attempt()
-            self._apply_poll_result(document, cancelled=cancel.is_set())
+            document = self._apply_poll_result(document, cancelled=cancel.is_set())
         finally:
             with self._flags:
                 self._refresh_cancel = None
             self.state.end()
         return document
 
-    def _apply_poll_result(self, document: Document, *, cancelled: bool = False) -> None:
+    def _apply_poll_result(self, document: Document, *, cancelled: bool = False) -> Document:
+        """Record a poll's outcome; returns the document as shown (usage: enriched)."""
         with self._flags:
             shutting_down = self._shut_down
         if (shutting_down or cancelled) and isinstance(document, ErrorDocument):
@@ -293,8 +297,9 @@ class Core:
             # not a failure worth showing; the schedule goes on as usual.
             if not shutting_down:
                 self._worker.poll_after(self._worker.interval_seconds)
-            return
+            return document
         if isinstance(document, UsageDocument):
+            document = self.enricher.after_poll(document)
             self.state.record_usage(document)
             self._emit(UsageUpdated(document, stale=False))
         elif isinstance(document, ErrorDocument):
@@ -312,6 +317,7 @@ class Core:
                 "next poll in %.0f s (backing off after %s)", delay, getattr(document, "error", "")
             )
         self._worker.poll_after(delay)
+        return document
 
     def _scheduled_poll(self) -> None:
         if self._refresh(retry=True) is None:
@@ -474,6 +480,7 @@ class Core:
     def update_config(self, config: Config) -> None:
         """Use new settings: the interval at once, the rest from the next run on."""
         self.config = config
+        self.enricher.retention_days = config.history_days
         set_config = getattr(self._runner, "set_config", None)
         if callable(set_config):
             set_config(config)
