@@ -19,6 +19,7 @@ callback, and must NOT import Playwright (the scraper child does that).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import queue
@@ -35,6 +36,7 @@ from typing import Any
 
 from PIL import Image
 
+from claude_tray.autostart import StartAtLogin
 from claude_tray.config import Config, load_config, save_config
 from claude_tray.errors import LOGIN_CODES
 from claude_tray.events import (
@@ -206,6 +208,9 @@ class StartOptions:
     on_started: Callable[[Any], bool] | None = None
     #: Extra words in the window title and tooltip ("demo").
     label: str = ""
+    #: The settings dialog's start-at-login switch (start_app gives the real one;
+    #: None hides it, as in-process tests want).
+    start_at_login: StartAtLogin | None = None
 
 
 def _utc_now() -> datetime:
@@ -275,6 +280,7 @@ class TrayApp:
             on_quit=self.quit,
             on_save_config=self.save_settings,
             open_url=open_url,
+            start_at_login=self.options.start_at_login,
         )
         self.popup.apply_snapshot(snapshot)
         for problem in config_problems or []:
@@ -562,6 +568,8 @@ def start_app(paths: AppPaths, config: Config, options: StartOptions | None = No
     from claude_tray.single_instance import AnotherInstance, InstanceLock, acquire
 
     options = options or StartOptions()
+    if options.start_at_login is None:
+        options = dataclasses.replace(options, start_at_login=StartAtLogin())
     paths.ensure()
     try:
         lock = acquire(paths.instance_lock_file)

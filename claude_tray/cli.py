@@ -148,6 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument(
         "--limit", metavar="ID", default=None, help="only this limit (session, weekly_all, …)"
     )
+    autostart = commands.add_parser(
+        "autostart", parents=[common], help="start the tray at login: on, off, or status"
+    )
+    autostart.add_argument("action", choices=("on", "off", "status"))
+    desktop = commands.add_parser(
+        "install-desktop-entry",
+        parents=[common],
+        help="add claude-tray to the applications menu (Linux), with its icon",
+    )
+    desktop.add_argument("--uninstall", action="store_true", help="remove it again")
     return parser
 
 
@@ -504,6 +514,14 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_statusline(args)
         if command == "history":
             return _cmd_history(args)
+        if command == "autostart":
+            from claude_tray.autostart import run_command as autostart_command
+
+            return autostart_command(args.action, sys.stdout, sys.stderr)
+        if command == "install-desktop-entry":
+            from claude_tray.desktop_entry import run_command as desktop_command
+
+            return desktop_command(args.uninstall, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception:  # a bug: say where the details are instead of a bare traceback

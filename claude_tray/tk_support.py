@@ -5,8 +5,8 @@ fresh venv or pipx install on those systems has no Tk and the tray app cannot
 start. This module names the exact package for the running system (read from
 `/etc/os-release`), for the app's start-up error and for `claude-tray doctor`.
 
-It must not open a window or need a display: `tk_problem` imports `tkinter`
-(which loads the Tk library) but never creates a `Tk()`.
+It must not open a window or need a display, and must not import `tkinter`
+itself: `tk_problem` loads only `_tkinter` (the Tk library), never a `Tk()`.
 """
 
 from __future__ import annotations
@@ -105,16 +105,25 @@ def problem_for(
 
 
 def tk_problem() -> TkProblem | None:
-    """None when `tkinter` imports here; else the problem and the fix."""
+    """None when Tk for Python is present and its library loads; else the problem and the fix.
+
+    Looks for the `tkinter` package and loads `_tkinter` (the C part that links
+    the Tk library) without importing `tkinter` itself, so the command line never
+    pulls in the GUI toolkit (tests/test_layers.py).
+    """
+    import importlib.util
+
     try:
-        import tkinter  # noqa: F401  - only whether it loads
+        if importlib.util.find_spec("tkinter") is None:
+            raise ModuleNotFoundError("No module named 'tkinter'", name="tkinter")
+        import _tkinter  # noqa: F401  - only whether the Tk library loads
     except ImportError as exc:
         return problem_for(exc) or TkProblem(str(exc), tk_install_command())
     return None
 
 
 def tk_version() -> str:
-    """Tk's version, once `tk_problem()` said it imports."""
-    import tkinter
+    """Tk's version, once `tk_problem()` said it loads."""
+    import _tkinter
 
-    return str(tkinter.TkVersion)
+    return str(_tkinter.TK_VERSION)

@@ -697,3 +697,75 @@ def test_invalid_settings_are_refused_and_valid_ones_saved(harness: Harness) -> 
     assert bar_pixel(image, weekly, 0.5) == LEVEL_COLOURS["warning"]
     session = popup.limit_rows[0].bar
     assert bar_pixel(image, session, 0.2) == LEVEL_COLOURS["moderate"]
+
+
+def test_start_at_login_checkbox_writes_and_removes_the_entry(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """Ticking "Start claude-tray when I log in" and saving writes the XDG entry; unticking
+    removes it; the dialog opens showing what the entry holds."""
+    from claude_tray.autostart import StartAtLogin, XdgAutostart
+
+    entry = XdgAutostart({"XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+    command = ["/opt/claude-tray/claude-tray", "run"]
+    saved: list[Config] = []
+    popup = Popup(
+        harness.root,
+        harness.core,
+        Config(),
+        on_quit=lambda: None,
+        on_save_config=saved.append,
+        base_url="http://127.0.0.1:9",
+        start_at_login=StartAtLogin(entry, command),
+    )
+    harness.popup = popup  # screenshots frame this popup's dialog
+    popup.open_settings()
+    dialog = popup.settings
+    assert dialog is not None
+    box = dialog.start_at_login_box
+    assert harness.wait_for(lambda: bool(box.winfo_viewable()))
+    assert not dialog.start_at_login.get()
+    harness.click(dialog.start_at_login_box)  # a real click on the checkbox
+    assert dialog.start_at_login.get()
+    harness.screenshot("settings_start_at_login")
+    dialog.save_button.invoke()
+    harness.settle()
+    assert entry.path.exists() and entry.status(command).enabled
+    assert len(saved) == 1
+
+    popup.open_settings()
+    dialog = popup.settings
+    assert dialog is not None and dialog.start_at_login.get()
+    dialog.start_at_login.set(False)
+    dialog.save_button.invoke()
+    harness.settle()
+    assert not entry.path.exists()
+
+
+def test_start_at_login_failure_is_shown_and_nothing_saved(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """An entry that cannot be written shows the reason inline and saves nothing."""
+    from claude_tray.autostart import StartAtLogin, XdgAutostart
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the config folder should be")
+    saved: list[Config] = []
+    popup = Popup(
+        harness.root,
+        harness.core,
+        Config(),
+        on_quit=lambda: None,
+        on_save_config=saved.append,
+        base_url="http://127.0.0.1:9",
+        start_at_login=StartAtLogin(XdgAutostart({"XDG_CONFIG_HOME": str(blocked)}), ["x"]),
+    )
+    popup.open_settings()
+    dialog = popup.settings
+    assert dialog is not None
+    dialog.start_at_login.set(True)
+    dialog.save_button.invoke()
+    harness.settle()
+    assert "Not a directory" in dialog.error_text
+    assert saved == []
+    dialog.cancel()

@@ -17,6 +17,7 @@ from tkinter import ttk
 
 from pydantic import ValidationError
 
+from claude_tray.autostart import StartAtLogin
 from claude_tray.config import Config, IconLimit, SourceChoice
 from claude_tray.popup.theme import BACKGROUND, BORDER, Fonts
 
@@ -139,13 +140,16 @@ class SettingsDialog(tk.Toplevel):
         *,
         on_save: Callable[[Config], None],
         on_close: Callable[[], None],
+        start_at_login: StartAtLogin | None = None,
     ) -> None:
+        """`start_at_login`: the autostart switch (None hides the checkbox)."""
         super().__init__(master, background=BACKGROUND)
         self.title("claude-tray settings")
         self.resizable(False, False)
         self._base = config
         self._on_save = on_save
         self._on_close = on_close
+        self._start_at_login = start_at_login
         self.saved: Config | None = None
 
         body = ttk.Frame(self, padding=(18, 16, 18, 14))
@@ -208,10 +212,20 @@ class SettingsDialog(tk.Toplevel):
             sticky = "we" if isinstance(widget, ttk.Combobox) else "w"
             widget.grid(row=index, column=1, sticky=sticky, pady=(2, 6))
         notify.grid(row=len(rows) + 1, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        # What the entry holds now (not a config value: the desktop's autostart owns it).
+        self._login_was = start_at_login.enabled() if start_at_login is not None else False
+        self.start_at_login = tk.BooleanVar(self, value=self._login_was)
+        self.start_at_login_box = ttk.Checkbutton(
+            body, text="Start claude-tray when I log in", variable=self.start_at_login
+        )
+        if start_at_login is not None:
+            self.start_at_login_box.grid(
+                row=len(rows) + 2, column=0, columnspan=2, sticky="w", pady=(4, 0)
+            )
 
         # Advanced: only needed when discovery fails (browser_missing, python_missing).
         tk.Frame(body, height=1, background=BORDER).grid(
-            row=len(rows) + 2, column=0, columnspan=2, sticky="ew", pady=(14, 10)
+            row=len(rows) + 3, column=0, columnspan=2, sticky="ew", pady=(14, 10)
         )
         self.browser_path = ttk.Entry(body, width=32)
         self.browser_path.insert(0, form.browser_path)
@@ -221,7 +235,7 @@ class SettingsDialog(tk.Toplevel):
             ("Browser", self.browser_path, "Empty: find Chrome, Chromium or Edge."),
             ("Python", self.python_path, "Empty: the Python claude-tray runs on."),
         ]
-        row = len(rows) + 3
+        row = len(rows) + 4
         for text, entry, hint in advanced:
             ttk.Label(body, text=text).grid(row=row, column=0, sticky="w", padx=(0, 14))
             entry.grid(row=row, column=1, sticky="we", pady=(2, 0))
@@ -281,6 +295,14 @@ class SettingsDialog(tk.Toplevel):
             self.error.configure(text="\n".join(exc.problems))
             self.error.grid()
             return
+        wanted = bool(self.start_at_login.get())
+        if self._start_at_login is not None and wanted != self._login_was:
+            problem = self._start_at_login.set(wanted)
+            if problem is not None:
+                self.error.configure(text=problem)
+                self.error.grid()
+                return
+            self._login_was = wanted
         self.saved = config
         self._on_save(config)
         self._close()

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from tkinter import ttk
 from typing import Protocol
 
+from claude_tray.autostart import StartAtLogin
 from claude_tray.config import Config
 from claude_tray.documents import UsageDocument
 from claude_tray.errors import LOGIN_CODES, ErrorCode
@@ -119,8 +120,10 @@ class Popup:
         open_url: Callable[[str], None] = open_in_browser,
         base_url: str | None = None,
         close_on_focus_out: bool | None = None,
+        start_at_login: StartAtLogin | None = None,
     ) -> None:
         self.root = root
+        self._start_at_login = start_at_login
         self.core = core
         self.config = config
         self._on_quit = on_quit
@@ -358,6 +361,7 @@ class Popup:
             self.config,
             on_save=self._save_config,
             on_close=self._settings_closed,
+            start_at_login=self._start_at_login,
         )
         # Not `transient(self.window)`: Tk withdraws a transient together with its
         # master, and Settings… from the tray menu opens while the popup is hidden.
