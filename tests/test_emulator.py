@@ -8,6 +8,7 @@ import socket
 import struct
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -559,3 +560,20 @@ def test_client_resetting_the_connection_stays_quiet(
     emu.stop()
     _, err = capfd.readouterr()
     assert err == ""
+
+
+def test_http_control_serves_an_arbitrary_usage_body(emu: Emulator) -> None:
+    """PUT /__emulator__/usage_body: both usage endpoints answer those bytes; DELETE undoes it."""
+    raw = b'{"five_hour": {"utilization": false}, "odd": "\\u0000"}'
+    request = urllib.request.Request(
+        emu.base_url + "/__emulator__/usage_body", data=raw, method="PUT"
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert json.loads(answer.read()) == {"usage_body": len(raw)}
+    assert usage(emu).status == 200 and usage(emu).body == raw
+    assert oauth(emu).body == raw
+    emu.set_scenario("server_error")  # faults still win over the served body
+    assert usage(emu).status == 500
+    emu.set_scenario("ok")
+    assert fetch(emu.base_url + "/__emulator__/usage_body", method="DELETE").status == 200
+    assert "five_hour" in usage(emu).json() and usage(emu).body != raw

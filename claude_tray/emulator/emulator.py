@@ -209,6 +209,14 @@ class Emulator:
             **{name: value for name, value in given.items() if not isinstance(value, _Keep)}
         )
 
+    def set_usage_body(self, body: bytes | str | None) -> None:
+        """Answer both usage endpoints with exactly `body` (status 200), whatever it holds.
+
+        For tests of bodies no scenario builds (a broken field, odd text); the
+        scenario's faults still apply. `None` goes back to the built body.
+        """
+        self._state.set_usage_body(body.encode("utf-8") if isinstance(body, str) else body)
+
     def set_moving(self, moving: bool) -> None:
         """Start or stop the demo movement (stopping freezes the current numbers)."""
         self._state.set_moving(moving)

@@ -2,8 +2,11 @@
 
 `route()` is the whole behaviour of the emulated claude.ai (pages, login,
 organizations, usage, OAuth usage, Cloudflare challenge, faults) plus the
-`/__emulator__/` control endpoints. This module must not touch sockets, must
-not log, and must never echo a cookie, key or token back in a body.
+`/__emulator__/` control endpoints (`PUT /__emulator__/usage_body` makes both
+usage endpoints answer 200 with the request's body as it is, for tests of
+bodies the emulator would never build; `DELETE` on it goes back). This module
+must not touch sockets, must not log, and must never echo a cookie, key or
+token back in a body.
 """
 
 from __future__ import annotations
@@ -139,7 +142,7 @@ def _web_usage(state: EmulatorState, request: Request, org_uuid: str) -> Reply:
     scenario = state.scenario
     if scenario in USAGE_FAULTS:
         return _fault(state, scenario)
-    reply = json_reply(200, usage_body_for(scenario, state.usage_now()))
+    reply = _usage_reply(state, scenario)
     if scenario == "rotate":
         new_key = state.rotate_session_key(request.cookies.get("sessionKey", ""))
         reply = reply.with_cookie(set_cookie("sessionKey", new_key, http_only=True))
@@ -162,6 +165,14 @@ def _oauth_usage(state: EmulatorState, request: Request) -> Reply:
         return json_reply(403, oauth_scope_error())
     if scenario in USAGE_FAULTS:
         return _fault(state, scenario)
+    return _usage_reply(state, scenario)
+
+
+def _usage_reply(state: EmulatorState, scenario: str) -> Reply:
+    """The 200 usage answer: the body a test set with `usage_body`, else the scenario's."""
+    body = state.usage_body
+    if body is not None:
+        return Reply(status=200, body=body)
     return json_reply(200, usage_body_for(scenario, state.usage_now()))
 
 
@@ -301,6 +312,14 @@ def _control(state: EmulatorState, log: RequestLog, request: Request) -> Reply:
         except ValueError as error:
             return _bad_request(str(error))
         return json_reply(200, {"moving": state.moving})
+    if name == "usage_body" and request.method in ("PUT", "POST"):
+        # The request body, byte for byte, becomes the usage answer (any bytes:
+        # the point is to serve what the parser must survive).
+        state.set_usage_body(request.body)
+        return json_reply(200, {"usage_body": len(request.body)})
+    if name == "usage_body" and request.method == "DELETE":
+        state.set_usage_body(None)
+        return json_reply(200, {"usage_body": None})
     if name == "clear" and request.method == "POST":
         log.clear()
         return json_reply(200, {"cleared": True})

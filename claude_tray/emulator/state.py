@@ -104,6 +104,8 @@ class EmulatorState:
         )
         self._usage = UsageValues.initial(self.started)
         self._moving = moving
+        #: A body served verbatim by both usage endpoints instead of the built one (tests).
+        self._usage_body: bytes | None = None
         self.session_key = self._issue_locked()
         self._apply_scenario_locked(self._scenario)
 
@@ -256,6 +258,16 @@ class EmulatorState:
             base = self._moved_locked() if self._moving else self._usage
             self._usage = base.with_changes(**changes)
             self._moving = False
+
+    def set_usage_body(self, body: bytes | None) -> None:
+        """Serve `body` as it is from both usage endpoints (200); None: the built one again."""
+        with self._lock:
+            self._usage_body = body
+
+    @property
+    def usage_body(self) -> bytes | None:
+        with self._lock:
+            return self._usage_body
 
     def usage_now(self) -> UsageValues:
         with self._lock:
