@@ -152,7 +152,12 @@ BOTTOM = {
     "claude_tray.documents": {"claude_tray.errors"},
     "claude_tray.events": {"claude_tray.documents", "claude_tray.errors"},
     "claude_tray.config": {"claude_tray.fileio"},
-    "claude_tray.usage_parser": {"claude_tray.documents", "claude_tray.errors"},
+    "claude_tray.service_text": set(),
+    "claude_tray.usage_parser": {
+        "claude_tray.documents",
+        "claude_tray.errors",
+        "claude_tray.service_text",
+    },
 }
 
 
