@@ -20,6 +20,7 @@ from typing import Any, Literal, NamedTuple
 from claude_tray.config import IconLimit, Thresholds
 from claude_tray.documents import (
     ErrorDocument,
+    ExtraUsage,
     Limit,
     SessionDocument,
     UsageDocument,
@@ -435,12 +436,28 @@ def _limit_line(limit: Limit, now: datetime, width: int, tz: tzinfo | None) -> s
     return f"{line}  {reset}" if reset else line
 
 
+def unknown_amount_text(extra: ExtraUsage) -> str:
+    """Extra usage whose amount spent the service did not say: never shown as 0.
+
+    'amount unknown (cap $20.00)' or 'amount unknown (no cap)'; the one wording
+    for `status`, Waybar and the popup.
+    """
+    if extra.limit is None:
+        return "amount unknown (no cap)"
+    return f"amount unknown (cap {format_money(extra.limit, extra.currency)})"
+
+
 def extra_usage_text(usage: UsageDocument) -> str:
-    """'$47.52 of $100.00 (47%)', '$12.00 spent (no cap)', or '' when there is none."""
+    """'$47.52 of $100.00 (47%)', '$12.00 spent (no cap)', or '' when there is none.
+
+    An amount the service did not report is unknown, not 0 (`unknown_amount_text`).
+    """
     extra = usage.extra_usage
     if extra is None or not extra.enabled:
         return ""
-    used = format_money(extra.used if extra.used is not None else 0.0, extra.currency)
+    if extra.used is None:
+        return unknown_amount_text(extra)
+    used = format_money(extra.used, extra.currency)
     if extra.limit is None:
         return f"{used} spent (no cap)"
     text = f"{used} of {format_money(extra.limit, extra.currency)}"

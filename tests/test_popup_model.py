@@ -182,3 +182,17 @@ def test_invalid_settings_are_refused_with_a_sentence(changes: dict[str, str], w
     with pytest.raises(SettingsInvalid) as caught:
         config_from_form(Config(), _form(**changes))
     assert any(words in problem for problem in caught.value.problems)
+
+
+def test_an_unknown_amount_reads_the_same_in_the_popup_and_in_status() -> None:
+    """A missing `used` is unknown, never 0 and never a hidden row: one wording everywhere."""
+    from claude_tray.text_format import extra_usage_text, status_text
+
+    for limit, words in ((20.0, "amount unknown (cap $20.00)"), (None, "amount unknown (no cap)")):
+        extra = ExtraUsage(enabled=True, used=None, limit=limit, currency="USD")
+        doc = UsageDocument.build(source="web", limits=[], extra_usage=extra, last_updated=NOW)
+        view = money_view(extra, Config().thresholds)
+        assert view is not None and view.amount_text == words and view.fill is None
+        assert extra_usage_text(doc) == words
+        assert f"Extra usage  {words}" in status_text(doc, NOW)
+        assert "$0.00" not in status_text(doc, NOW)

@@ -24,6 +24,7 @@ from claude_tray.text_format import (
     format_money,
     format_percent,
     level_for,
+    unknown_amount_text,
 )
 
 Tone = Literal["info", "warning", "error"]
@@ -99,8 +100,11 @@ def limit_views(document: UsageDocument, thresholds: Thresholds, now: datetime) 
 
 def money_view(extra: ExtraUsage | None, thresholds: Thresholds) -> MoneyView | None:
     """The extra-usage row, or None when the account has none or it is off."""
-    if extra is None or not extra.enabled or extra.used is None:
+    if extra is None or not extra.enabled:
         return None
+    if extra.used is None:
+        # Unknown is not 0: the same words as `status` (text_format.unknown_amount_text).
+        return MoneyView(amount_text=unknown_amount_text(extra), fill=None, level="calm")
     used = format_money(extra.used, extra.currency)
     if extra.limit is None:
         return MoneyView(amount_text=f"{used} spent, no cap", fill=None, level="calm")
