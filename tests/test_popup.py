@@ -327,6 +327,32 @@ def test_account_without_limits_shows_only_extra_usage(harness: Harness) -> None
     assert not any(row.winfo_viewable() for row in harness.popup.limit_rows)
 
 
+def test_odd_service_text_and_an_unknown_amount_look_normal(harness: Harness) -> None:
+    """A 5,000-character model name and "Opus\n4.5" give short one-line rows (issue 8)."""
+    from claude_tray.usage_parser import parse_usage_body
+    from tests.support.usage_cases import LONG_NAME, row
+
+    body = {
+        "limits": [
+            row("session", 35, group="session"),
+            row("weekly_scoped", 62, group="weekly", model="Opus\n4.5"),
+            row("weekly_scoped", 20, group="weekly", model=LONG_NAME),
+        ],
+        "extra_usage": {"is_enabled": True, "monthly_limit": 2000, "currency": "USD"},
+    }
+    document = parse_usage_body(body, source="web", now=NOW)
+    harness.popup.apply_event(UsageUpdated(document))
+    harness.popup.show()
+    harness.settle()
+    shown = texts(harness.popup.window)
+    assert "Weekly, Opus 4.5" in shown
+    assert "amount unknown (cap $20.00)" in shown
+    (long_label,) = [text for text in shown if text.startswith("Weekly, Quill")]
+    assert len(long_label) == 60 and long_label.endswith("…")
+    assert not any("\n" in text for text in shown)
+    harness.screenshot("odd_service_text")
+
+
 # --- banners and status -----------------------------------------------------------------------
 
 
