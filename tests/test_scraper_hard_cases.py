@@ -106,3 +106,17 @@ def test_emulator_serves_the_body_byte_for_byte(emulator: Emulator) -> None:
     store_session(emulator.session_key)
     run = run_scraper(["poll", "--source", "web"], scraper_env(base_url=emulator.base_url))
     assert run.returncode == 0 and run.document["status"] == "success"
+
+
+def test_the_organization_name_is_cleaned_too(emulator: Emulator) -> None:
+    """The stored organization name (the service's text) reaches `account` as one short line."""
+    emulator.set_usage_body(None)
+    store_session(
+        emulator.session_key,
+        org_uuid=emulator.chat_org_uuid,
+        org_name="Northwind\n\x1b[2JLabs " + "y" * 300,
+    )
+    run = run_scraper(["poll", "--source", "web"], scraper_env(base_url=emulator.base_url))
+    assert run.returncode == 0, run.stderr
+    organization = run.document["account"]["organization"]
+    assert organization.startswith("Northwind [2JLabs yyy") and len(organization) == 60

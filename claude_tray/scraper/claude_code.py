@@ -24,6 +24,7 @@ from claude_tray.errors import ClaudeTrayError, ErrorCode
 from claude_tray.redact import add_secret
 from claude_tray.scraper.classify import raise_for
 from claude_tray.scraper.http_transport import DEFAULT_TIMEOUT, HttpTransport
+from claude_tray.service_text import clean_optional_label
 
 if TYPE_CHECKING:
     from claude_tray.documents import UsageDocument
@@ -178,7 +179,7 @@ def _transport(api_url: str, token: str, timeout: float) -> HttpTransport:
 
 
 def _plan(credentials: OAuthCredentials) -> str | None:
-    plan = credentials.subscription_type
+    plan = clean_optional_label(credentials.subscription_type)
     return plan.capitalize() if plan else None
 
 

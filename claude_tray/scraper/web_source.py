@@ -45,6 +45,7 @@ from claude_tray.scraper.session_store import (
     update_session,
 )
 from claude_tray.scraper.transport import HttpResponse, Transport
+from claude_tray.service_text import clean_optional_label
 
 if TYPE_CHECKING:
     from claude_tray.documents import SessionDocument, UsageDocument
@@ -225,9 +226,9 @@ class WebReader:
             self.session = replace(self.session, org_uuid=org_uuid, org_name=name)
         document = parse_usage_body(response.body, source="web")
         if self.session.org_name and document.account is None:
-            document = document.model_copy(
-                update={"account": Account(organization=self.session.org_name)}
-            )
+            # The organization's name is the service's text, like a model name.
+            organization = clean_optional_label(self.session.org_name)
+            document = document.model_copy(update={"account": Account(organization=organization)})
         return document
 
     def updated_session(self) -> WebSession:

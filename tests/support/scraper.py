@@ -90,6 +90,7 @@ def store_session(
     *,
     last_active_org: str | None = None,
     org_uuid: str | None = None,
+    org_name: str | None = None,
     cookies: Mapping[str, str] | None = None,
     invalid: bool = False,
 ) -> AppPaths:
@@ -101,6 +102,7 @@ def store_session(
             session_key=key,
             last_active_org=last_active_org,
             org_uuid=org_uuid,
+            org_name=org_name,
             cookies=dict(cookies or {}),
             saved_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
             invalid=invalid,
