@@ -118,6 +118,8 @@ def _logged_in(state: EmulatorState, request: Request) -> bool:
 def _session_error(state: EmulatorState, request: Request) -> Reply | None:
     """The error answer when the request's session may not read data, else None."""
     check = state.check_session_key(request.cookies.get("sessionKey"))
+    if check == "ok" and state.scenario == "unauthorized":
+        return json_reply(401, new_key_not_ready_error())
     if check == "not_ready":
         return json_reply(401, new_key_not_ready_error())
     if check == "invalid":

@@ -28,6 +28,8 @@ SCENARIOS: Final[tuple[str, ...]] = (
     "login_auto",
     "oauth_expired",
     "oauth_scope",
+    "unauthorized",
+    "drop",
 )
 
 DESCRIPTIONS: Final[dict[str, str]] = {
@@ -51,6 +53,10 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     "login_auto": "the /login page logs in by itself after about a second",
     "oauth_expired": "the OAuth usage endpoint answers 401 authentication_error",
     "oauth_scope": "the OAuth usage endpoint answers 403: token lacks the user:profile scope",
+    "unauthorized": "web data requests answer a plain 401 (no account_session_invalid); the key "
+    "stays valid, so switching back to ok serves it again",
+    "drop": "every request except the control ones has its connection closed without an "
+    "answer (a network that is down)",
 }
 
 #: Scenarios that replace a usage answer (web and OAuth) by a fault.

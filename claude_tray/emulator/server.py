@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -101,6 +102,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         path = urlsplit(self.path).path or "/"
+        if self.server.state.scenario == "drop" and not path.startswith(CONTROL_PREFIX):
+            self._drop(path)
+            return
         headers = {name.lower(): value for name, value in self.headers.items()}
         body = self._read_body(headers)
         request = Request(
@@ -123,6 +127,29 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._write(reply)
+
+    def _drop(self, path: str) -> None:
+        """End the connection without a byte of answer, with a reset (`drop` scenario).
+
+        The client sees what a dead network gives it (connection reset); the
+        request is still recorded (status 0) so tests can count the attempts.
+        """
+        self.server.log.add(
+            RecordedRequest(
+                self.command,
+                path,
+                0,
+                had_session_cookie="sessionkey=" in (self.headers.get("cookie") or "").lower(),
+                had_authorization="authorization" in {k.lower() for k in self.headers},
+                had_clearance="cf_clearance=" in (self.headers.get("cookie") or ""),
+                at=self.server.state.now(),
+            )
+        )
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
 
     def _read_body(self, headers: dict[str, str]) -> bytes:
         try:
