@@ -29,6 +29,10 @@ _CHALLENGE_MARKERS = (b"/cdn-cgi/challenge-platform/", b"Just a moment", b"cf-ch
 _SNIFF_BYTES = 64 * 1024
 
 _EXPIRED_WEB = "Your claude.ai session has expired. Log in again with `claude-tray login`."
+_UNAUTHORIZED_WEB = (
+    "claude.ai did not accept the stored session just now (HTTP 401). It is kept and "
+    "tried again at the next refresh; if this goes on, log in again with `claude-tray login`."
+)
 _EXPIRED_OAUTH = (
     "Your Claude Code login has expired or was revoked. Open Claude Code so it "
     "refreshes its login, then try again."
@@ -60,11 +64,15 @@ class WrongOrganizationError(ClaudeTrayError):
 
 
 class UnauthorizedError(ClaudeTrayError):
-    """Raised for a 401 without details; a brand-new web key may still become valid."""
+    """Raised for a 401 without details; a brand-new web key may still become valid.
+
+    Reported as `session_expired`, but it is not proof of a logout: the web
+    source keeps the key and tries it again on the next poll (issue 7).
+    """
 
     def __init__(self, source: SourceKind) -> None:
         super().__init__(
-            ErrorCode.SESSION_EXPIRED, _EXPIRED_WEB if source == "web" else _EXPIRED_OAUTH
+            ErrorCode.SESSION_EXPIRED, _UNAUTHORIZED_WEB if source == "web" else _EXPIRED_OAUTH
         )
 
 

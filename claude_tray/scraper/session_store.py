@@ -2,11 +2,17 @@
 
 Holds the `sessionKey`, the `lastActiveOrg` cookie, the organization claude-tray
 chose, the other cookies the service or the browser set (e.g. `cf_clearance`),
-when the key was stored, and whether the service has said it is invalid.
+when the key was stored, whether the service has said it is invalid, and when
+it last answered a plain 401.
 
 Rules this module keeps: the file is written atomically with mode 0600; a
 corrupt file is reported (as `no_session`) and left in place; `mark_invalid`
-flags the session but keeps the file until a new login replaces it. This module
+flags the session but keeps the file until a new login replaces it. Only the
+service's `account_session_invalid` earns that flag: a plain 401 is only noted
+(`note_unauthorized`), the key is used again on the next poll, and a success
+clears the note (issue 7: a single 401 used to log the user out). The
+bookkeeping writes (`mark_invalid`, `note_unauthorized`, `clear_unauthorized`)
+never raise for a full disk or a read-only folder: they log and go on. This module
 must not talk to the network, must not import Playwright or pydantic (the core's
 logout imports it), and must never log or put a cookie value in a message.
 """
@@ -57,6 +63,8 @@ class WebSession:
     #: Set once the service has said the session is invalid; cleared by a new login.
     invalid: bool = False
     invalid_at: datetime | None = None
+    #: When the service last answered this key with a plain 401 (None after a success).
+    unauthorized_at: datetime | None = None
 
     def all_cookies(self) -> dict[str, str]:
         """Every cookie to send, the session key and `lastActiveOrg` included."""
@@ -99,6 +107,9 @@ class WebSession:
             "saved_at": self.saved_at.isoformat(),
             "invalid": self.invalid,
             "invalid_at": None if self.invalid_at is None else self.invalid_at.isoformat(),
+            "unauthorized_at": (
+                None if self.unauthorized_at is None else self.unauthorized_at.isoformat()
+            ),
         }
 
     @classmethod
@@ -133,6 +144,7 @@ class WebSession:
             saved_at=when("saved_at") or datetime.fromtimestamp(0, timezone.utc),
             invalid=raw.get("invalid") is True,
             invalid_at=when("invalid_at"),
+            unauthorized_at=when("unauthorized_at"),
         )
 
 
@@ -183,8 +195,18 @@ def update_session(paths: AppPaths, session: WebSession) -> bool:
     return True
 
 
+def _rewrite(paths: AppPaths, session: WebSession, why: str) -> bool:
+    """Save a bookkeeping change; a failed write is logged, never raised."""
+    try:
+        save_session(paths, session)
+    except OSError as exc:
+        log.warning("could not note that %s in %s (%s)", why, paths.session_file, exc.strerror)
+        return False
+    return True
+
+
 def mark_invalid(paths: AppPaths, *, now: datetime | None = None) -> None:
-    """Flag the stored session as invalid (the service said so); the file stays."""
+    """Flag the stored session as invalid (`account_session_invalid`); the file stays."""
     try:
         session = load_session(paths)
     except SessionFileError:
@@ -192,8 +214,33 @@ def mark_invalid(paths: AppPaths, *, now: datetime | None = None) -> None:
     if session is None or session.invalid:
         return
     flagged = replace(session, invalid=True, invalid_at=now or datetime.now(timezone.utc))
-    save_session(paths, flagged)
-    log.info("the service said the stored web session is invalid; it is kept, flagged")
+    if _rewrite(paths, flagged, "the session is invalid"):
+        log.info("the service said the stored web session is invalid; it is kept, flagged")
+
+
+def note_unauthorized(paths: AppPaths, *, now: datetime | None = None) -> None:
+    """Note a plain 401 for the stored key; the key stays usable (tried again next poll)."""
+    try:
+        session = load_session(paths)
+    except SessionFileError:
+        return
+    if session is None or session.unauthorized_at is not None:
+        return
+    noted = replace(session, unauthorized_at=now or datetime.now(timezone.utc))
+    if _rewrite(paths, noted, "the service answered 401"):
+        log.info("the service answered a plain 401; the session is kept and tried again")
+
+
+def clear_unauthorized(paths: AppPaths) -> None:
+    """Forget an earlier plain 401 (the key worked again)."""
+    try:
+        session = load_session(paths)
+    except SessionFileError:
+        return
+    if session is None or session.unauthorized_at is None:
+        return
+    if _rewrite(paths, replace(session, unauthorized_at=None), "the key works again"):
+        log.info("the stored session works again after an earlier 401")
 
 
 def delete_session(paths: AppPaths) -> bool:
