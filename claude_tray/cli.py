@@ -51,6 +51,17 @@ def _add_debug(parser: argparse.ArgumentParser, *, default: object) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    """A non-negative number of seconds (argparse turns the ValueError into exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `claude-tray` (without the hidden `scraper` command)."""
     parser = argparse.ArgumentParser(
@@ -91,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "web", "claude-code"),
         default=None,
         help="where to read the usage (default: the config's source, normally auto)",
+    )
+    status.add_argument(
+        "--max-age",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="print the last numbers read (by the tray or an earlier status) without a new "
+        "poll when they are younger than SECONDS",
     )
 
     login = commands.add_parser(
@@ -195,29 +214,36 @@ def _prepare(args: argparse.Namespace, *, report: bool = True) -> tuple[AppPaths
     return paths, loaded
 
 
-def _make_core(paths: AppPaths, config: Config) -> Core:
-    import queue
-
-    from claude_tray.core import Core
-
-    # The command line reads no events; the queue only satisfies the core's API.
-    return Core(paths, config, queue.Queue())
-
-
 def _blocking(paths: AppPaths, config: Config, call: Callable[[Core], Document]) -> Document:
     """Run one blocking core command and shut the core down again."""
-    document, _last = _blocking_with_last(paths, config, call)
+    document, _last, _problems = _blocking_with_last(paths, config, call)
     return document
 
 
 def _blocking_with_last(
     paths: AppPaths, config: Config, call: Callable[[Core], Document]
-) -> tuple[Document, UsageDocument | None]:
-    """The command's document, and the last good numbers the core knows afterwards."""
-    core = _make_core(paths, config)
+) -> tuple[Document, UsageDocument | None, list[str]]:
+    """The command's document, the last good numbers the core knows afterwards, and
+    the sentences about files that could not be saved meanwhile."""
+    import queue
+
+    from claude_tray.core import Core
+    from claude_tray.events import Event, SaveFailed
+
+    # The command line shows no events; it only looks for files that failed to save.
+    events: queue.Queue[Event] = queue.Queue()
+    core = Core(paths, config, events)
     try:
         document = call(core)
-        return document, core.state.snapshot().usage
+        problems = []
+        while True:
+            try:
+                event = events.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(event, SaveFailed):
+                problems.append(event.message)
+        return document, core.state.snapshot().usage, problems
     finally:
         core.shutdown()
 
@@ -256,6 +282,27 @@ def _status_format(args: argparse.Namespace) -> str:
     return str(args.format or "text")
 
 
+def _cached_usage(paths: AppPaths, max_age: float, source: str) -> UsageDocument | None:
+    """The numbers in the cache the tray writes, if younger than `max_age` seconds.
+
+    Reads one small file; starts no child and asks no service. Numbers from
+    another source than an explicit `--source` do not count.
+    """
+    from datetime import datetime, timezone
+
+    from claude_tray.state import AppState
+
+    cached = AppState(paths).load_cache()
+    if cached is None or (source != "auto" and cached.source != source):
+        return None
+    age = (datetime.now(timezone.utc) - cached.last_updated).total_seconds()
+    # A reading from the future (a clock set back) is not trusted as fresh.
+    if not -60.0 <= age < max_age:
+        return None
+    log.info("status: printing the cached numbers (%.0f s old, --max-age %g)", age, max_age)
+    return cached
+
+
 def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
     from datetime import datetime, timezone
 
@@ -265,8 +312,24 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
     config = loaded.config
     if args.source is not None:
         config = config.model_copy(update={"source": args.source})
-    document, last = _blocking_with_last(paths, config, lambda core: core.poll_usage_blocking())
+    cached = None
+    if args.max_age is not None:
+        cached = _cached_usage(paths, args.max_age, config.source)
+    document: Document
+    last: UsageDocument | None
+    problems: list[str]
+    if cached is not None:
+        document, last, problems = cached, cached, []
+    else:
+        document, last, problems = _blocking_with_last(
+            paths, config, lambda core: core.poll_usage_blocking()
+        )
     failed = _is_error(document)
+    # Beside the numbers, what a person must know: a file that could not be saved,
+    # a source that was switched. On stderr, so stdout stays one document / line.
+    for sentence in [*getattr(document, "notices", []), *problems]:
+        log.warning("status: %s", sentence)
+        print(f"{PROG}: {sentence}", file=sys.stderr)
     if fmt == "json":
         # Exactly the scraper's document (usage or error), for scripts.
         print(dump_document(document))
@@ -277,6 +340,9 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
 
         payload = waybar_payload(document, config.thresholds, icon_limit=config.icon_limit)
         print(json.dumps(payload, separators=(", ", ": ")))
+        # interface.md: Waybar hides a module whose command fails, so the error look
+        # it was just given must come with exit code 0.
+        return EXIT_OK
     else:
         from claude_tray.text_format import format_age, status_text
 

@@ -50,6 +50,7 @@ from claude_tray.events import (
     LoginFinished,
     RefreshFailed,
     RefreshRequested,
+    SaveFailed,
     Status,
     StatusChanged,
     UsageUpdated,
@@ -300,8 +301,13 @@ class Core:
             return document
         if isinstance(document, UsageDocument):
             document = self.enricher.after_poll(document)
-            self.state.record_usage(document)
+            problem = self.state.record_usage(document)
             self._emit(UsageUpdated(document, stale=False))
+            for notice in document.notices:
+                log.warning("the scraper says: %s", notice)
+            if problem is not None:
+                # The numbers are shown all the same; the person learns what to fix.
+                self._emit(SaveFailed(str(self.paths.usage_cache_file), problem))
         elif isinstance(document, ErrorDocument):
             self.state.record_error(document)
             self._emit(RefreshFailed(document.error, document.message, document.retry_after))

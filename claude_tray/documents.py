@@ -17,9 +17,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
     field_validator,
+    model_serializer,
 )
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
@@ -96,6 +98,17 @@ class UsageDocument(_Frozen):
     limits: list[Limit] = Field(default_factory=list)
     extra_usage: ExtraUsage | None = None
     account: Account | None = None
+    #: Sentences about problems beside a good reading (e.g. a rotated key that could
+    #: not be saved to a full disk). Not in interface.md's example: it appears in
+    #: the JSON only when there is something to say.
+    notices: list[str] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_notices(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not data.get("notices"):
+            data.pop("notices", None)
+        return data
 
     @field_validator("reset_time", "last_updated")
     @classmethod

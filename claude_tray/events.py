@@ -50,9 +50,25 @@ class StatusChanged:
 
 @dataclass(frozen=True)
 class RefreshRequested:
-    """Someone asked for a refresh now; `accepted` is False when one was already running."""
+    """Someone asked for a refresh now; `accepted` is False when it was refused.
+
+    `message` says why a refresh was refused when it was not simply "already
+    refreshing" (e.g. the read budget is used up).
+    """
 
     accepted: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class SaveFailed:
+    """A file could not be written (full disk, read-only folder); the numbers still show.
+
+    `message` names the file, the reason and what to do.
+    """
+
+    path: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -76,4 +92,5 @@ Event = (
     | RefreshRequested
     | LoginFinished
     | ShowPopupRequested
+    | SaveFailed
 )

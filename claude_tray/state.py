@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 
 from claude_tray.documents import ErrorDocument, UsageDocument, dump_document, load_document
 from claude_tray.events import Status
-from claude_tray.fileio import atomic_write
+from claude_tray.fileio import atomic_write, write_problem
 from claude_tray.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -135,15 +135,20 @@ class AppState:
 
     # -- results ------------------------------------------------------------
 
-    def record_usage(self, document: UsageDocument) -> None:
-        """A poll succeeded: new numbers, no error; the numbers go to the cache file."""
+    def record_usage(self, document: UsageDocument) -> str | None:
+        """A poll succeeded: new numbers, no error; the numbers go to the cache file.
+
+        Returns why the cache file could not be written (a sentence naming the
+        file), or None; the numbers are kept in memory either way.
+        """
         with self._lock:
             self._usage = document
             self._usage_stale = False
             self._last_error = None
             self._last_poll_at = self._now()
-        self._save_cache(document)
+        problem = self._save_cache(document)
         self._set_status()
+        return problem
 
     def record_error(self, document: ErrorDocument) -> None:
         """A poll failed: remember why; the last good numbers stay."""
@@ -195,13 +200,19 @@ class AppState:
 
     # -- the cache file -----------------------------------------------------
 
-    def _save_cache(self, document: UsageDocument) -> None:
+    def _save_cache(self, document: UsageDocument) -> str | None:
         if self._paths is None:
-            return
+            return None
+        path = self._paths.usage_cache_file
+        # Notices belong to the moment of the poll, not to the numbers kept for later.
+        kept = document.model_copy(update={"notices": []}) if document.notices else document
         try:
-            atomic_write(self._paths.usage_cache_file, dump_document(document) + "\n")
+            atomic_write(path, dump_document(kept) + "\n")
         except OSError as exc:  # a full disk loses the cache, never the numbers shown
-            log.warning("could not save the usage cache: %s", exc)
+            problem = write_problem("The latest usage numbers", exc, path)
+            log.warning("%s", problem)
+            return problem
+        return None
 
     def load_cache(self) -> UsageDocument | None:
         """Load the last good document from the cache file, marked stale; None if none.

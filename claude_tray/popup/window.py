@@ -34,6 +34,7 @@ from claude_tray.events import (
     LoginFinished,
     RefreshFailed,
     RefreshRequested,
+    SaveFailed,
     ShowPopupRequested,
     Status,
     StatusChanged,
@@ -301,6 +302,11 @@ class Popup:
                 self._clear_banner(login_only=False)
                 if event.document.source == "web":
                     self.logged_in = True
+                if event.document.notices:
+                    body = " ".join(event.document.notices)
+                    self._set_banner(BannerView("info", "Read, with a note", body, None))
+        elif isinstance(event, SaveFailed):
+            self._set_banner(BannerView("info", "Could not save a file", event.message, None))
         elif isinstance(event, RefreshFailed):
             self._set_banner(banner_for(event.code, event.message, event.retry_after))
             if event.code in LOGIN_CODES:
@@ -311,7 +317,7 @@ class Popup:
             if event.accepted:
                 self._set_notice("")
             else:
-                self._set_notice("Already refreshing")
+                self._set_notice(event.message or "Already refreshing")
         elif isinstance(event, LoginFinished):
             self._login_finished(event)
         elif isinstance(event, ShowPopupRequested):

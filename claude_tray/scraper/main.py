@@ -217,7 +217,17 @@ def _poll(paths: AppPaths, env: Mapping[str, str], args: argparse.Namespace) -> 
         return poll_web(paths, env, force_browser=args.force_browser, timeout=args.http_timeout)
     from claude_tray.scraper.claude_code import poll_claude_code
 
-    return poll_claude_code(env, timeout=args.http_timeout)
+    document = poll_claude_code(env, timeout=args.http_timeout)
+    if args.source == "auto":
+        _usable, problem = _web_session_usable(paths)
+        if problem is not None:
+            # Never switch source silently (issue 7): say why these numbers are not the web's.
+            notice = (
+                "These numbers were read through Claude Code's login, because the stored "
+                f"claude.ai session cannot be used: {problem.message}"
+            )
+            document = document.model_copy(update={"notices": [*document.notices, notice]})
+    return document
 
 
 def _check_session(paths: AppPaths, env: Mapping[str, str], args: argparse.Namespace) -> Document:

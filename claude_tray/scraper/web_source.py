@@ -9,10 +9,14 @@ the scraper state remembers the challenge for a while so the next polls go
 straight to the browser. Only if the browser is challenged too: `blocked`.
 
 This module must never delete the stored session and must never overwrite it
-because of a challenge, a 429, a 5xx or a network failure: only a
-`session_expired` answer flags it invalid (the file stays until a new login
-replaces it). It must not import Playwright at module level, and never puts a
-cookie value into a log line or a message.
+because of a challenge, a 429, a 5xx or a network failure: only the service's
+`account_session_invalid` flags it invalid (the file stays until a new login
+replaces it); a plain 401 is reported as `session_expired` but only noted, and
+the key is tried again on the next poll (issue 7). A session file that cannot
+be written (full disk, read-only folder) never costs the numbers that were
+read: the document carries a notice naming the file instead. It must not
+import Playwright at module level, and never puts a cookie value into a log
+line or a message.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
+from claude_tray.fileio import write_problem
 from claude_tray.paths import AppPaths
 from claude_tray.redact import add_secret
 from claude_tray.scraper import scraper_state
 from claude_tray.scraper.classify import (
     ChallengedError,
+    SessionInvalidError,
     UnauthorizedError,
     WrongOrganizationError,
     json_body,
@@ -39,8 +45,10 @@ from claude_tray.scraper.classify import (
 from claude_tray.scraper.http_transport import DEFAULT_TIMEOUT, HttpTransport
 from claude_tray.scraper.session_store import (
     WebSession,
+    clear_unauthorized,
     load_session,
     mark_invalid,
+    note_unauthorized,
     save_session,
     update_session,
 )
@@ -295,6 +303,8 @@ class WebRun:
         self.persist = persist
         self.timeout = timeout
         self._sleep = sleep
+        #: Sentences for the person about things that went wrong beside the result.
+        self.notices: list[str] = []
 
     def _attempt(self, transport: Transport, action: Callable[[WebReader], T]) -> T:
         reader = WebReader(transport, self.session, sleep=self._sleep)
@@ -307,11 +317,28 @@ class WebRun:
             except Exception:  # closing must not hide the real outcome
                 log.debug("closing the transport failed", exc_info=True)
             if updated != self.session:
-                if updated.session_key != self.session.session_key:
+                rotated = updated.session_key != self.session.session_key
+                if rotated:
                     log.info("the service rotated the session key; keeping the new one")
                 self.session = updated
                 if self.persist:
-                    update_session(self.paths, updated)
+                    self._persist(updated, rotated=rotated)
+
+    def _persist(self, session: WebSession, *, rotated: bool) -> None:
+        """Store the updated session; a failed write becomes a notice, never an error."""
+        try:
+            update_session(self.paths, session)
+        except OSError as exc:
+            what = (
+                "The new claude.ai session key the service just sent"
+                if rotated
+                else "The updated claude.ai session cookies"
+            )
+            message = write_problem(what, exc, self.paths.session_file)
+            if rotated:
+                message += " Until it is saved, a later refresh may find the session logged out."
+            log.warning("%s", message)
+            self.notices.append(message)
 
     def run_fast(self, action: Callable[[WebReader], T]) -> T:
         cookies = self.session.all_cookies()
@@ -382,9 +409,12 @@ def _stored_session(paths: AppPaths) -> WebSession:
     return session
 
 
-def _flag_if_expired(paths: AppPaths, error: ClaudeTrayError) -> None:
-    if error.code is ErrorCode.SESSION_EXPIRED:
+def _note_refusal(paths: AppPaths, error: ClaudeTrayError) -> None:
+    """Only `account_session_invalid` flags the session; a plain 401 is only noted."""
+    if isinstance(error, SessionInvalidError):
         mark_invalid(paths)
+    elif isinstance(error, UnauthorizedError):
+        note_unauthorized(paths)
 
 
 def poll_web(
@@ -408,9 +438,13 @@ def poll_web(
     try:
         document = run.run(lambda reader: reader.read_usage(), force_browser=force_browser)
     except ClaudeTrayError as exc:
-        _flag_if_expired(paths, exc)
+        _note_refusal(paths, exc)
         raise
+    if session.unauthorized_at is not None:
+        clear_unauthorized(paths)  # an earlier plain 401 was not a logout
     log.info("read usage with the web session (%d limits)", len(document.limits))
+    if run.notices:
+        document = document.model_copy(update={"notices": [*document.notices, *run.notices]})
     return document
 
 
@@ -464,9 +498,11 @@ def check_web(
         ) from None
     except ClaudeTrayError as exc:
         if exc.code is ErrorCode.SESSION_EXPIRED:
-            mark_invalid(paths)
+            _note_refusal(paths, exc)
             return _session_document(False, exc.message)
         raise
+    if session.unauthorized_at is not None:
+        clear_unauthorized(paths)
     where = f" ({organization.name})" if organization and organization.name else ""
     return _session_document(True, f"A working claude.ai session is stored{where}.")
 

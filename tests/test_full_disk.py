@@ -1,0 +1,146 @@
+"""A full disk or a read-only data folder loses nothing (issue 7, item 6).
+
+Real processes and real file systems: `CLAUDE_TRAY_HOME` on a 64 KiB tmpfs
+that is then filled up, and a data folder bind-mounted read-only; the real
+`claude-tray status` and its real scraper child talk to the emulator, which
+rotates the session key on every answer. Mounting needs root (CI runs as
+root); elsewhere these tests skip, and under CLAUDE_TRAY_REQUIRE_REAL they fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from claude_tray.emulator import Emulator
+from tests.support.cli import (
+    all_text_under,
+    emulator,
+    emulator_env,
+    restore_logging,
+    run_cli,
+    store_session,
+)
+
+__all__ = ["emulator", "restore_logging"]
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _mount(*args: str) -> None:
+    subprocess.run(["mount", *args], check=True, capture_output=True, timeout=30)
+
+
+def _umount(path: Path) -> None:
+    subprocess.run(["umount", "-l", str(path)], check=False, capture_output=True, timeout=30)
+
+
+def _require_mount(probe: Path) -> None:
+    """Skip (or fail under CLAUDE_TRAY_REQUIRE_REAL) where this process cannot mount."""
+    probe.mkdir(parents=True, exist_ok=True)
+    try:
+        _mount("-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe))
+    except (OSError, subprocess.CalledProcessError) as exc:
+        message = f"mounting a tmpfs needs root ({exc})"
+        if os.environ.get("CLAUDE_TRAY_REQUIRE_REAL") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    _umount(probe)
+
+
+@pytest.fixture
+def tiny_home(tmp_path: Path) -> Iterator[Path]:
+    """A CLAUDE_TRAY_HOME on its own 64 KiB tmpfs, unmounted afterwards."""
+    _require_mount(tmp_path / "probe")
+    home = tmp_path / "home"
+    home.mkdir()
+    _mount("-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(home))
+    try:
+        yield home
+    finally:
+        _umount(home)
+
+
+def fill_up(folder: Path) -> Path:
+    """Write a filler file until the file system says it is full; returns the filler."""
+    filler = folder / "filler.bin"
+    with open(filler, "wb", buffering=0) as handle:
+        with contextlib.suppress(OSError):
+            while True:
+                handle.write(b"\0" * 1024)
+        with contextlib.suppress(OSError):
+            while True:
+                handle.write(b"\0")
+    # Proof that it is full: a new file with content cannot be written.
+    with pytest.raises(OSError) as raised:
+        with open(folder / "probe.bin", "wb", buffering=0) as probe:
+            probe.write(b"\0" * 8192)
+    assert raised.value.errno == errno.ENOSPC
+    with contextlib.suppress(OSError):
+        (folder / "probe.bin").unlink()
+    return filler
+
+
+def _session(home: Path) -> dict[str, object]:
+    data: dict[str, object] = json.loads((home / "data" / "web_session.json").read_text())
+    return data
+
+
+def _check_rotation_kept_the_numbers(home: Path, emu: Emulator, why: str) -> None:
+    before = (home / "data" / "web_session.json").read_bytes()
+    old_key = _session(home)["sessionKey"]
+    emu.set_scenario("rotate")
+    done = run_cli(["status", "--json", "--source", "web"], emulator_env(home, emu))
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["status"] == "success" and document["limits"]
+    notices = document.get("notices")
+    assert isinstance(notices, list) and notices
+    assert "web_session.json" in notices[0] and why in notices[0]
+    # The person reads it too, with the file and the reason; nothing is called a bug.
+    assert "web_session.json" in done.stderr and why in done.stderr
+    assert "internal error" not in done.stderr.lower()
+    assert "Traceback" not in done.stderr
+    # The old session file survived whole; no temporary file was left behind.
+    assert (home / "data" / "web_session.json").read_bytes() == before
+    assert _session(home)["sessionKey"] == old_key
+    assert not list((home / "data").glob(".web_session.json.*"))
+    # The log names the file where the log could be written at all.
+    logs = all_text_under(home / "logs")
+    if logs:
+        assert "web_session.json" in logs
+
+
+def test_full_disk_status_prints_the_usage_and_names_the_file(
+    tiny_home: Path, emulator: Emulator
+) -> None:
+    """On a full disk a rotated key cannot be saved: the usage is printed, exit 0, file named."""
+    store_session(tiny_home, emulator)
+    first = run_cli(["status", "--json", "--source", "web"], emulator_env(tiny_home, emulator))
+    assert first.returncode == 0, first.stderr
+    fill_up(tiny_home)
+    _check_rotation_kept_the_numbers(tiny_home, emulator, "the disk is full")
+
+
+def test_read_only_data_folder_status_prints_the_usage(tmp_path: Path, emulator: Emulator) -> None:
+    """With the data folder read-only, `status` still prints the numbers and says why."""
+    _require_mount(tmp_path / "probe")
+    home = tmp_path / "home"
+    store_session(home, emulator)
+    data = home / "data"
+    _mount("--bind", str(data), str(data))
+    try:
+        _mount("-o", "remount,bind,ro", str(data))
+        with pytest.raises(OSError) as raised:
+            (data / "probe").write_text("x")
+        assert raised.value.errno == errno.EROFS
+        _check_rotation_kept_the_numbers(home, emulator, "read-only")
+    finally:
+        _umount(data)
