@@ -79,9 +79,8 @@ def fill_up(folder: Path) -> Path:
             while True:
                 handle.write(b"\0")
     # Proof that it is full: a new file with content cannot be written.
-    with pytest.raises(OSError) as raised:
-        with open(folder / "probe.bin", "wb", buffering=0) as probe:
-            probe.write(b"\0" * 8192)
+    with pytest.raises(OSError) as raised, open(folder / "probe.bin", "wb", buffering=0) as probe:
+        probe.write(b"\0" * 8192)
     assert raised.value.errno == errno.ENOSPC
     with contextlib.suppress(OSError):
         (folder / "probe.bin").unlink()

@@ -12,6 +12,8 @@ This module must not decide what a waiting caller reports; it only raises
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import sys
 import time
@@ -21,9 +23,13 @@ from typing import IO
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
 
+log = logging.getLogger(__name__)
+
 #: How long a second scraper waits for the first one before giving up.
 DEFAULT_WAIT_SECONDS = 20.0
 _POLL_INTERVAL = 0.05
+#: Why a lock file may be impossible to create while polling still works.
+_UNWRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC})
 
 
 class LockBusyError(ClaudeTrayError):
@@ -82,11 +88,15 @@ class ScraperLock:
 
     def acquire(self) -> None:
         """Take the lock, waiting up to `wait` seconds; raises `LockBusyError`."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # private, as fileio
-        # Opened for appending so an existing file is never truncated; 0600
-        # because the folder is private anyway and nothing needs to read it.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        handle = os.fdopen(fd, "r+b")
+        try:
+            handle = self._open()
+        except OSError as exc:
+            if exc.errno not in _UNWRITABLE:
+                raise
+            # A read-only or full data folder (issue 7): the numbers can still be
+            # read; only this run's exclusion is lost, which the log says.
+            log.warning("running without the scraper lock: %s (%s)", self.path, exc.strerror)
+            return
         deadline = time.monotonic() + self.wait
         while not _try_lock(handle):
             if time.monotonic() >= deadline:
@@ -100,6 +110,19 @@ class ScraperLock:
         except OSError:
             pass
         self._handle = handle
+
+    def _open(self) -> IO[bytes]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # private, as fileio
+            # Opened for appending so an existing file is never truncated; 0600
+            # because the folder is private anyway and nothing needs to read it.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            return os.fdopen(fd, "r+b")
+        except OSError:
+            # On a read-only file system an existing lock file still locks (flock
+            # and msvcrt.locking need no write access on Linux and Windows).
+            fd = os.open(self.path, os.O_RDONLY)
+            return os.fdopen(fd, "rb")
 
     def release(self) -> None:
         handle, self._handle = self._handle, None
