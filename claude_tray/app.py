@@ -65,6 +65,8 @@ FALLBACK_POLL_MS = 500
 #: Milliseconds between re-evaluations of the icon without any event (the
 #: "stale" look appears when the last numbers grow older than two intervals).
 ICON_TICK_MS = 60_000
+#: How often the app looks at Claude Code's status-line feed file (one stat when unchanged).
+FEED_CHECK_MS = 5_000
 #: A second full redraw this long after the icon first shows: a tray host may
 #: still be embedding it when the first one happens.
 SETTLE_REDRAW_MS = 2_000
@@ -299,6 +301,7 @@ class TrayApp:
         self._install_signal_handlers()
         self.root.after_idle(self._started)
         self._tick_job = self.root.after(ICON_TICK_MS, self._tick)
+        self._feed_job: str | None = self.root.after(FEED_CHECK_MS, self._check_feed)
         self.root.mainloop()
         return EXIT_OK
 
@@ -346,9 +349,10 @@ class TrayApp:
             log.warning("the core did not shut down cleanly", exc_info=True)
         if self._instance_lock is not None:
             self._instance_lock.close()
-        if self._tick_job is not None:
-            with contextlib.suppress(Exception):
-                self.root.after_cancel(self._tick_job)
+        for job in (self._tick_job, getattr(self, "_feed_job", None)):
+            if job is not None:
+                with contextlib.suppress(Exception):
+                    self.root.after_cancel(job)
         with contextlib.suppress(ValueError, OSError):
             if threading.current_thread() is threading.main_thread():
                 signal.set_wakeup_fd(-1)
@@ -499,6 +503,14 @@ class TrayApp:
     def _force_redraw(self) -> None:
         self._redraw_tray = True
         self.refresh_tray()
+
+    def _check_feed(self) -> None:
+        """Numbers from Claude Code's status line show within seconds, between polls."""
+        self._feed_job = self.root.after(FEED_CHECK_MS, self._check_feed)
+        try:
+            self.core.check_feed()
+        except Exception:
+            log.exception("reading Claude Code's status-line feed failed")
 
     def _tick(self) -> None:
         self._tick_job = self.root.after(ICON_TICK_MS, self._tick)

@@ -43,7 +43,7 @@ from claude_tray.documents import (
     SessionDocument,
     UsageDocument,
 )
-from claude_tray.enrich import Enricher
+from claude_tray.enrich import FEED_POLL_SECONDS, Enricher
 from claude_tray.errors import BACKOFF_CODES, LOGIN_CODES, ErrorCode
 from claude_tray.events import (
     Event,
@@ -302,7 +302,7 @@ class Core:
         if isinstance(document, UsageDocument):
             document = self.enricher.after_poll(document)
             problem = self.state.record_usage(document)
-            self._emit(UsageUpdated(document, stale=False))
+            self._emit(UsageUpdated(document, stale=False, live=self.enricher.live))
             for notice in document.notices:
                 log.warning("the scraper says: %s", notice)
             if problem is not None:
@@ -318,6 +318,10 @@ class Core:
                 self._backoff_streak = 0
             streak = self._backoff_streak
         delay = self._policy.next_poll_delay(document, self._worker.interval_seconds, streak)
+        if isinstance(document, UsageDocument) and self.enricher.live:
+            # Claude Code's status line is feeding the main numbers: the service
+            # is asked much less often (only for what the feed does not carry).
+            delay = max(delay, float(FEED_POLL_SECONDS))
         if delay > self._worker.interval_seconds:
             log.info(
                 "next poll in %.0f s (backing off after %s)", delay, getattr(document, "error", "")
@@ -460,6 +464,24 @@ class Core:
             self._done(on_done, document)
 
         self._submit(task, first=True)
+
+    def check_feed(self) -> bool:
+        """Show new numbers from Claude Code's status line, if its feed file changed.
+
+        Cheap when nothing changed (one stat); safe from the UI thread. True when
+        new numbers were shown.
+        """
+        if not self.enricher.feed_changed():
+            return False
+        shown = self.state.snapshot().usage
+        if shown is None:
+            return False
+        document = self.enricher.refresh(shown)
+        if document == shown:
+            return False
+        self.state.update_numbers(document)
+        self._emit(UsageUpdated(document, stale=False, live=self.enricher.live))
+        return True
 
     def start_polling(self) -> None:
         """Poll now and then every interval (on the worker thread)."""

@@ -51,6 +51,22 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class Pace(_Frozen):
+    """Where a limit stands against its window's clock (interface.md `pace`).
+
+    Filled by the parent process from the local history, never by the scraper.
+    """
+
+    elapsed_percent: float | None = None  # an even pace would be at this percent
+    projected_percent: float | None = None  # at the reset, at the recent rate
+    runs_out_at: UtcDatetime | None = None  # 100 % at that rate, if before the reset
+
+    @field_validator("runs_out_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else to_utc(value)
+
+
 class Limit(_Frozen):
     """One limit the service reports: a 5-hour session, a weekly window, …"""
 
@@ -59,11 +75,21 @@ class Limit(_Frozen):
     label: str
     percent: float  # the service's 0–100 scale, as reported; may exceed 100
     resets_at: UtcDatetime | None = None
+    #: Set only by the parent (tray, `status`); the scraper child's documents leave it
+    #: out entirely, the parent's always carry it (null when unknown).
+    pace: Pace | None = None
 
     @field_validator("resets_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else to_utc(value)
+
+    @model_serializer(mode="wrap")
+    def _pace_only_when_set(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and "pace" not in self.model_fields_set:
+            data.pop("pace", None)
+        return data
 
 
 class ExtraUsage(_Frozen):

@@ -1,9 +1,17 @@
 """What the parent process adds to a poll's usage document before anyone sees it.
 
 After every successful poll (the tray's worker and `claude-tray status`), the
-core hands the scraper's document to `Enricher.after_poll`, which stores the
-readings in the history. The scraper child never does any of this: it only
-reads the service.
+core hands the scraper's document to `Enricher.after_poll`, which
+
+1. stores the poll's readings in the history;
+2. merges the status-line feed (`feed`): for the session and weekly limits, a
+   feed reading replaces the polled one when it is of a later window, or of the
+   same window and read later; a feed reading of an older window never does
+   (an idle Claude Code repeats the numbers of the last window it saw);
+3. adds each limit's `pace` from the history (`pace`).
+
+`refresh` does 2 and 3 again for the numbers already shown, when the feed file
+changed between polls. The scraper child never does any of this.
 
 This module must not start processes, touch the network or import Tk; it must
 never raise to the core (a broken history or feed file costs the extras, never
@@ -13,21 +21,40 @@ the numbers).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
-from claude_tray import history
-from claude_tray.documents import UsageDocument
+from claude_tray import feed, history, pace
+from claude_tray.documents import Limit, Pace, UsageDocument
 from claude_tray.paths import AppPaths
 
 log = logging.getLogger(__name__)
 
+#: While the feed is fresh, the service is polled at most this often (for the limits
+#: the feed does not carry: scoped weekly limits, extra usage).
+FEED_POLL_SECONDS = 30 * 60
+
+
+@dataclass(frozen=True)
+class Enriched:
+    document: UsageDocument
+    live: bool  # some of its numbers are live from Claude Code's status line
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
 
 class Enricher:
-    """Records each poll in the history."""
+    """History, feed merge and pace, for one data folder."""
 
     def __init__(self, paths: AppPaths, *, retention_days: int = history.DEFAULT_RETENTION_DAYS):
         self._paths = paths
         self.retention_days = retention_days
+        self._feed_mtime: float | None = None
+        self.live = False
+
+    # -- 1. history -----------------------------------------------------------------
 
     def record(self, document: UsageDocument, now: datetime | None = None) -> None:
         """One history row per limit of a fresh poll."""
@@ -46,7 +73,110 @@ class Enricher:
         except Exception:  # the history is an extra; the numbers must still show
             log.exception("could not store the readings in the history")
 
-    def after_poll(self, document: UsageDocument) -> UsageDocument:
+    # -- 2. the feed ------------------------------------------------------------------
+
+    def _feed(self) -> dict[str, feed.Reading]:
+        path = self._paths.statusline_feed_file
+        try:
+            self._feed_mtime = path.stat().st_mtime
+        except OSError:
+            self._feed_mtime = None
+            return {}
+        return feed.load(path)
+
+    def feed_changed(self) -> bool:
+        """Whether the feed file changed since it was last read (a cheap stat)."""
+        try:
+            mtime: float | None = self._paths.statusline_feed_file.stat().st_mtime
+        except OSError:
+            mtime = None
+        return mtime != self._feed_mtime
+
+    def feed_is_fresh(self, now: datetime | None = None) -> bool:
+        return feed.is_fresh(feed.load(self._paths.statusline_feed_file), now or _utc_now())
+
+    @staticmethod
+    def merge(
+        document: UsageDocument, readings: dict[str, feed.Reading], now: datetime
+    ) -> Enriched:
+        """The document with the newer of each limit's polled and fed readings."""
+        polled_at = document.last_updated
+        limits: list[Limit] = []
+        live = False
+        for limit in document.limits:
+            reading = readings.get(limit.id)
+            ours = feed.Reading(limit.id, limit.percent, limit.resets_at, polled_at)
+            if reading is not None and reading != ours and feed.newer(reading, ours, now):
+                limit = limit.model_copy(
+                    update={
+                        "percent": reading.percent,
+                        "resets_at": reading.resets_at or limit.resets_at,
+                    }
+                )
+                live = live or now - reading.read_at < feed.FRESH_FOR
+            limits.append(limit)
+        if limits == list(document.limits):
+            return Enriched(document, False)
+        top = max(limits, key=lambda item: item.percent, default=None)
+        merged = document.model_copy(
+            update={
+                "limits": limits,
+                "usage_percent": None if top is None else top.percent,
+                "reset_time": None if top is None else top.resets_at,
+            }
+        )
+        return Enriched(merged, live)
+
+    # -- 3. pace ------------------------------------------------------------------------
+
+    def with_pace(self, document: UsageDocument, now: datetime) -> UsageDocument:
+        """Each limit with its `pace` from the history (None where it is not known)."""
+        try:
+            since = now - timedelta(days=8)
+            rows = history.query(self._paths.history_file, since=since)
+        except Exception:
+            log.exception("could not read the history for the pace")
+            rows = []
+        by_limit: dict[str, list[pace.Point]] = {}
+        for row in rows:
+            by_limit.setdefault(row.limit_id, []).append(
+                pace.Point(row.at, row.percent, row.resets_at)
+            )
+        limits = []
+        for limit in document.limits:
+            result = pace.compute(
+                by_limit.get(limit.id, []),
+                percent=limit.percent,
+                resets_at=limit.resets_at,
+                length=pace.window_length(limit.kind, limit.id),
+                now=now,
+            )
+            value = (
+                None
+                if result is None
+                else Pace(
+                    elapsed_percent=result.elapsed_percent,
+                    projected_percent=result.projected_percent,
+                    runs_out_at=result.runs_out_at,
+                )
+            )
+            limits.append(limit.model_copy(update={"pace": value}))
+        return document.model_copy(update={"limits": limits})
+
+    # -- together ---------------------------------------------------------------------------
+
+    def after_poll(self, document: UsageDocument, now: datetime | None = None) -> UsageDocument:
         """The document as the tray and `status` show it, after storing its readings."""
         self.record(document)
-        return document
+        return self.refresh(document, now)
+
+    def refresh(self, document: UsageDocument, now: datetime | None = None) -> UsageDocument:
+        """Merge the feed and work out the pace again for numbers already shown."""
+        at = now or _utc_now()
+        try:
+            enriched = self.merge(document, self._feed(), at)
+            self.live = enriched.live
+            return self.with_pace(enriched.document, at)
+        except Exception:  # an extra must never cost the numbers
+            log.exception("could not add the feed or the pace to the numbers")
+            return document

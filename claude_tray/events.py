@@ -26,10 +26,14 @@ class Status(str, Enum):
 
 @dataclass(frozen=True)
 class UsageUpdated:
-    """New numbers: fresh from a poll, or `stale` ones loaded from the cache at start."""
+    """New numbers: fresh from a poll, or `stale` ones loaded from the cache at start.
+
+    `live`: some of them are live from Claude Code's status line.
+    """
 
     document: UsageDocument
     stale: bool = False
+    live: bool = False
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,16 @@ class AppState:
         self._set_status()
         return problem
 
+    def update_numbers(self, document: UsageDocument) -> None:
+        """Newer numbers that did not come from a poll (Claude Code's status line).
+
+        The last error and the poll times stay: they are about the service.
+        """
+        with self._lock:
+            self._usage = document
+            self._usage_stale = False
+        self._save_cache(document)
+
     def record_error(self, document: ErrorDocument) -> None:
         """A poll failed: remember why; the last good numbers stay."""
         with self._lock:

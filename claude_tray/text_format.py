@@ -492,7 +492,11 @@ def status_text(
     if extra:
         labels.append("Extra usage")
     width = max((len(label) for label in labels), default=0)
-    lines.extend(_limit_line(lim, now, width, tz) for lim in usage.limits)
+    for lim in usage.limits:
+        lines.append(_limit_line(lim, now, width, tz))
+        forecast = pace_text(lim, now, tz)
+        if forecast:
+            lines.append(" " * (width + 9) + forecast)  # under the reset column
     if extra:
         lines.append(f"{'Extra usage':<{width}}  {extra}")
     if not lines:
@@ -500,6 +504,23 @@ def status_text(
     age = format_age(usage.last_updated, now)
     lines.append(f"Source: {_source_name(usage.source)}, updated {age}")
     return "\n".join(lines)
+
+
+def pace_text(limit: Limit, now: datetime, tz: tzinfo | None = None) -> str:
+    """The forecast in words: 'at this pace: 100 % at 15:40, 1 h 20 min before the reset'
+    or 'on pace for 64 % at the reset'; '' when the pace is not known."""
+    pace = limit.pace
+    if pace is None or pace.projected_percent is None:
+        return ""
+    if limit.percent >= 100:
+        return ""
+    if pace.runs_out_at is not None:
+        text = f"at this pace: 100 % at {format_clock(pace.runs_out_at, now, tz)}"
+        if limit.resets_at is not None:
+            text += f", {format_countdown(limit.resets_at, pace.runs_out_at)} before the reset"
+        return text
+    projected = min(max(pace.projected_percent, limit.percent), 100.0)
+    return f"on pace for {format_percent(projected).replace('%', ' %')} at the reset"
 
 
 def _source_name(source: str) -> str:

@@ -44,7 +44,8 @@ USAGE_KEYS = {
     "account",
 }
 ERROR_KEYS = {"schema_version", "status", "error", "message", "retry_after"}
-LIMIT_KEYS = {"id", "kind", "label", "percent", "resets_at"}
+# `pace` is interface.md's optional per-limit forecast, added by the parent from the history.
+LIMIT_KEYS = {"id", "kind", "label", "percent", "resets_at", "pace"}
 EXTRA_KEYS = {"enabled", "used", "limit", "currency", "percent"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$")
 
@@ -192,6 +193,7 @@ def test_status_json_is_the_usage_document(home: Path, emulator: Emulator) -> No
     assert [limit["percent"] for limit in doc["limits"]] == [42.0, 18.0, 3.0]
     for limit in doc["limits"]:
         assert set(limit) == LIMIT_KEYS
+        assert limit["pace"] is None  # one reading of this window: the pace is unknown
         assert limit["resets_at"] is None or ISO_UTC.match(limit["resets_at"])
     assert doc["reset_time"] == doc["limits"][0]["resets_at"]
     assert set(doc["extra_usage"]) == EXTRA_KEYS
