@@ -1,8 +1,13 @@
-"""The PyInstaller one-dir build: the frozen executable runs the app's commands and the scraper.
+"""The PyInstaller builds: the frozen executable runs the app's commands and the scraper.
 
-Builds once per session into a temporary folder (about a minute on a busy
-machine), then runs the real executable as child processes against the
-emulator on 127.0.0.1.
+Builds each flavour once per session into a temporary folder (one-folder
+about 20 s, one-file about 40 s here), then runs the real executables as
+child processes against the emulator on 127.0.0.1: `--version`, `status`
+(which starts the executable itself as its scraper child), `doctor`, the tray
+on Xvfb in trayer and a clean quit with no process left; for the one-file
+build, its unpack folder is gone after a normal exit and after SIGTERM; the
+one-folder build is packed into a `.tar.gz` whose checksum file `sha256sum`
+accepts.
 """
 
 from __future__ import annotations
@@ -10,9 +15,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import subprocess
-from collections.abc import Callable, Iterator
+import sys
+import tarfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -23,15 +33,17 @@ from claude_tray.icon import LEVEL_COLOURS
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load_build() -> Callable[[Path, Path], Path]:
-    """packaging/build.py's `build` (loaded by path: `packaging` is not a package)."""
+def _load_build() -> ModuleType:
+    """packaging/build.py (loaded by path: `packaging` is not a package)."""
     spec = importlib.util.spec_from_file_location(
         "claude_tray_build", ROOT / "packaging" / "build.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    # Registered first: its dataclasses look their module up in sys.modules.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    return module.build  # type: ignore[no-any-return]
+    return module
 
 
 pytestmark = pytest.mark.slow
@@ -39,17 +51,35 @@ pytestmark = pytest.mark.slow
 TIMEOUT = 180  # seconds per child; generous for a shared two-core machine
 
 
-@pytest.fixture(scope="module")
-def frozen_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The frozen `claude-tray` executable, built once for this module."""
+def _require_pyinstaller() -> None:
     if importlib.util.find_spec("PyInstaller") is None:
         message = "PyInstaller is not installed (pip install -e '.[build]')"
         # CI (.ci/run) requires the real thing; a developer without the extra may skip.
         if os.environ.get("CLAUDE_TRAY_REQUIRE_REAL") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    folder = tmp_path_factory.mktemp("pyinstaller")
-    return _load_build()(folder / "dist", folder / "work")
+
+
+@pytest.fixture(scope="module")
+def build_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One dist/work folder for both flavours (they share PyInstaller's analysis cache)."""
+    return tmp_path_factory.mktemp("pyinstaller")
+
+
+@pytest.fixture(scope="module")
+def frozen_exe(build_folder: Path) -> Path:
+    """The one-folder `claude-tray` executable, built once for this module."""
+    _require_pyinstaller()
+    exe: Path = _load_build().build(build_folder / "dist", build_folder / "work")
+    return exe
+
+
+@pytest.fixture(scope="module")
+def frozen_onefile(build_folder: Path) -> Path:
+    """The one-file `claude-tray` executable, built once for this module."""
+    _require_pyinstaller()
+    exe: Path = _load_build().build(build_folder / "dist", build_folder / "work", onefile=True)
+    return exe
 
 
 @pytest.fixture
@@ -203,5 +233,141 @@ def test_frozen_app_shows_the_usage_in_a_real_tray(
             finally:
                 save_artifact(icon.screenshot(), tmp_path, "frozen_app_icon")
             assert app.alive(), app.output()
+            # Quit (SIGTERM, as a session logout sends): exit 0, no process of the tree left.
+            import psutil
+
+            tree = psutil.Process(process.pid).children(recursive=True)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0, app.output()
+            _gone, alive = psutil.wait_procs(tree, timeout=10)
+            assert alive == [], [p.pid for p in alive]
         finally:
             app.stop()
+
+
+def _unpack_folders(tmp: Path) -> list[str]:
+    """The one-file build's unpack folders (`_MEI…`) in its private temporary folder."""
+    return sorted(path.name for path in tmp.iterdir() if path.name.startswith("_MEI"))
+
+
+def test_frozen_status_json_and_doctor(
+    frozen_exe: Path, tray_home: Path, emulator: Emulator
+) -> None:
+    """`status --json` prints the emulator's numbers (read by its own child); `doctor` runs."""
+    env = _env(tray_home, emulator, CLAUDE_TRAY_BROWSER="/usr/bin/chromium")
+    _login(frozen_exe, env, emulator)
+    result = _run(frozen_exe, ["status", "--json", "--source", "web"], env)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["status"] == "success" and document["usage_percent"] == 37.0
+    doctor = _run(frozen_exe, ["doctor"], {**env, "COLUMNS": "120"})
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "frozen build" in doctor.stdout  # the Python row of a frozen app
+    assert "PROBLEM" not in doctor.stdout
+    for row in ("Tk (popup)", "Scraper", "Playwright", "Browser", "Web session"):
+        assert row in doctor.stdout
+    assert emulator.session_key not in result.stdout + doctor.stdout + doctor.stderr
+
+
+def test_one_folder_build_is_packed_with_a_checksum(frozen_exe: Path, build_folder: Path) -> None:
+    """The .tar.gz holds the folder and the icon; its .sha256 file passes `sha256sum -c`."""
+    build = _load_build()
+    packed = build.archive(frozen_exe, build_folder / "dist")
+    assert (
+        packed.path.name == f"claude-tray-{claude_tray.__version__}-{build.platform_tag()}.tar.gz"
+    )
+    check = subprocess.run(
+        ["sha256sum", "-c", packed.checksum_file.name],
+        cwd=packed.path.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    top = packed.path.name.removesuffix(".tar.gz")
+    with tarfile.open(packed.path) as archive:
+        members = {member.name: member for member in archive.getmembers()}
+    executable = members[f"{top}/claude-tray/claude-tray"]
+    assert executable.mode & 0o111, "the executable lost its exec bit"
+    assert f"{top}/claude-tray.png" in members
+    # Playwright's driver (Node) is bundled, with its exec bit.
+    nodes = [m for name, m in members.items() if name.endswith("playwright/driver/node")]
+    assert nodes and nodes[0].mode & 0o111
+    # Compressed for download: well under the 100 MB goal's order of magnitude.
+    assert packed.path.stat().st_size < 150 * 1024 * 1024
+
+
+def test_onefile_runs_its_child_and_leaves_no_unpack_folder(
+    frozen_onefile: Path, tray_home: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    """`--version` and `status --json` (with its scraper child) leave TMPDIR empty."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = _env(tray_home, emulator, TMPDIR=str(tmp))
+    version = _run(frozen_onefile, ["--version"], env)
+    assert version.returncode == 0 and claude_tray.__version__ in version.stdout
+    assert _unpack_folders(tmp) == []
+    _login(frozen_onefile, env, emulator)
+    result = _run(frozen_onefile, ["status", "--json", "--source", "web"], env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["usage_percent"] == 37.0
+    assert _unpack_folders(tmp) == []
+
+
+@pytest.mark.display
+def test_onefile_sigterm_during_a_poll_ends_everything_and_removes_the_unpack_folder(
+    frozen_onefile: Path, tray_home: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    """SIGTERM to the one-file app while its scraper child hangs: exit 0, no process left,
+    and the `_MEI` unpack folder removed."""
+    import psutil
+
+    from tests.support.gui import app_env, find_icon, tray_host, wait_for
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    _login(frozen_onefile, _env(tray_home, emulator), emulator)
+    emulator.set_scenario("hang")
+    with tray_host() as host:
+        env = app_env(host, tray_home, emulator.base_url, extra={"TMPDIR": str(tmp)})
+        env.pop("PYTHONPATH", None)
+        log_path = tmp_path / "onefile-app.log"
+        with open(log_path, "wb") as out:
+            process = subprocess.Popen(
+                [str(frozen_onefile), "run"],
+                env=env,
+                cwd=frozen_onefile.parent,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            find_icon(host, timeout=120)
+            assert len(_unpack_folders(tmp)) == 1
+
+            def scraper_child() -> list[psutil.Process]:
+                found = []
+                for proc in psutil.Process(process.pid).children(recursive=True):
+                    try:
+                        if "scraper" in proc.cmdline():
+                            found.append(proc)
+                    except psutil.Error:
+                        continue
+                return found
+
+            wait_for(scraper_child, 60, "the scraper child stuck in the hanging poll")
+            tree = psutil.Process(process.pid).children(recursive=True)
+            assert len(tree) >= 2  # the unpacked app and its scraper child
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0, log_path.read_text(errors="replace")
+            _gone, alive = psutil.wait_procs(tree, timeout=10)
+            assert alive == [], [p.pid for p in alive]
+            deadline = time.monotonic() + 10
+            while _unpack_folders(tmp) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert _unpack_folders(tmp) == []
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
