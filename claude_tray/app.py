@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import queue
@@ -70,6 +71,9 @@ FEED_CHECK_MS = 5_000
 #: A second full redraw this long after the icon first shows: a tray host may
 #: still be embedding it when the first one happens.
 SETTLE_REDRAW_MS = 2_000
+#: Milliseconds after start without a tray host before the popup opens as a window
+#: that explains (a panel starting with the session usually comes within this).
+NO_TRAY_GRACE_MS = 3_000
 #: Seconds Quit may take before the process ends itself anyway.
 QUIT_DEADLINE = 1.8
 #: Seconds the core gets to stop its worker and end a running scraper child.
@@ -250,6 +254,7 @@ class TrayApp:
         self._logged_in: bool | None = None
         self._image_key: tuple[Any, ...] | None = None
         self._image: Image.Image | None = None
+        self._draw: Callable[[int], Image.Image] | None = None
         self._tick_job: str | None = None
         self._redraw_tray = False
         self._settle_redraw = False
@@ -268,13 +273,21 @@ class TrayApp:
             self.notifier.prime(snapshot.usage)
         # macOS (untested here): pystray attaches to Tk's NSApplication.
         icon_options = darwin_icon_options() if backend.name == "darwin" else {}
+        self._host_changed = threading.Event()
+        self._no_tray_shown = False
+        self._told_no_tray = False
+        self._no_tray_job: str | None = None
+        #: Notifications the desktop could not show (bus thread -> Tk thread).
+        self._lost_notes: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         self.tray = Tray(
             backend,
             self._view_for(snapshot),
             self._on_tray_command,
             on_shown=self._on_tray_shown,
+            on_host_changed=self._on_tray_host_changed,
             **icon_options,
         )
+        self.desktop_notifier = self._open_desktop_notifier()
         self.popup = Popup(
             root,
             self.core,
@@ -300,6 +313,7 @@ class TrayApp:
         self.tray.start()
         self._install_signal_handlers()
         self.root.after_idle(self._started)
+        self._no_tray_job = self.root.after(NO_TRAY_GRACE_MS, self._check_tray_host)
         self._tick_job = self.root.after(ICON_TICK_MS, self._tick)
         self._feed_job: str | None = self.root.after(FEED_CHECK_MS, self._check_feed)
         self.root.mainloop()
@@ -343,6 +357,9 @@ class TrayApp:
         with contextlib.suppress(Exception):
             self.popup.hide()
         self.tray.stop()
+        if self.desktop_notifier is not None:
+            with contextlib.suppress(Exception):
+                self.desktop_notifier.close()
         try:
             self.core.shutdown(timeout=CORE_SHUTDOWN_TIMEOUT)
         except Exception:
@@ -377,9 +394,27 @@ class TrayApp:
         self._settle_redraw = True
         self.waker.wake()
 
+    def _on_tray_host_changed(self, _present: bool) -> None:
+        """Called on a tray thread when a tray host starts showing the icon, or goes."""
+        self._host_changed.set()
+        self.waker.wake()
+
     def _on_wake(self) -> None:
         if self._quitting:
             return
+        if self._host_changed.is_set():
+            self._host_changed.clear()
+            if self.tray.host_present:
+                self._check_tray_host()
+            elif self._no_tray_job is None:
+                # A panel that restarts is back within a moment: give it the same grace.
+                self._no_tray_job = self.root.after(NO_TRAY_GRACE_MS, self._check_tray_host)
+        while True:
+            try:
+                title, body = self._lost_notes.get_nowait()
+            except queue.Empty:
+                break
+            self._notice(title, body)
         changed = False
         while True:
             try:
@@ -456,8 +491,60 @@ class TrayApp:
             return
         for note in notes:
             log.info("notification: %s", note.title)
-            if not self.tray.notify(note.title, note.body):
+            if self.desktop_notifier is not None:
+                # Answers (or the lack of a server) come back through `_lost_notes`.
+                self.desktop_notifier.notify(f"{note.kind}:{note.limit_id}", note.title, note.body)
+            elif not self.tray.notify(note.title, note.body):
                 self._notice(note.title, note.body)
+
+    def _open_desktop_notifier(self) -> Any:
+        """Linux: notifications over D-Bus, whatever the tray backend (None elsewhere)."""
+        if not sys.platform.startswith("linux") or self.tray.has_notification:
+            return None
+        try:
+            from claude_tray.desktop_notify import DesktopNotifier
+            from claude_tray.icon import app_icon
+        except ImportError:  # jeepney missing from an odd install: the banner still works
+            log.info("no D-Bus library; notifications go to the popup's banner")
+            return None
+
+        def lost(title: str, body: str) -> None:  # bus thread
+            self._lost_notes.put((title, body))
+            self.waker.wake()
+
+        return DesktopNotifier.open(
+            app_icon(64),
+            on_activated=lambda: self._on_tray_command(TrayCommand.SHOW_DETAILS),
+            on_failed=lost,
+        )
+
+    # No tray host --------------------------------------------------------------------------
+
+    def _check_tray_host(self) -> None:
+        """Open the popup as a window that explains when no tray shows the icon (undone
+        when one does)."""
+        from claude_tray.tray.advice import NO_TRAY_TITLE, no_tray_message
+
+        self._no_tray_job = None
+        if self._quitting:
+            return
+        present = self.tray.host_present
+        if not present and not self._no_tray_shown:
+            self._no_tray_shown = True
+            if not self._told_no_tray:
+                self._told_no_tray = True
+                log.warning(
+                    "no tray host found (backend %s); showing the window instead",
+                    self.tray.backend.name,
+                )
+            else:
+                log.info("the tray host is gone; showing the window instead")
+            self.popup.set_standalone((NO_TRAY_TITLE, no_tray_message(os.environ)))
+            self.popup.show()
+        elif present and self._no_tray_shown:
+            self._no_tray_shown = False
+            log.info("a tray host shows the icon now")
+            self.popup.set_standalone(None)
 
     def _notice(self, title: str, body: str) -> None:
         """A message in the popup's banner (where the tray has no notifications)."""
@@ -466,7 +553,7 @@ class TrayApp:
     # The tray: one place -------------------------------------------------------------------
 
     def _view_for(self, snapshot: Any) -> TrayView:
-        from claude_tray.icon import icon_look_for, render_icon
+        from claude_tray.icon import icon_look_for, icon_text, render_icon
         from claude_tray.text_format import tooltip_text
 
         now = _utc_now()
@@ -477,6 +564,7 @@ class TrayApp:
         if key != self._image_key or self._image is None:
             self._image = render_icon(percent, look, self.config.thresholds)
             self._image_key = key
+            self._draw = functools.partial(render_icon, percent, look, self.config.thresholds)
         title = tooltip_text(
             snapshot.usage,
             now,
@@ -488,7 +576,10 @@ class TrayApp:
         if self.options.label:
             title = f"{title} ({self.options.label})"[:127]
         logged_in = self._logged_in if self._logged_in is not None else look != "logged_out"
-        return TrayView(self._image, title, logged_in, bool(snapshot.paused))
+        label = f"{icon_text(percent)}%" if percent is not None and look != "logged_out" else ""
+        return TrayView(
+            self._image, title, logged_in, bool(snapshot.paused), draw=self._draw, label=label
+        )
 
     def refresh_tray(self) -> None:
         """Show the current state in the tray: image, tooltip and menu. Tk thread only."""

@@ -151,6 +151,10 @@ class Popup:
         self._focus_job: str | None = None
         self._had_focus = False
         self._hidden_by_focus_at: float | None = None
+        self.standalone = False
+        self._note_frame: ttk.Frame | None = None
+        self._note_title: ttk.Label | None = None
+        self._note_text: ttk.Label | None = None
 
         self.fonts = make_fonts(root)
         apply_theme(root, self.fonts)
@@ -348,6 +352,33 @@ class Popup:
         """A calm note in the banner (a notification where the tray cannot show one)."""
         self._set_banner(BannerView("info", title, body, None))
         self._render()
+
+    def set_standalone(self, note: tuple[str, str] | None) -> None:
+        """Be an ordinary window with `note` (title, text) on top, or the tray popup again (None).
+
+        Where no tray shows the icon, this window is all the user has: it keeps
+        its taskbar entry, does not close on losing focus, and says why.
+        """
+        self.standalone = note is not None
+        self.close_on_focus_out = sys.platform != "darwin" and note is None
+        if note is None:
+            if self._note_frame is not None:
+                self._note_frame.grid_remove()
+            self.window.title("Claude usage")
+            return
+        if self._note_frame is None:
+            width = round(CONTENT_WIDTH * max(1.0, self.window.winfo_fpixels("1i") / 96.0))
+            self._note_frame = ttk.Frame(self.window, padding=(16, 12, 16, 0))
+            self._note_title = ttk.Label(self._note_frame, style="Title.TLabel")
+            self._note_text = ttk.Label(self._note_frame, wraplength=width, justify="left")
+            self._note_title.grid(row=0, column=0, sticky="w")
+            self._note_text.grid(row=1, column=0, sticky="w", pady=(4, 0))
+        assert self._note_title is not None and self._note_text is not None
+        self._note_title.configure(text=note[0])
+        self._note_text.configure(text=note[1])
+        self._note_frame.grid(row=0, column=0, sticky="ew")
+        self.outer.grid(row=1, column=0, sticky="nsew")
+        self.window.title(f"Claude usage: {note[0].lower()}")
 
     def set_config(self, config: Config) -> None:
         """Use new settings (thresholds, interval) for the bars and the stale marker."""

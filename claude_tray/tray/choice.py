@@ -1,9 +1,10 @@
 """Which pystray backend the tray uses, and importing pystray with it.
 
-`PYSTRAY_BACKEND` wins; otherwise on Linux AppIndicator (when a StatusNotifier
-host runs) or GTK where PyGObject is importable, else plain X11 (xorg, with the
-click fix of `tray.xorg`); the native backend elsewhere. The variable is set
-before pystray is imported, because pystray picks its backend at import time.
+`PYSTRAY_BACKEND` wins (`sni` included); otherwise on Linux the
+StatusNotifierItem backend (`tray.sni`) or plain X11 (`tray.xorg`, with its
+click fix), by the hosts found (`choose_backends`); the native backend
+elsewhere. The variable is set before pystray is imported, because pystray
+picks its backend at import time.
 
 This module must NOT build icons or menus (that is `tray.control`), touch Tk,
 or import a backend module before the display was checked.
@@ -11,7 +12,6 @@ or import a backend module before the display was checked.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import sys
@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
+
+from claude_tray.tray.hosts import TrayHosts, probe_hosts
 
 log = logging.getLogger(__name__)
 
@@ -32,43 +34,22 @@ class TrayUnavailable(RuntimeError):
     """Raised when no tray backend can start (no display, no toolkit)."""
 
 
-def _gi_importable() -> bool:
-    return importlib.util.find_spec("gi") is not None
-
-
-def _status_notifier_host_running() -> bool:
-    """Whether a StatusNotifier host (GNOME's AppIndicator extension, KDE) is on the bus."""
-    try:
-        import gi
-
-        gi.require_version("Gio", "2.0")
-        from gi.repository import Gio, GLib
-
-        bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
-        reply = bus.call_sync(
-            "org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-            "org.freedesktop.DBus",
-            "NameHasOwner",
-            GLib.Variant("(s)", ("org.kde.StatusNotifierWatcher",)),
-            GLib.VariantType.new("(b)"),
-            Gio.DBusCallFlags.NONE,
-            1000,
-            None,
-        )
-        return bool(reply.unpack()[0])
-    except Exception:  # no session bus, no Gio: AppIndicator would not show either
-        return False
-
-
 def choose_backends(
     env: Mapping[str, str],
     platform: str,
     *,
-    gi_importable: Callable[[], bool] = _gi_importable,
-    sni_host: Callable[[], bool] = _status_notifier_host_running,
+    hosts: Callable[[], TrayHosts] = probe_hosts,
 ) -> list[str]:
-    """The pystray backends to try, best first."""
+    """The backends to try, best first.
+
+    On Linux: the StatusNotifierItem backend (`sni`) where a watcher runs, or
+    where nothing shows yet but a session bus does (a panel that starts later
+    is most likely an SNI host, and the item registers when it comes); the
+    plain X11 backend (`xorg`) where only an XEmbed tray is there (trayer,
+    i3bar, polybar) or there is no session bus. PyGObject is not needed and no
+    longer chosen by itself: `gtk` and `appindicator` remain for
+    `PYSTRAY_BACKEND` only.
+    """
     forced = env.get("PYSTRAY_BACKEND")
     if forced:
         return [forced]
@@ -76,13 +57,17 @@ def choose_backends(
         return ["darwin"]
     if platform == "win32":
         return ["win32"]
-    if gi_importable():
-        # AppIndicator without a StatusNotifier host falls back to XEmbed and
-        # opens its menu on a left click (no default action); GTK's StatusIcon
-        # keeps left click for the popup there.
-        first = ["appindicator", "gtk"] if sni_host() else ["gtk", "appindicator"]
-        return [*first, "xorg"]
-    return ["xorg"]
+    found = hosts()
+    if found.sni_watcher:
+        return ["sni", "xorg"]
+    if found.xembed_tray:
+        return ["xorg", "sni"] if found.session_bus else ["xorg"]
+    return ["sni", "xorg"] if found.session_bus else ["xorg"]
+
+
+def pystray_backend_for(name: str) -> str:
+    """The name pystray imports for one of ours: `sni` subclasses pystray's base icon."""
+    return "dummy" if name == "sni" else name
 
 
 def _forget_pystray() -> None:
@@ -117,15 +102,21 @@ def load_backend(platform: str = sys.platform) -> Backend:
         raise TrayUnavailable(NO_DISPLAY_MESSAGE)
     forced = bool(env.get("PYSTRAY_BACKEND"))
     errors: list[str] = []
+    no_display: BaseException | None = None
     for name in choose_backends(env, platform):
-        if sys.modules.get("pystray") is not None and env.get("PYSTRAY_BACKEND") != name:
+        imported_as = pystray_backend_for(name)
+        if sys.modules.get("pystray") is not None and env.get("PYSTRAY_BACKEND") != imported_as:
             _forget_pystray()  # imported earlier with another backend (tests)
-        env["PYSTRAY_BACKEND"] = name
+        env["PYSTRAY_BACKEND"] = imported_as
         try:
             import pystray
 
             icon_class: type[Any] = pystray.Icon
-            if name == "xorg":
+            if name == "sni":
+                from claude_tray.tray.sni import StatusNotifierIcon
+
+                icon_class = StatusNotifierIcon
+            elif name == "xorg":
                 from claude_tray.tray.xorg import ClickableXorgIcon
 
                 icon_class = ClickableXorgIcon
@@ -139,11 +130,13 @@ def load_backend(platform: str = sys.platform) -> Backend:
                 del env["PYSTRAY_BACKEND"]
             log.info("tray backend %s unavailable: %s", name, exc)
             if name == "xorg" or _no_display(exc):  # python-xlib is always there
-                raise TrayUnavailable(NO_DISPLAY_MESSAGE) from exc
+                no_display = exc
             errors.append(f"{name}: {exc}")
             continue
         log.info("tray backend: %s", name)
         return Backend(name, pystray, icon_class)
+    if no_display is not None:
+        raise TrayUnavailable(NO_DISPLAY_MESSAGE) from no_display
     raise TrayUnavailable(
         "No tray backend could start (" + "; ".join(errors) + "). "
         "Use `claude-tray status` to see your usage on the command line."

@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 
 #: Seconds `stop` waits for the tray thread to end.
 STOP_TIMEOUT = 0.5
+#: Backends whose icon changes are applied on the tray's own applier thread, so
+#: the UI thread never waits for them. pystray's xorg backend forwards each
+#: change to its X thread and waits for it with no timeout; once in about eleven
+#: starts that wait never ended (the X thread sat in python-xlib) and the app
+#: ignored SIGTERM (linux-desktops.md section 5). Windows and macOS keep the
+#: direct calls from the UI thread (pystray does not promise their icons are
+#: safe to change from any thread, upstream issue #60).
+APPLIER_BACKENDS = frozenset({"xorg", "sni", "gtk", "appindicator"})
 
 
 class Tray:
@@ -37,9 +45,11 @@ class Tray:
         on_command: Callable[[TrayCommand], None],
         *,
         on_shown: Callable[[], None] | None = None,
+        on_host_changed: Callable[[bool], None] | None = None,
         **icon_options: Any,
     ) -> None:
-        """`on_command` and `on_shown` are called on the tray's thread: hand over, never work."""
+        """`on_command`, `on_shown` and `on_host_changed` are called on the tray's
+        threads: hand over, never work."""
         self.backend = backend
         self._on_command = on_command
         self._on_shown = on_shown
@@ -49,6 +59,25 @@ class Tray:
         self._icon: Any = backend.icon_class(
             ICON_NAME, view.image, view.title, self._build_menu(backend.pystray), **icon_options
         )
+        self._applier = _Applier(self._apply) if backend.name in APPLIER_BACKENDS else None
+        self._applied = view
+        self._pass_extras(view)
+        if hasattr(self._icon, "on_host_changed"):
+            self._icon.on_host_changed = on_host_changed
+        if hasattr(self._icon, "on_secondary"):  # StatusNotifierItem: middle click refreshes
+            self._icon.on_secondary = lambda: on_command(TrayCommand.REFRESH)
+            self._icon.on_context_menu = lambda: on_command(TrayCommand.SHOW_DETAILS)
+
+    def _pass_extras(self, view: TrayView) -> None:
+        """What some backends show beyond pystray's image and title (sizes, a label)."""
+        if hasattr(self._icon, "sized_renderer"):
+            self._icon.sized_renderer = view.draw
+            self._icon.label = view.label
+
+    @property
+    def host_present(self) -> bool:
+        """Whether a tray host shows the icon, where the backend can tell (else True)."""
+        return bool(getattr(self._icon, "host_present", True))
 
     # Flags of the backend (pystray's own names).
     @property
@@ -126,6 +155,8 @@ class Tray:
             return
         self._thread = threading.Thread(target=self._run, name="tray", daemon=True)
         self._thread.start()
+        if self._applier is not None:
+            self._applier.start()
 
     def _run(self) -> None:
         try:
@@ -162,12 +193,22 @@ class Tray:
 
         pystray does not promise that icon changes from any thread are safe on
         every platform (upstream issue #60), so all of them go through here.
-        Only what changed is passed on, unless `force`.
+        Only what changed is passed on, unless `force`. On Linux the change is
+        handed to the applier thread and this returns at once (`APPLIER_BACKENDS`).
         """
-        old, self._view = self._view, view
+        self._view = view
         if not self._alive():
             return
+        if self._applier is not None:
+            self._applier.offer(view, force)
+        else:
+            self._apply(view, force)
+
+    def _apply(self, view: TrayView, force: bool) -> None:
+        """Pass the changes from the last applied view to the icon (one thread at a time)."""
+        old, self._applied = self._applied, view
         try:
+            self._pass_extras(view)
             if force or view.image is not old.image:
                 # Also docks the icon if the tray host started after us.
                 self._icon.icon = view.image
@@ -201,8 +242,71 @@ class Tray:
         alive = self._alive()
         self._stopping = True
         if alive:
-            # GTK/AppIndicator raise a GLib error here without a notification daemon.
-            with contextlib.suppress(Exception):
-                self._icon.stop()
+            if self._applier is not None:
+                # Off the UI thread too: pystray's xorg stop talks to X, which can hang.
+                self._applier.finish(self._stop_icon, STOP_TIMEOUT)
+            else:
+                self._stop_icon()
         if self._thread is not None:
             self._thread.join(STOP_TIMEOUT)
+
+    def _stop_icon(self) -> None:
+        # GTK/AppIndicator raise a GLib error here without a notification daemon.
+        with contextlib.suppress(Exception):
+            self._icon.stop()
+
+
+class _Applier:
+    """A thread that applies the newest view; whoever offers one never waits.
+
+    Views offered while one is being applied replace each other: only the
+    newest is applied next (with `force` if any of them asked for it). The
+    thread sleeps on a condition with no timeout between offers.
+    """
+
+    def __init__(self, apply: Callable[[TrayView, bool], None]) -> None:
+        self._apply = apply
+        self._cond = threading.Condition()
+        self._pending: tuple[TrayView, bool] | None = None
+        self._final: Callable[[], None] | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="tray-apply", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def offer(self, view: TrayView, force: bool) -> None:
+        with self._cond:
+            if self._pending is not None:
+                force = force or self._pending[1]
+            self._pending = (view, force)
+            self._cond.notify()
+
+    def finish(self, final: Callable[[], None], timeout: float) -> bool:
+        """Run `final` on the thread after what is pending; wait at most `timeout` s for it."""
+        with self._cond:
+            self._final = final
+            self._cond.notify()
+        if not self._thread.is_alive():
+            return False
+        finished = self._done.wait(timeout)
+        if not finished:
+            log.warning("the tray did not stop within %.1f s; leaving it", timeout)
+        return finished
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and self._final is None:
+                    self._cond.wait()
+                pending, self._pending = self._pending, None
+                final = self._final
+            if pending is not None:
+                self._apply(*pending)
+                continue
+            if final is not None:
+                try:
+                    final()
+                finally:
+                    self._done.set()
+                return

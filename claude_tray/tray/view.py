@@ -6,6 +6,7 @@ Xlib, a D-Bus library or Tk: it is plain data, importable with no display.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -36,6 +37,11 @@ class TrayView:
     title: str
     logged_in: bool
     paused: bool
+    #: Draws the same icon at another size (px), for hosts that take several
+    #: sizes (StatusNotifierItem); None: backends use `image` as it is.
+    draw: Callable[[int], Image.Image] | None = None
+    #: A short text hosts may print beside the icon ("42%"); "" for none.
+    label: str = ""
 
 
 #: Characters of the app's texts that X11's WM_NAME (latin-1) cannot hold, and stand-ins.

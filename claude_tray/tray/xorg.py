@@ -41,6 +41,10 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
     ) -> None:
         #: Root-window coordinates of the last activating click, or None.
         self.last_click: tuple[int, int] | None = None
+        #: Called with True/False (on the X thread) when the icon docks or loses its tray.
+        self.on_host_changed: Any = None
+        self._host_present = False
+        self._told_no_host = False
         super().__init__(name, icon, x11_title(title or ""), menu, **kwargs)
         self._listen_for_tray_hosts()
         # pystray draws on Expose and ConfigureNotify only. An image drawn while
@@ -123,7 +127,45 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         # host goes away pystray clears `_systray_manager` and this docks again.
         if self._systray_manager is None:
             self._dock_window()
+        self._set_host(self._systray_manager is not None)
         assert self._systray_manager
+
+    @property
+    def host_present(self) -> bool:
+        """Whether the icon is docked in an XEmbed tray."""
+        return self._host_present
+
+    def _set_host(self, present: bool) -> None:
+        if present == self._host_present:
+            return
+        self._host_present = present
+        if present:
+            self._told_no_host = False
+        if self.on_host_changed is not None:
+            self.on_host_changed(present)
+
+    def _show(self) -> None:
+        # pystray logs "Failed to dock icon" with a traceback each time it finds
+        # no tray, and the app redraws once a minute: one line, once, instead.
+        if not self._dock_quietly():
+            return
+
+    def _update_icon(self) -> None:
+        if not self._dock_quietly():
+            return
+        self._icon_data = None  # pystray's way to make `_draw` convert the image again
+        self._draw()
+        self._icon_valid = True
+
+    def _dock_quietly(self) -> bool:
+        try:
+            self._assert_docked()
+        except AssertionError:
+            if not self._told_no_host:
+                self._told_no_host = True
+                self._log.info("no XEmbed tray to dock into yet; the icon docks when one starts")
+            return False
+        return True
 
     def _stop(self) -> None:
         # pystray destroys the window and only flushes; the loop ends when the

@@ -1,0 +1,91 @@
+"""Which tray hosts are there now: a StatusNotifierWatcher on the session bus, an XEmbed tray on X.
+
+Each probe is quick and bounded (one short-lived connection, a timeout) and
+says False rather than raising. This module must NOT import pystray or start
+an icon; `tray.choice` and `doctor` ask it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+#: The watcher names a StatusNotifierItem registers with (see `tray.sni`).
+WATCHER_NAMES = ("org.kde.StatusNotifierWatcher", "org.freedesktop.StatusNotifierWatcher")
+#: Seconds a probe may take.
+PROBE_TIMEOUT = 1.0
+
+
+@dataclass(frozen=True)
+class TrayHosts:
+    """What a probe found."""
+
+    session_bus: bool
+    sni_watcher: bool
+    xembed_tray: bool
+
+    @property
+    def kind(self) -> str:
+        """ "SNI", "XEmbed" or "none": the best host found."""
+        if self.sni_watcher:
+            return "SNI"
+        if self.xembed_tray:
+            return "XEmbed"
+        return "none"
+
+
+def session_bus_names(names: tuple[str, ...]) -> tuple[bool, dict[str, bool]]:
+    """(whether the session bus answers, which of `names` have an owner)."""
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not os.environ.get("XDG_RUNTIME_DIR"):
+        return False, {}
+    try:
+        from jeepney.bus_messages import message_bus
+        from jeepney.io.blocking import open_dbus_connection
+    except ImportError:  # not on Linux
+        return False, {}
+    try:
+        with open_dbus_connection(bus="SESSION", auth_timeout=PROBE_TIMEOUT) as conn:
+            owned = {}
+            for name in names:
+                reply = conn.send_and_get_reply(
+                    message_bus.NameHasOwner(name), timeout=PROBE_TIMEOUT
+                )
+                owned[name] = bool(reply.body[0]) if reply.body else False
+            return True, owned
+    except Exception as exc:  # no bus at that address, refused, timed out
+        log.debug("no session bus: %s", exc)
+        return False, {}
+
+
+def xembed_tray_present(display: str | None = None) -> bool:
+    """Whether an X client owns the system tray selection (`_NET_SYSTEM_TRAY_S<screen>`)."""
+    name = display or os.environ.get("DISPLAY")
+    if not name:
+        return False
+    try:
+        import Xlib.display
+        import Xlib.X
+    except ImportError:
+        return False
+    try:
+        connection = Xlib.display.Display(name)
+    except Exception as exc:
+        log.debug("no X display %s: %s", name, exc)
+        return False
+    try:
+        atom = connection.intern_atom(f"_NET_SYSTEM_TRAY_S{connection.get_default_screen()}")
+        return bool(connection.get_selection_owner(atom) != Xlib.X.NONE)
+    except Exception:
+        return False
+    finally:
+        connection.close()
+
+
+def probe_hosts() -> TrayHosts:
+    """Ask the session bus and the X display (the latter only when no watcher answered)."""
+    bus, owned = session_bus_names(WATCHER_NAMES)
+    watcher = any(owned.values())
+    return TrayHosts(bus, watcher, False if watcher else xembed_tray_present())

@@ -1,0 +1,390 @@
+"""The real app on xfce4-panel's Status Tray (a StatusNotifierItem host), with no PyGObject.
+
+One Xvfb, one private session bus and one panel for the module (linux-desktops.md
+section 1); the app runs as `python -m claude_tray run` from the project's venv,
+which has no `gi` (asserted). Checked from outside: the watcher's list, the pixels
+the panel draws, windows on the screen, the emulator's requests, the item's
+dbusmenu read over the bus, the log, and the exit code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageChops, ImageGrab, ImageStat
+
+from claude_tray.config import Thresholds
+from claude_tray.emulator import Emulator
+from claude_tray.icon import render_icon
+from claude_tray.tray.pixmaps import PIXMAP_SIZES
+from tests.support.desktop import SessionBus, XfcePanel, start_session_bus
+from tests.support.display import XvfbDisplay, start_xvfb
+from tests.support.gui import REPO, save_artifact, store_session, usage_requests, wait_for
+from tests.support.gui import write_config as write_app_config
+
+pytestmark = [pytest.mark.display, pytest.mark.slow]
+
+PANEL_HEIGHT = 32
+MENU = "com.canonical.dbusmenu"
+ITEM = "org.kde.StatusNotifierItem"
+POPUP_NAME = "^Claude usage"
+#: Seconds from a host being ready to the item being in its watcher's list.
+REGISTER_WITHIN = 3.0
+#: Mean difference (0-255) below which the panel's icon is our drawing (measured: 2.0 for
+#: the right number, 5.3 for the same number with the refreshing dot, 65 for another number).
+MATCH = 4.0
+
+
+class Desktop:
+    """Xvfb + a private session bus + xfce4-panel, shared by the module's tests."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.display: XvfbDisplay = start_xvfb()
+        self.bus: SessionBus = start_session_bus(root / "desktop")
+        self.panel = XfcePanel(self.display.name, self.bus)
+
+    def xdotool(self, *args: str) -> str:
+        env = dict(os.environ, DISPLAY=self.display.name)
+        return subprocess.run(
+            ["xdotool", *args], env=env, capture_output=True, text=True, timeout=30
+        ).stdout
+
+    def screenshot(self) -> Image.Image:
+        return ImageGrab.grab(xdisplay=self.display.name).convert("RGB")
+
+    def visible_windows(self, name: str) -> list[str]:
+        return self.xdotool("search", "--onlyvisible", "--name", name).split()
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.panel.stop()
+        self.bus.stop()
+        self.display.stop()
+
+
+@pytest.fixture(scope="module")
+def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
+    running = Desktop(tmp_path_factory.mktemp("xfce"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        emu.set_usage(session=42.0, weekly=18.0)
+        yield emu
+
+
+class App:
+    """One `python -m claude_tray run` on the desktop, logged in to the emulator."""
+
+    def __init__(self, desktop: Desktop, emulator: Emulator, home: Path) -> None:
+        self.desktop = desktop
+        self.home = home
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "PYSTRAY_"))}
+        env.update(
+            DISPLAY=desktop.display.name,
+            DBUS_SESSION_BUS_ADDRESS=desktop.bus.address,
+            XDG_CURRENT_DESKTOP="XFCE",
+            CLAUDE_TRAY_HOME=str(home),
+            CLAUDE_TRAY_BASE_URL=emulator.base_url,
+            CLAUDE_TRAY_API_URL=emulator.base_url,
+            CLAUDE_CONFIG_DIR=str(home / "no-claude-code"),
+            PYTHONPATH=str(REPO),
+            PYTHONUNBUFFERED="1",
+        )
+        env.pop("WAYLAND_DISPLAY", None)
+        self.env = env
+        store_session(env, emulator.session_key)
+        write_app_config(home, interval_minutes=60)
+        self.log = home / "app.log"
+        self.started = time.monotonic()
+        with open(self.log, "wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "claude_tray", "run"],
+                env=env,
+                cwd=REPO,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def output(self) -> str:
+        """What the app printed and what it logged (its log file)."""
+        logged = self.home / "logs" / "claude-tray.log"
+        text = self.log.read_text(errors="replace")
+        with contextlib.suppress(OSError):
+            text += logged.read_text(errors="replace")
+        return text
+
+    def item(self) -> str | None:
+        """The bus name of this app's item in the watcher's list, or None."""
+        for entry in self.desktop.bus.registered_items():
+            name = entry.split("/", 1)[0]
+            if name.endswith(f"-{self.process.pid}-1"):
+                return name
+        return None
+
+    def layout(self) -> list[tuple[int, dict[str, Any]]]:
+        """The item's menu as the host reads it: [(id, {property: value})]."""
+        name = self.item()
+        assert name is not None
+        _revision, (_root, _props, children) = self.desktop.bus.call(
+            name, "/MenuBar", MENU, "GetLayout", "iias", (0, -1, [])
+        )
+        return [(child[1][0], {k: v[1] for k, v in child[1][1].items()}) for child in children]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(15)
+
+
+# --- what the panel draws -----------------------------------------------------------------
+
+
+def icon_box(desktop: Desktop) -> tuple[int, int, int, int] | None:
+    """The bounding box of what the panel draws that is not its background (the icon)."""
+    shot = desktop.screenshot()
+    strip = shot.crop((0, 0, shot.width, PANEL_HEIGHT))
+    background = Image.new("RGB", strip.size, strip.getpixel((4, PANEL_HEIGHT // 2)))  # type: ignore[arg-type]
+    box = (
+        ImageChops.difference(strip, background)
+        .convert("L")
+        .point(lambda v: 255 if v > 40 else 0)
+        .getbbox()
+    )
+    if box is None or box[2] - box[0] < 12:
+        return None
+    return box
+
+
+def difference(a: Image.Image, b: Image.Image) -> float:
+    return float(sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3)
+
+
+def distance_to_drawing(shot: Image.Image, box: tuple[int, int, int, int], percent: float) -> float:
+    """How far the icon on screen is from our own drawing of `percent` ("normal" look).
+
+    The host picks one of the item's pixmaps and scales it to its icon size
+    (xfce: the 32 px one drawn at 22 px), so each size is tried, flattened onto
+    the panel's background and scaled the same way; the best match counts.
+    """
+    shown = shot.crop(box)
+    background = shot.getpixel((4, PANEL_HEIGHT // 2))
+    best = 255.0
+    for size in PIXMAP_SIZES:
+        drawn = render_icon(percent, "normal", Thresholds(), size=size)
+        flat = Image.new("RGB", drawn.size, background)  # type: ignore[arg-type]
+        flat.paste(drawn, mask=drawn.getchannel("A"))
+        best = min(best, difference(shown, flat.resize(shown.size, Image.Resampling.BILINEAR)))
+    return best
+
+
+def wait_for_percent(desktop: Desktop, percent: float, timeout: float = 90) -> Image.Image:
+    """Wait until the panel draws exactly our icon for `percent`; the icon's screenshot."""
+
+    def matches() -> Image.Image | None:
+        box = icon_box(desktop)
+        if box is None:
+            return None
+        shot = desktop.screenshot()
+        return shot.crop(box) if distance_to_drawing(shot, box, percent) < MATCH else None
+
+    return wait_for(matches, timeout, f"the panel to draw {percent:g} %")  # type: ignore[no-any-return]
+
+
+def quiet_requests(emulator: Emulator, quiet: float = 2.5) -> None:
+    """Wait until the emulator saw no usage request for `quiet` seconds."""
+    count, since = usage_requests(emulator), time.monotonic()
+    deadline = since + 60
+    while time.monotonic() - since < quiet:
+        assert time.monotonic() < deadline, "the app kept polling"
+        time.sleep(0.2)
+        if usage_requests(emulator) != count:
+            count, since = usage_requests(emulator), time.monotonic()
+
+
+def popup_open(desktop: Desktop) -> bool:
+    return bool(desktop.visible_windows(POPUP_NAME))
+
+
+def open_menu(desktop: Desktop) -> tuple[int, int]:
+    """Right-click the icon so the panel shows the item's menu; the icon's centre."""
+    box = wait_for(lambda: icon_box(desktop), 30, "the icon")
+    centre = ((box[0] + box[2]) // 2, (box[1] + box[3]) // 2)
+    desktop.xdotool("mousemove", str(centre[0]), str(centre[1]), "click", "3")
+    time.sleep(1.0)
+    return centre
+
+
+def choose(desktop: Desktop, *keys: str) -> None:
+    """Pick a menu item with the keyboard (the panel's GTK menu has the grab)."""
+    for key in keys:
+        desktop.xdotool("key", key)
+        time.sleep(0.15)
+    desktop.xdotool("key", "Return")
+
+
+# --- the tests ---------------------------------------------------------------------------------
+
+
+def test_the_venv_has_no_pygobject() -> None:
+    """The app under test runs where `import gi` fails (a pip/pipx install has no PyGObject)."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import gi"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0 and "No module named 'gi'" in result.stderr
+
+
+def test_xfce_status_tray_shows_the_item_and_runs_its_menu(
+    desktop: Desktop, emulator: Emulator, tmp_path: Path
+) -> None:
+    """With the panel running: registered within 3 s, the number drawn and following the
+    emulator, left click opens the popup, the menu runs Refresh, Pause/Resume (relabelled in
+    place), Show details and Quit, and the tooltip shows on hover."""
+    artifacts = tmp_path / "screenshots"
+    desktop.panel.start()
+    app = App(desktop, emulator, tmp_path / "home")
+    try:
+        wait_for(app.item, 30, "the app's item in the watcher")
+        # The process start (Python, Tk, imports) is most of this on a shared machine.
+        registered_after = time.monotonic() - app.started
+        print(f"registered {registered_after:.2f} s after the app started")
+        shown = wait_for_percent(desktop, 42.0)
+        save_artifact(shown.resize((shown.width * 8, shown.height * 8)), artifacts, "sni_xfce_42")
+        save_artifact(desktop.screenshot().crop((1000, 0, 1280, 40)), artifacts, "sni_xfce_panel")
+
+        quiet_requests(emulator)  # the app's own first polls are over
+        emulator.set_usage(session=95.0, weekly=18.0)
+        before = usage_requests(emulator)
+        time.sleep(1.0)
+        assert usage_requests(emulator) == before
+        assert (
+            distance_to_drawing(desktop.screenshot(), icon_box(desktop) or (0, 0, 1, 1), 42.0)
+            < MATCH
+        )
+        open_menu(desktop)
+        save_artifact(desktop.screenshot(), artifacts, "sni_xfce_menu")
+        choose(desktop, "Down", "Down")  # Show details, Refresh now
+        wait_for(lambda: usage_requests(emulator) > before, 60, "Refresh to poll the emulator")
+        shown = wait_for_percent(desktop, 95.0)
+        save_artifact(shown.resize((shown.width * 8, shown.height * 8)), artifacts, "sni_xfce_95")
+
+        # Pause: the same item id is relabelled, the layout keeps its ids.
+        layout = app.layout()
+        ids = [item_id for item_id, _ in layout]
+        pause_id = next(i for i, props in layout if props.get("label") == "Pause auto-refresh")
+        open_menu(desktop)
+        choose(desktop, "Down", "Down", "Down", "Down")  # ..., Log out, Pause auto-refresh
+        wait_for(
+            lambda: dict(app.layout())[pause_id].get("label") == "Resume auto-refresh",
+            30,
+            "Pause to relabel its item",
+        )
+        assert [item_id for item_id, _ in app.layout()] == ids
+        open_menu(desktop)
+        save_artifact(desktop.screenshot(), artifacts, "sni_xfce_menu_resume")
+        choose(desktop, "Down", "Down", "Down", "Down")  # Resume auto-refresh
+        wait_for(
+            lambda: dict(app.layout())[pause_id].get("label") == "Pause auto-refresh",
+            30,
+            "Resume to relabel its item back",
+        )
+
+        # Show details from the menu, then a left click on the icon closes and opens it.
+        open_menu(desktop)
+        choose(desktop, "Down")
+        wait_for(lambda: popup_open(desktop), 30, "Show details to open the popup")
+        desktop.xdotool("key", "Escape")
+        wait_for(lambda: not popup_open(desktop), 30, "Escape to close the popup")
+        box = icon_box(desktop)
+        assert box is not None
+        centre = ((box[0] + box[2]) // 2, (box[1] + box[3]) // 2)
+        time.sleep(1.0)
+        desktop.xdotool("mousemove", str(centre[0]), str(centre[1]), "click", "1")
+        wait_for(lambda: popup_open(desktop), 30, "a left click to open the popup")
+        save_artifact(desktop.screenshot(), artifacts, "sni_xfce_popup")
+        desktop.xdotool("key", "Escape")
+        wait_for(lambda: not popup_open(desktop), 30, "the popup to close")
+
+        # Hover: the panel shows the ToolTip (title and body) below the icon.
+        desktop.xdotool("mousemove", "600", "400")
+        time.sleep(0.5)
+        calm = desktop.screenshot().crop((800, PANEL_HEIGHT, 1280, 200))
+        desktop.xdotool("mousemove", str(centre[0]), str(centre[1]))
+
+        def tooltip() -> Image.Image | None:
+            now = desktop.screenshot().crop((800, PANEL_HEIGHT, 1280, 200))
+            return now if difference(now, calm) > 1.0 else None
+
+        hovered = wait_for(tooltip, 10, "the tooltip below the icon")
+        save_artifact(hovered, artifacts, "sni_xfce_tooltip")
+
+        # Quit from the menu: the last item (Up selects it first).
+        desktop.xdotool("mousemove", "600", "400")
+        open_menu(desktop)
+        choose(desktop, "Up")
+        assert app.process.wait(30) == 0
+        assert registered_after < 30
+        assert "Traceback" not in app.output(), app.output()[-2000:]
+    finally:
+        app.stop()
+
+
+def test_panel_started_late_and_restarted_shows_the_icon(
+    desktop: Desktop, emulator: Emulator, tmp_path: Path
+) -> None:
+    """No tray at first: the window explains within 5 s (one log line); the panel started
+    10 s after the app gets the icon (registered within 3 s of the host), and again after
+    the panel restarts."""
+    artifacts = tmp_path / "screenshots"
+    if desktop.panel.process is not None:
+        desktop.panel.stop()
+    app = App(desktop, emulator, tmp_path / "home")
+    try:
+        wait_for(lambda: popup_open(desktop), 5 + 3, "the no-tray window")
+        opened_after = time.monotonic() - app.started
+        save_artifact(desktop.screenshot(), artifacts, "sni_no_tray_window")
+        assert opened_after < 8, opened_after
+        title = desktop.xdotool("getwindowname", desktop.visible_windows(POPUP_NAME)[0])
+        assert "no tray found" in title.lower()
+
+        time.sleep(max(0.0, 10 - (time.monotonic() - app.started)))
+        desktop.panel.start()
+        host_ready = time.monotonic()
+        wait_for(app.item, REGISTER_WITHIN, "the item to register with the late panel")
+        print(f"registered {time.monotonic() - host_ready:.2f} s after the late panel")
+        shown = wait_for_percent(desktop, 42.0)
+        save_artifact(shown.resize((shown.width * 8, shown.height * 8)), artifacts, "sni_late")
+
+        desktop.panel.stop()
+        desktop.panel.start()
+        host_ready = time.monotonic()
+        wait_for(app.item, REGISTER_WITHIN, "the item to register with the restarted panel")
+        print(f"registered {time.monotonic() - host_ready:.2f} s after the panel restarted")
+        wait_for_percent(desktop, 42.0)
+
+        time.sleep(2)
+        lines = [line for line in app.output().splitlines() if "no tray host found" in line]
+        assert len(lines) == 1, app.output()[-3000:]
+        assert "Traceback" not in app.output(), app.output()[-3000:]
+    finally:
+        app.stop()
+    assert app.process.returncode == 0
