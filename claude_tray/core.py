@@ -60,6 +60,7 @@ from claude_tray.redact import add_secret
 from claude_tray.runner import KILL_GRACE_SECONDS, Runner, ScraperRunner
 from claude_tray.state import AppState, utc_now
 from claude_tray.worker import (
+    LADDER_CODES,
     Clock,
     PollingWorker,
     RetryPolicy,
@@ -109,12 +110,14 @@ class Core:
         *,
         runner: Runner | None = None,
         clock: Clock | None = None,
+        wall: Clock | None = None,
         wake: Callable[[], None] | None = None,
         wait: Waiter | None = None,
         policy: RetryPolicy | None = None,
         rand: Callable[[], float] = random.random,
     ) -> None:
-        """`clock` (monotonic seconds) and `wait` drive the schedule; tests pass fakes.
+        """`clock` (monotonic seconds) and `wait` drive the schedule, `wall` (Unix
+        seconds) tells a suspend; tests pass fakes.
 
         `wake()` is called after every event put on `events`, so a UI loop can
         sleep until there is something to show.
@@ -135,6 +138,7 @@ class Core:
             self._scheduled_poll,
             interval_seconds=config.interval_minutes * 60,
             clock=self._clock,
+            wall=wall or time.time,
             wait=wait or event_wait,
             on_schedule=self._schedule_moved,
         )
@@ -147,6 +151,8 @@ class Core:
         # One cancel event per login asked for and not yet finished (queued or running).
         self._login_cancels: list[threading.Event] = []
         self._backoff_streak = 0
+        #: Consecutive network_error/timeout/busy results (the retry ladder's step).
+        self._ladder_step = 0
         self._shut_down = False
         cached = self.state.load_cache()
         if cached is not None:
@@ -316,8 +322,17 @@ class Core:
                 self._backoff_streak += 1
             else:
                 self._backoff_streak = 0
-            streak = self._backoff_streak
-        delay = self._policy.next_poll_delay(document, self._worker.interval_seconds, streak)
+            if isinstance(document, ErrorDocument) and document.error in LADDER_CODES:
+                self._ladder_step += 1
+            else:
+                self._ladder_step = 0
+            streak, step = self._backoff_streak, self._ladder_step
+        delay = self._policy.next_poll_delay(
+            document, self._worker.interval_seconds, streak, ladder_step=step
+        )
+        if step:
+            code = getattr(document, "error", "")
+            log.info("next poll in %.0f s (%s, try %d in a row)", delay, code, step)
         if isinstance(document, UsageDocument) and self.enricher.live:
             # Claude Code's status line is feeding the main numbers: the service
             # is asked much less often (only for what the feed does not carry).

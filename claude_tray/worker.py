@@ -1,16 +1,28 @@
 """The polling worker: one named thread that runs the core's tasks and the scheduled poll.
 
 The thread runs a private `schedule.Scheduler` (never the module-level one)
-whose jobs read an injectable clock, so tests move a fake clock instead of
-sleeping. Between polls the thread waits on an Event with a time-out equal to
-the time until the next poll is due: no busy loop, no long sleep that a stop
-could not interrupt. A task that raises is logged; nothing ends the loop but
-`stop()`.
+whose jobs read an injectable monotonic clock, so tests move a fake clock
+instead of sleeping. Between polls the thread waits on an Event with a
+time-out: until the next poll is due, but while polling never longer than
+`CLOCK_CHECK_SECONDS`, so it notices a suspend. No busy loop, no long sleep
+that a stop could not interrupt. A task that raises is logged; nothing ends the
+loop but `stop()`.
+
+Sleep (issue 7): `time.monotonic` stops while the computer is suspended (Linux,
+macOS), and so does a wait's time-out, so after a night's sleep the next poll
+could be a whole interval late. Each time the loop wakes it compares the wall
+clock with the monotonic clock; when the wall clock has run ahead by more than
+`WAKE_JUMP_SECONDS`, the computer was asleep, and the next poll moves to
+`WAKE_POLL_DELAY_SECONDS` from now (Wi-Fi needs a moment to come back). Waking
+every 10 s costs nothing measurable (`benchmarks/bench_worker_idle.py`).
 
 Also here, as pure functions of numbers: how long to wait before retrying a
 transient failure inside one refresh (exponential backoff with jitter), and
 when to poll next after a result (`rate_limited` waits at least
-max(retry_after, 5 min), growing on repeats; `blocked` backs off too).
+max(retry_after, 5 min), growing on repeats; `blocked` backs off too;
+`network_error`, `timeout` and `busy` climb a short ladder, about 30 s, 1 min,
+2 min, then the interval, instead of spending quick retries while the network
+is still down).
 
 This module must not start processes, must not know about documents beyond
 their error codes, and must not touch the UI.
@@ -19,6 +31,7 @@ their error codes, and must not touch the UI.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import logging
 import random
 import threading
@@ -40,6 +53,18 @@ Waiter = Callable[[threading.Event, "float | None"], bool]
 Clock = Callable[[], float]
 
 _EPOCH = _dt.datetime(2000, 1, 1)
+
+#: While polling, the loop wakes at least this often to compare the clocks.
+CLOCK_CHECK_SECONDS = 10.0
+#: The wall clock running ahead of the monotonic one by more than this is a suspend.
+WAKE_JUMP_SECONDS = 30.0
+#: After a suspend the next poll comes this long after it was noticed (noticed 0-10 s
+#: after waking: about 15 s after waking on average, 20 s at most).
+WAKE_POLL_DELAY_SECONDS = 10.0
+
+#: Failures that wait for the network (or another process) to come back: the next
+#: poll climbs `RetryPolicy.ladder` instead of quick retries within the refresh.
+LADDER_CODES = frozenset({ErrorCode.NETWORK_ERROR, ErrorCode.TIMEOUT, ErrorCode.BUSY})
 
 
 def event_wait(event: threading.Event, timeout: float | None) -> bool:
@@ -66,18 +91,29 @@ class RetryPolicy:
     backoff_cap_seconds: float = 3600.0
     #: A Retry-After longer than this is not believed either (a bad header must not stop polling).
     max_retry_after_seconds: float = 24 * 3600.0
+    #: Seconds to the next poll after the 1st, 2nd, 3rd network_error/timeout/busy in
+    #: a row; after that the interval. Never longer than the interval.
+    ladder: tuple[float, ...] = (30.0, 60.0, 120.0)
 
     def retry_delay(self, retry: int, rand: float) -> float:
         """Seconds before retry number `retry` (0 = the first), for `rand` in [0, 1)."""
         base = min(self.max_retry_seconds, self.first_retry_seconds * 2.0**retry)
         return base * (1.0 - self.jitter + 2.0 * self.jitter * rand)
 
-    def next_poll_delay(self, document: Document, interval: float, backoff_streak: int) -> float:
+    def next_poll_delay(
+        self, document: Document, interval: float, backoff_streak: int, ladder_step: int = 0
+    ) -> float:
         """Seconds until the next poll after `document`.
 
         `backoff_streak` counts consecutive rate_limited/blocked results,
-        this one included (1 for the first).
+        this one included (1 for the first); `ladder_step` likewise counts
+        consecutive network_error/timeout/busy results.
         """
+        if isinstance(document, ErrorDocument) and document.error in LADDER_CODES:
+            step = max(1, ladder_step)
+            if step <= len(self.ladder):
+                return min(interval, self.ladder[step - 1])
+            return interval
         if not isinstance(document, ErrorDocument) or document.error not in (
             ErrorCode.RATE_LIMITED,
             ErrorCode.BLOCKED,
@@ -93,7 +129,16 @@ class RetryPolicy:
 
 
 def is_transient(document: Document) -> bool:
-    return isinstance(document, ErrorDocument) and document.error in TRANSIENT_CODES
+    """Whether a failure is worth a quick retry within the same refresh.
+
+    The ladder codes are transient too, but a network that is down stays down
+    for longer than a few seconds: they wait for the next, earlier poll instead.
+    """
+    return (
+        isinstance(document, ErrorDocument)
+        and document.error in TRANSIENT_CODES
+        and document.error not in LADDER_CODES
+    )
 
 
 def run_with_retries(
@@ -122,6 +167,18 @@ def run_with_retries(
 
 
 # -- a schedule.Scheduler on an injectable clock ----------------------------
+#
+# Why not `schedule` exactly as it comes (issue 7, item 9): schedule 1.2 takes
+# the time from `datetime.datetime.now()` in every job and in `idle_seconds`,
+# with no way to pass a clock. That time is the local wall clock, naive: it
+# jumps an hour at each DST change and whenever the clock is set, so a poll
+# could come an hour late, and tests could move time only by patching the
+# library. So the worker keeps a private `Scheduler` instance and uses its
+# public API (`every(n).seconds.do(f)`, `run_pending()`, `idle_seconds`,
+# `clear()`, `Job.next_run`), and subclasses override only public members
+# (`Job.do`, `Job.should_run`, `Job.run`, `Scheduler.every`,
+# `Scheduler.idle_seconds`) so that "now" is the worker's monotonic clock. No
+# private method of the library is overridden or called.
 
 
 class _ClockedJob(schedule.Job):
@@ -134,23 +191,32 @@ class _ClockedJob(schedule.Job):
     def __init__(self, interval: int, scheduler: ClockedScheduler) -> None:
         super().__init__(interval, scheduler)
         self._clock_now = scheduler.now
+        self._owner = scheduler
+
+    def do(self, job_func: Callable[..., Any], *args: Any, **kwargs: Any) -> _ClockedJob:
+        if self.unit != "seconds":
+            raise schedule.ScheduleValueError("only intervals in seconds are supported")
+        self.job_func = functools.partial(job_func, *args, **kwargs)
+        functools.update_wrapper(self.job_func, job_func)
+        self.reschedule()
+        self._owner.jobs.append(self)
+        return self
 
     @property
     def should_run(self) -> bool:
-        assert self.next_run is not None
-        return bool(self._clock_now() >= self.next_run)
+        return self.next_run is not None and bool(self._clock_now() >= self.next_run)
 
     def run(self) -> Any:
         assert self.job_func is not None
         result = self.job_func()
         self.last_run = self._clock_now()
-        self._schedule_next_run()
+        self.reschedule()
         return result
 
-    def _schedule_next_run(self) -> None:
-        if self.unit != "seconds":
-            raise schedule.ScheduleValueError("only intervals in seconds are supported")
-        self.next_run = self._clock_now() + _dt.timedelta(seconds=self.interval)
+    def reschedule(self, seconds: float | None = None) -> None:
+        """Next run `seconds` from now (the interval when None)."""
+        wait = self.interval if seconds is None else seconds
+        self.next_run = self._clock_now() + _dt.timedelta(seconds=wait)
 
 
 class ClockedScheduler(schedule.Scheduler):
@@ -188,18 +254,24 @@ class PollingWorker:
         *,
         interval_seconds: float,
         clock: Clock = time.monotonic,
+        wall: Clock = time.time,
         wait: Waiter = event_wait,
         name: str = "claude-tray-worker",
         on_schedule: Callable[[float | None], None] | None = None,
     ) -> None:
         """`poll` runs on the worker thread when a poll is due.
 
+        `clock` (monotonic) drives the schedule; `wall` (Unix time) is only
+        compared with it to notice a suspend. Tests pass fakes for both.
         `on_schedule(seconds_until_next_poll or None)` is called whenever the
         next poll moves, so the state can show when it will be.
         """
         self._poll = poll
         self._interval = max(1, round(interval_seconds))
         self._clock = clock
+        self._wall = wall
+        #: wall - monotonic when last looked at; grows by the length of a suspend.
+        self._clock_offset: float | None = None
         self._wait = wait
         self._name = name
         self._on_schedule = on_schedule
@@ -281,7 +353,7 @@ class PollingWorker:
         with self._lock:
             if self._job is None:
                 self._job = self._scheduler.every(self._interval).seconds.do(self._mark_due)
-            self._job.next_run = self._scheduler.now() + _dt.timedelta(seconds=first_in)
+            self._job.reschedule(first_in)
         self._schedule_changed()
 
     def stop_polling(self) -> None:
@@ -312,8 +384,49 @@ class PollingWorker:
         with self._lock:
             if self._job is None:
                 return
-            self._job.next_run = self._scheduler.now() + _dt.timedelta(seconds=seconds)
+            self._job.reschedule(seconds)
         self._schedule_changed()
+
+    def poll_soon(self, seconds: float, why: str) -> bool:
+        """Move the next poll to `seconds` from now if it is later than that; True if moved.
+
+        For hints that the numbers can be read again (the network is back).
+        """
+        with self._lock:
+            moved = self._pull_in_locked(seconds)
+        if moved:
+            log.info("%s: polling in %.0f s", why, seconds)
+            self._schedule_changed()
+        return moved
+
+    def _pull_in_locked(self, seconds: float) -> bool:
+        if self._job is None or self._poll_due:
+            return False
+        soon = self._scheduler.now() + _dt.timedelta(seconds=seconds)
+        if self._job.next_run is not None and self._job.next_run <= soon:
+            return False
+        self._job.next_run = soon
+        return True
+
+    def _check_clocks_locked(self) -> bool:
+        """Notice a suspend (the wall clock ran ahead); True if the next poll moved."""
+        offset = self._wall() - self._clock()
+        previous, self._clock_offset = self._clock_offset, offset
+        if previous is None or offset - previous < WAKE_JUMP_SECONDS or self._job is None:
+            return False
+        jump = offset - previous
+        # The wait that was due has partly (or wholly) passed in wall time.
+        next_run = self._job.next_run
+        assert next_run is not None
+        left = (next_run - self._scheduler.now()).total_seconds() - jump
+        seconds = max(WAKE_POLL_DELAY_SECONDS, left)
+        moved = self._pull_in_locked(seconds)
+        log.info(
+            "woke up after about %.0f min asleep (the wall clock ran ahead of the monotonic one)%s",
+            jump / 60,
+            f"; polling in {seconds:.0f} s" if moved else "",
+        )
+        return moved
 
     def seconds_until_poll(self) -> float | None:
         """Seconds until the next scheduled poll (0 if due), or None when not polling."""
@@ -346,12 +459,15 @@ class PollingWorker:
         The thread calls this in its loop; tests call it directly with a fake clock.
         """
         with self._lock:
+            moved = self._check_clocks_locked()
             task = self._tasks.popleft() if self._tasks else None
             if task is None:
                 self._scheduler.run_pending()
                 if self._poll_due:
                     self._poll_due = False
                     task = self._poll
+        if moved:
+            self._schedule_changed()
         if task is None:
             return False
         try:
@@ -363,12 +479,13 @@ class PollingWorker:
         return True
 
     def idle_timeout(self) -> float | None:
-        """How long the loop may wait now: until the next poll, or None (until woken)."""
+        """How long the loop may wait now: until the next poll (at most
+        `CLOCK_CHECK_SECONDS`, to notice a suspend), or None (until woken)."""
         with self._lock:
             if self._tasks or self._poll_due:
                 return 0.0
             idle = self._scheduler.idle_seconds
-        return None if idle is None else max(0.0, idle)
+        return None if idle is None else min(CLOCK_CHECK_SECONDS, max(0.0, idle))
 
     def _loop(self) -> None:
         log.debug("worker started")

@@ -165,9 +165,9 @@ def test_blocked_backs_off_and_keeps_the_numbers(app_paths: AppPaths) -> None:
 
 
 def test_transient_errors_are_retried_inside_one_refresh(app_paths: AppPaths) -> None:
-    """server_error then network_error then success: three runs, growing waits, one result."""
+    """server_error then scraper_crashed then success: three runs, growing waits, one result."""
     stepped = Stepped(
-        app_paths, [error(ErrorCode.SERVER_ERROR), error(ErrorCode.NETWORK_ERROR), good(71.0)]
+        app_paths, [error(ErrorCode.SERVER_ERROR), error(ErrorCode.SCRAPER_CRASHED), good(71.0)]
     )
     events = stepped.poll()
     assert stepped.runner.commands() == ["poll"] * 3
@@ -179,15 +179,35 @@ def test_transient_errors_are_retried_inside_one_refresh(app_paths: AppPaths) ->
 
 def test_transient_errors_give_up_and_polling_goes_on(app_paths: AppPaths) -> None:
     """When every retry fails, one RefreshFailed is emitted and the next poll is at the interval."""
-    stepped = Stepped(app_paths, [error(ErrorCode.TIMEOUT)])
+    stepped = Stepped(app_paths, [error(ErrorCode.SERVER_ERROR)])
     events = stepped.poll()
     assert stepped.runner.commands() == ["poll"] * RetryPolicy().attempts
     assert [e for e in events if isinstance(e, RefreshFailed)] == [
-        RefreshFailed(ErrorCode.TIMEOUT, "The fake says timeout.", None)
+        RefreshFailed(ErrorCode.SERVER_ERROR, "The fake says server_error.", None)
     ]
     assert stepped.core.worker.seconds_until_poll() == pytest.approx(60)
     stepped.clock.advance(60)
     assert stepped.core.worker.step()
+
+
+@pytest.mark.parametrize("code", [ErrorCode.NETWORK_ERROR, ErrorCode.TIMEOUT])
+def test_network_failures_climb_the_ladder_then_the_interval(
+    app_paths: AppPaths, code: ErrorCode
+) -> None:
+    """network_error/timeout: one run each, next polls after 30 s, 1 min, 2 min, then the
+    interval; a success starts the ladder afresh (issue 7: retries were spent in seconds)."""
+    down = error(code)
+    stepped = Stepped(app_paths, [down, down, down, down, good(5.0), down], interval_minutes=10)
+    waits = []
+    for _ in range(6):
+        stepped.poll()
+        wait = stepped.core.worker.seconds_until_poll()
+        assert wait is not None
+        waits.append(wait)
+        stepped.clock.advance(wait)
+    assert waits == [30.0, 60.0, 120.0, 600.0, 600.0, 30.0]
+    assert stepped.runner.commands() == ["poll"] * 6  # no quick retries within a refresh
+    assert stepped.sleeper.slept == []
 
 
 def test_stale_cache_is_shown_at_start(app_paths: AppPaths) -> None:

@@ -9,7 +9,13 @@ import pytest
 
 from claude_tray.documents import Document, ErrorDocument, Limit, UsageDocument
 from claude_tray.errors import ErrorCode
-from claude_tray.worker import ClockedScheduler, PollingWorker, RetryPolicy, run_with_retries
+from claude_tray.worker import (
+    CLOCK_CHECK_SECONDS,
+    ClockedScheduler,
+    PollingWorker,
+    RetryPolicy,
+    run_with_retries,
+)
 from tests.support.core import FakeClock, wait_until
 
 pytestmark = pytest.mark.timeout(60)
@@ -55,7 +61,8 @@ def test_polls_every_interval() -> None:
     worker.start_polling()
     assert worker.step()
     assert not worker.step()
-    assert worker.idle_timeout() == pytest.approx(INTERVAL)
+    assert worker.seconds_until_poll() == pytest.approx(INTERVAL)
+    assert worker.idle_timeout() == pytest.approx(CLOCK_CHECK_SECONDS)
     clock.advance(INTERVAL - 1)
     assert not worker.step()
     clock.advance(1)
@@ -150,9 +157,9 @@ def test_blocked_backs_off_and_other_results_keep_the_interval() -> None:
 
 
 def test_transient_failures_are_retried_with_backoff() -> None:
-    """network_error, timeout, server_error and scraper_crashed are retried; the waits grow."""
+    """server_error and scraper_crashed are retried within a refresh; the waits grow."""
     answers: list[Document] = [
-        error(ErrorCode.NETWORK_ERROR),
+        error(ErrorCode.SERVER_ERROR),
         error(ErrorCode.SCRAPER_CRASHED),
         good(),
     ]
@@ -191,7 +198,7 @@ def test_retries_give_up_after_the_attempts_and_on_stop() -> None:
 
     def attempt() -> Document:
         calls.append(1)
-        return error(ErrorCode.TIMEOUT)
+        return error(ErrorCode.SERVER_ERROR)
 
     run_with_retries(attempt, policy=RetryPolicy(attempts=4), sleep=lambda s: False)
     assert len(calls) == 4
@@ -201,23 +208,31 @@ def test_retries_give_up_after_the_attempts_and_on_stop() -> None:
 
 
 def test_thread_waits_until_the_next_poll_and_polls_on_time() -> None:
-    """The real thread sleeps exactly until the next poll (fake clock) and polls when it is due."""
+    """The real thread sleeps in slices of the clock check (fake clock) and polls when due."""
     clock = FakeClock()
     polls: list[float] = []
     worker = PollingWorker(
-        lambda: polls.append(clock()), interval_seconds=INTERVAL, clock=clock, wait=clock.wait
+        lambda: polls.append(clock()),
+        interval_seconds=INTERVAL,
+        clock=clock,
+        wall=clock,
+        wait=clock.wait,
     )
     worker.start()
     worker.start_polling()
     try:
         assert wait_until(lambda: len(polls) == 1)
-        assert wait_until(lambda: clock.waits and clock.waits[-1] == pytest.approx(INTERVAL))
-        clock.advance(INTERVAL / 2)
+        assert wait_until(
+            lambda: bool(clock.waits) and clock.waits[-1] == pytest.approx(CLOCK_CHECK_SECONDS)
+        )
+        for _ in range(round(INTERVAL / 2 / CLOCK_CHECK_SECONDS)):
+            clock.advance(CLOCK_CHECK_SECONDS)
         time.sleep(0.1)
         assert len(polls) == 1
-        clock.advance(INTERVAL / 2)
+        for _ in range(round(INTERVAL / 2 / CLOCK_CHECK_SECONDS)):
+            clock.advance(CLOCK_CHECK_SECONDS)
         assert wait_until(lambda: len(polls) == 2)
-        assert polls[1] - polls[0] == pytest.approx(INTERVAL)
+        assert polls[1] - polls[0] == pytest.approx(INTERVAL, abs=CLOCK_CHECK_SECONDS)
     finally:
         assert worker.stop(timeout=5)
 
@@ -240,3 +255,61 @@ def test_stop_is_prompt_while_idle_and_a_failing_task_does_not_end_the_loop() ->
     assert worker.stop(timeout=5)
     assert time.monotonic() - started < 5
     assert not worker.submit(lambda: None)
+
+
+def test_a_suspend_is_noticed_and_the_next_poll_comes_within_20_s() -> None:
+    """The wall clock jumps 8 hours while the monotonic one stands still (a suspend on
+    Linux/macOS): a poll follows within 20 s of waking, not a whole interval later."""
+    mono = FakeClock()
+    wall = FakeClock(start=1_800_000_000.0)
+    polls: list[float] = []
+    worker = PollingWorker(
+        lambda: polls.append(mono()), interval_seconds=3600, clock=mono, wall=wall
+    )
+    worker.start_polling()
+    assert worker.step() and len(polls) == 1
+    for _ in range(3):  # awake for a while: nothing happens early
+        mono.advance(CLOCK_CHECK_SECONDS)
+        wall.advance(CLOCK_CHECK_SECONDS)
+        assert not worker.step()
+    wall.advance(8 * 3600)  # asleep
+    woke = mono()
+    while len(polls) == 1 and mono() - woke < 120:
+        mono.advance(1)
+        wall.advance(1)
+        worker.step()
+    assert len(polls) == 2
+    assert polls[1] - woke <= 20
+    assert polls[1] - woke >= 5  # Wi-Fi gets a moment to come back first
+    # Then the usual interval again.
+    assert worker.seconds_until_poll() == pytest.approx(3600)
+
+
+def test_a_wall_clock_set_back_or_a_short_jump_moves_nothing() -> None:
+    """Only a forward jump beyond the threshold counts as a suspend."""
+    mono = FakeClock()
+    wall = FakeClock(start=1_800_000_000.0)
+    worker = PollingWorker(lambda: None, interval_seconds=3600, clock=mono, wall=wall)
+    worker.start_polling()
+    worker.step()
+    wall.advance(-3 * 3600)
+    mono.advance(1)
+    worker.step()
+    wall.advance(20)
+    mono.advance(1)
+    worker.step()
+    assert worker.seconds_until_poll() == pytest.approx(3598)
+
+
+def test_a_short_suspend_keeps_the_rest_of_a_long_wait() -> None:
+    """A 5-minute suspend during a 1-hour wait moves the next poll 5 minutes closer, no more."""
+    mono = FakeClock()
+    wall = FakeClock(start=1_800_000_000.0)
+    worker = PollingWorker(lambda: None, interval_seconds=3600, clock=mono, wall=wall)
+    worker.start_polling()
+    worker.step()
+    wall.advance(300)
+    mono.advance(1)
+    wall.advance(1)
+    worker.step()
+    assert worker.seconds_until_poll() == pytest.approx(3600 - 1 - 300)
