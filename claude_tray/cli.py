@@ -177,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="add claude-tray to the applications menu (Linux), with its icon",
     )
     desktop.add_argument("--uninstall", action="store_true", help="remove it again")
+    browser = commands.add_parser(
+        "install-browser",
+        parents=[common],
+        help="download Playwright's Chromium for login when no Chrome, Chromium or Edge is found",
+    )
+    browser.add_argument(
+        "--force", action="store_true", help="install it even when a browser is found"
+    )
     return parser
 
 
@@ -588,6 +596,10 @@ def main(argv: list[str] | None = None) -> int:
             from claude_tray.desktop_entry import run_command as desktop_command
 
             return desktop_command(args.uninstall, sys.stdout, sys.stderr)
+        if command == "install-browser":
+            from claude_tray.scraper.browser_install import run_command as browser_command
+
+            return browser_command(args.force, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception:  # a bug: say where the details are instead of a bare traceback

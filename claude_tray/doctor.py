@@ -225,6 +225,9 @@ def check_browser(
         ]
         undo = " and ".join(item for item in named if item)
         result, fix = _what_happened(exc.message), install
+        if not undo:
+            # Where no package manager helps (a frozen build, no root), the app can fetch one.
+            result = f"{result} Or download one: claude-tray install-browser"
         if undo:
             fix = f"{undo}; {install}"
             try:  # would discovery find a browser without the user's setting?

@@ -227,6 +227,8 @@ def test_nothing_found_says_how_to_fix(tmp_path: Path, system: str) -> None:
     assert caught.value.code is ErrorCode.BROWSER_MISSING
     assert "apt install chromium" in caught.value.message
     assert "CLAUDE_TRAY_BROWSER" in caught.value.message
+    # What the login screen shows then offers the download (issue 13).
+    assert "claude-tray install-browser" in caught.value.message
 
 
 def test_browser_version_of_fake(tmp_path: Path) -> None:

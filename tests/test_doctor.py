@@ -130,6 +130,7 @@ def test_no_browser_anywhere_says_what_to_install(tmp_path: Path) -> None:
     assert row.verdict == "problem"
     assert "sudo apt install chromium" in row.fix
     assert "CLAUDE_TRAY_BROWSER" in row.result or "No Chrome" in row.result
+    assert "claude-tray install-browser" in row.result
 
 
 def test_browser_variable_pointing_nowhere_is_named(tmp_path: Path) -> None:

@@ -61,6 +61,8 @@ def test_playwright_only_in_the_scraper_browser_modules() -> None:
     assert importers_of("playwright") <= {
         "claude_tray.scraper.browser_transport",
         "claude_tray.scraper.browser_login",
+        # Only the driver's path helpers, for `claude-tray install-browser`.
+        "claude_tray.scraper.browser_install",
     }
 
 

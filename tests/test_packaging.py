@@ -371,3 +371,18 @@ def test_onefile_sigterm_during_a_poll_ends_everything_and_removes_the_unpack_fo
             if process.poll() is None:
                 process.kill()
                 process.wait(10)
+
+
+def test_frozen_install_browser_uses_the_bundled_driver(
+    frozen_exe: Path, tray_home: Path, tmp_path: Path
+) -> None:
+    """`<exe> install-browser --force` runs the driver inside the build; with no download
+    server reachable (as here) it ends with the clear message, exit 1."""
+    env = _env(tray_home, PLAYWRIGHT_BROWSERS_PATH=str(tmp_path / "ms-playwright"))
+    result = _run(frozen_exe, ["install-browser", "--force"], env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    # The driver's own output (its stack trace names its files) comes from the bundle.
+    assert "Downloading Chrome" in result.stdout or "Downloading Chromium" in result.stdout
+    assert str(frozen_exe.parent) in result.stdout
+    assert "Could not download Chromium: this machine cannot reach" in result.stderr
+    assert "Traceback" not in result.stderr

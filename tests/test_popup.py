@@ -795,3 +795,26 @@ def test_start_at_login_failure_is_shown_and_nothing_saved(
     assert "Not a directory" in dialog.error_text
     assert saved == []
     dialog.cancel()
+
+
+def test_login_without_any_browser_offers_install_browser(harness: Harness, tmp_path: Path) -> None:
+    """A browser login on a machine with no Chrome, Chromium or Edge says so in the login
+    panel and offers `claude-tray install-browser` (the message discovery gives)."""
+    from claude_tray.errors import ClaudeTrayError
+    from claude_tray.scraper.browser_discovery import find_browser
+
+    empty = {"HOME": str(tmp_path), "PATH": str(tmp_path)}
+    with pytest.raises(ClaudeTrayError) as caught:
+        find_browser(empty, system="linux", root=tmp_path)
+    popup = harness.popup
+    popup.show(near=(1200, 10))
+    popup.show_login()
+    harness.settle()
+    harness.click(popup.login_panel.browser_button)
+    assert harness.core.names() == ["manual_login"]
+    popup.apply_event(LoginFinished(False, ErrorCode.BROWSER_MISSING, caught.value.message))
+    harness.settle()
+    shown = " ".join(texts(popup.login_panel))
+    assert "No Chrome, Chromium or Edge browser was found." in shown
+    assert "claude-tray install-browser" in shown
+    harness.screenshot("login_no_browser")

@@ -30,6 +30,7 @@ VERSION_TIMEOUT = 10.0
 
 _HOW_TO_FIX = (
     "Install Google Chrome or Chromium (on Debian/Ubuntu: sudo apt install chromium), "
+    "or run `claude-tray install-browser` to download Playwright's Chromium, "
     f"or set {ENV_VAR} (or browser_path in the settings) to a Chrome, Chromium or Edge "
     "executable."
 )
