@@ -46,10 +46,12 @@ MATCH = 4.0
 class Desktop:
     """Xvfb + a private session bus + xfce4-panel, shared by the module's tests."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, activation: bool = True, any_user: bool = False) -> None:
         self.root = root
         self.display: XvfbDisplay = start_xvfb()
-        self.bus: SessionBus = start_session_bus(root / "desktop")
+        self.bus: SessionBus = start_session_bus(
+            root / "desktop", activation=activation, any_user=any_user
+        )
         self.panel = XfcePanel(self.display.name, self.bus)
 
     def xdotool(self, *args: str) -> str:
@@ -90,7 +92,7 @@ def emulator() -> Iterator[Emulator]:
 class App:
     """One `python -m claude_tray run` on the desktop, logged in to the emulator."""
 
-    def __init__(self, desktop: Desktop, emulator: Emulator, home: Path) -> None:
+    def __init__(self, desktop: Desktop, emulator: Emulator, home: Path, **settings: Any) -> None:
         self.desktop = desktop
         self.home = home
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "PYSTRAY_"))}
@@ -108,7 +110,7 @@ class App:
         env.pop("WAYLAND_DISPLAY", None)
         self.env = env
         store_session(env, emulator.session_key)
-        write_app_config(home, interval_minutes=60)
+        write_app_config(home, **{"interval_minutes": 60, **settings})
         self.log = home / "app.log"
         self.started = time.monotonic()
         with open(self.log, "wb") as out:
@@ -146,6 +148,13 @@ class App:
         )
         return [(child[1][0], {k: v[1] for k, v in child[1][1].items()}) for child in children]
 
+    def call_item(
+        self, member: str, signature: str | None = None, body: tuple[Any, ...] = ()
+    ) -> None:
+        """Call a method of the item, as a host does (Activate, SecondaryActivate, ...)."""
+        name = f"org.kde.StatusNotifierItem-{self.process.pid}-1"
+        self.desktop.bus.call(name, "/StatusNotifierItem", ITEM, member, signature, body)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -180,6 +189,13 @@ def difference(a: Image.Image, b: Image.Image) -> float:
 
 
 def distance_to_drawing(shot: Image.Image, box: tuple[int, int, int, int], percent: float) -> float:
+    """`distance_on` with xfce's panel background."""
+    return distance_on(shot, box, (4, PANEL_HEIGHT // 2), percent)
+
+
+def distance_on(
+    shot: Image.Image, box: tuple[int, int, int, int], bg_at: tuple[int, int], percent: float
+) -> float:
     """How far the icon on screen is from our own drawing of `percent` ("normal" look).
 
     The host picks one of the item's pixmaps and scales it to its icon size
@@ -187,13 +203,29 @@ def distance_to_drawing(shot: Image.Image, box: tuple[int, int, int, int], perce
     the panel's background and scaled the same way; the best match counts.
     """
     shown = shot.crop(box)
-    background = shot.getpixel((4, PANEL_HEIGHT // 2))
+    background = shot.getpixel(bg_at)
     best = 255.0
     for size in PIXMAP_SIZES:
         drawn = render_icon(percent, "normal", Thresholds(), size=size)
         flat = Image.new("RGB", drawn.size, background)  # type: ignore[arg-type]
         flat.paste(drawn, mask=drawn.getchannel("A"))
         best = min(best, difference(shown, flat.resize(shown.size, Image.Resampling.BILINEAR)))
+    return best
+
+
+def nearest_square(
+    shot: Image.Image, box: tuple[int, int, int, int], bg_at: tuple[int, int], percent: float
+) -> float:
+    """`distance_on` for the best square of 18 to 24 px around `box`'s centre: the box of
+    pixels that differ from a coloured background cuts the icon's soft corners unevenly."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    best = 255.0
+    for size in range(18, 25):
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                x0, y0 = int(cx - size / 2) + dx, int(cy - size / 2) + dy
+                square = (x0, y0, x0 + size, y0 + size)
+                best = min(best, distance_on(shot, square, bg_at, percent))
     return best
 
 
@@ -388,3 +420,125 @@ def test_panel_started_late_and_restarted_shows_the_icon(
     finally:
         app.stop()
     assert app.process.returncode == 0
+
+
+# --- waybar on headless sway ---------------------------------------------------------------------
+
+
+def test_waybar_on_sway_draws_the_percentage(emulator: Emulator, tmp_path: Path) -> None:
+    """waybar's tray (sway headless, both as nobody) lists the item and draws our number."""
+    from tests.support.desktop import start_sway_waybar
+
+    desktop = Desktop(tmp_path / "x", any_user=True)  # Tk needs X; the item needs only the bus
+    sway = None
+    app = None
+    try:
+        sway = start_sway_waybar(desktop.bus)
+        app = App(desktop, emulator, tmp_path / "home")
+        wait_for(app.item, 30, "the item in waybar's watcher")
+
+        def drawn() -> Image.Image | None:
+            shot = Image.open(sway.screenshot(tmp_path / "sway.png")).convert("RGB")
+            # The tray module has a background of its own at the bar's right end.
+            tray_bg = shot.getpixel((shot.width - 1, 1))
+            left = shot.width - 1
+            while left > 0 and shot.getpixel((left - 1, 1)) == tray_bg:
+                left -= 1
+            module = shot.crop((left, 0, shot.width, 30))
+            plain = Image.new("RGB", module.size, tray_bg)  # type: ignore[arg-type]
+            box = (
+                ImageChops.difference(module, plain)
+                .convert("L")
+                .point(lambda v: 255 if v > 40 else 0)
+                .getbbox()
+            )
+            if box is None or box[2] - box[0] < 12:
+                return None
+            full = (box[0] + left, box[1], box[2] + left, box[3])
+            return shot if nearest_square(shot, full, (shot.width - 1, 1), 42.0) < MATCH else None
+
+        shot = wait_for(drawn, 60, "waybar to draw 42 %")
+        save_artifact(shot.crop((shot.width - 300, 0, shot.width, 40)), tmp_path, "sni_waybar")
+    finally:
+        if app is not None:
+            app.stop()
+        if sway is not None:
+            sway.stop()
+        desktop.stop()
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+def test_dunst_receives_the_threshold_notification(emulator: Emulator, tmp_path: Path) -> None:
+    """Crossing 90 % (a middle click refreshes): dunst shows one notification from claude-tray
+    with the right title and body, read back from dunst; its default action opens the popup."""
+    from tests.support.desktop import dunst_history, start_dunst
+
+    desktop = Desktop(tmp_path / "x")
+    dunst = None
+    app = None
+    try:
+        dunst = start_dunst(desktop.display.name, desktop.bus)
+        desktop.panel.start()
+        app = App(desktop, emulator, tmp_path / "home")
+        wait_for(app.item, 30, "the item")
+        wait_for_percent(desktop, 42.0)
+        quiet_requests(emulator)
+        emulator.set_usage(session=95.0, weekly=18.0)
+        app.call_item("SecondaryActivate", "ii", (0, 0))  # a middle click: refresh
+        wait_for_percent(desktop, 95.0)
+        save_artifact(desktop.screenshot(), tmp_path, "sni_dunst")
+        # The notification's default action (dunst's "action" command) opens the popup.
+        assert not popup_open(desktop)
+        env = dict(os.environ, DISPLAY=desktop.display.name)
+        env["DBUS_SESSION_BUS_ADDRESS"] = desktop.bus.address
+        subprocess.run(["dunstctl", "action", "0"], env=env, check=True, timeout=10)
+        wait_for(lambda: popup_open(desktop), 15, "the default action to open the popup")
+        history = wait_for(
+            lambda: dunst_history(desktop.display.name, desktop.bus), 15, "dunst's history"
+        )
+        ours = [entry for entry in history if entry["appname"] == "claude-tray"]
+        assert len(ours) == 1, history
+        assert ours[0]["summary"] == "Claude: session limit over 90%"
+        assert ours[0]["body"].startswith("Current session is at 95%")
+        assert "no notification server" not in app.output()
+    finally:
+        if app is not None:
+            app.stop()
+        if dunst is not None:
+            dunst.terminate()
+            dunst.wait(10)
+        desktop.stop()
+
+
+def test_without_a_notification_server_the_banner_shows(emulator: Emulator, tmp_path: Path) -> None:
+    """A bus with no notification server and no activation (and no tray: the window is
+    open): the notification goes to the popup's banner, and the log says so once."""
+    desktop = Desktop(tmp_path / "x", activation=False)
+    app = None
+    try:
+        app = App(desktop, emulator, tmp_path / "home")
+        wait_for(lambda: popup_open(desktop), 30, "the no-tray window")
+        quiet_requests(emulator)
+        window = desktop.visible_windows(POPUP_NAME)[0]
+        before = window_height(desktop, window)
+        emulator.set_usage(session=95.0, weekly=18.0)
+        requests = usage_requests(emulator)
+        app.call_item("SecondaryActivate", "ii", (0, 0))  # what a middle click asks: refresh
+        wait_for(lambda: usage_requests(emulator) > requests, 30, "the refresh")
+        wait_for(lambda: "no notification server answered" in app.output(), 15, "the log line")
+        wait_for(lambda: window_height(desktop, window) > before + 20, 15, "the banner")
+        save_artifact(desktop.screenshot(), tmp_path, "sni_banner_no_server")
+        assert app.output().count("no notification server answered") == 1
+    finally:
+        if app is not None:
+            app.stop()
+        desktop.stop()
+
+
+def window_height(desktop: Desktop, window: str) -> int:
+    for line in desktop.xdotool("getwindowgeometry", "--shell", window).splitlines():
+        if line.startswith("HEIGHT="):
+            return int(line.split("=")[1])
+    raise AssertionError("no geometry")

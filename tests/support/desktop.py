@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,11 +293,16 @@ class Sway:
     def stop(self) -> None:
         _stop(self.waybar)
         _stop(self.sway)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_sway_waybar(root: Path, bus: SessionBus, timeout: float = 60.0) -> Sway:
+def start_sway_waybar(bus: SessionBus, timeout: float = 60.0) -> Sway:
+    """sway and waybar as nobody, in a fresh folder of their own under the temp dir
+    (pytest's folders are 0700 root, which nobody cannot enter); `stop` removes it."""
     for tool in ("sway", "waybar", "grim", "setpriv"):
         assert shutil.which(tool), f"{tool} is not installed"
+    root = Path(tempfile.mkdtemp(prefix="claude-tray-sway-"))
+    os.chown(root, NOBODY, NOBODY)
     home = root / "home"
     run = root / "run"
     (home / ".config/waybar").mkdir(parents=True, exist_ok=True)
@@ -360,5 +366,6 @@ def start_sway_waybar(root: Path, bus: SessionBus, timeout: float = 60.0) -> Swa
         with contextlib.suppress(NameError):
             _stop(waybar)
         _stop(sway)
+        shutil.rmtree(root, ignore_errors=True)
         raise
     return Sway(root, bus, sway, waybar, str(run / name))
