@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from claude_tray.config import Config
 from claude_tray.documents import ExtraUsage, Limit, UsageDocument
@@ -16,7 +14,6 @@ from claude_tray.popup.model import (
     bar_fill,
     limit_view,
     money_view,
-    place_near,
     usage_page_url,
 )
 from claude_tray.popup.settings import SettingsForm, SettingsInvalid, config_from_form
@@ -118,28 +115,6 @@ def test_usage_page_url_follows_the_base_url() -> None:
     """The usage page is <base>/settings/usage, for claude.ai and for the emulator."""
     assert usage_page_url(None) == "https://claude.ai/settings/usage"
     assert usage_page_url("http://127.0.0.1:8123/") == "http://127.0.0.1:8123/settings/usage"
-
-
-@given(
-    width=st.integers(100, 600),
-    height=st.integers(100, 700),
-    x=st.integers(-50, 1400),
-    y=st.integers(-50, 900),
-)
-def test_popup_is_always_fully_on_screen(width: int, height: int, x: int, y: int) -> None:
-    """Wherever the tray was clicked, the popup lands inside the screen."""
-    left, top = place_near((width, height), (x, y), (1280, 800))
-    assert left >= 0 and left + width <= 1280
-    assert top >= 0 and top + height <= 800
-
-
-def test_popup_opens_below_a_top_panel_and_above_a_bottom_one() -> None:
-    """A click near the top edge opens the popup below it; near the bottom, above it."""
-    _, top = place_near((300, 400), (1200, 10), (1280, 800))
-    assert top > 10
-    _, top = place_near((300, 400), (1200, 790), (1280, 800))
-    assert top + 400 < 790
-    assert place_near((300, 400), None, (1280, 800)) == (1280 - 300 - 8, 8)
 
 
 def _form(base: Config | None = None, /, **changes: object) -> SettingsForm:

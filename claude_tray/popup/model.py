@@ -190,32 +190,3 @@ def usage_page_url(base_url: str | None) -> str:
     """The service's own usage page (`<base>/settings/usage`)."""
     base = (base_url or DEFAULT_BASE_URL).rstrip("/")
     return f"{base}/settings/usage"
-
-
-def place_near(
-    size: tuple[int, int],
-    near: tuple[int, int] | None,
-    screen: tuple[int, int],
-    *,
-    corner: Literal["top", "bottom"] = "top",
-    margin: int = 8,
-) -> tuple[int, int]:
-    """Top-left corner for a window of `size` next to the point `near`, fully on screen.
-
-    Without a point the window goes to the screen's top-right or bottom-right
-    corner (where trays live). With one, it opens below the point when the
-    point is in the upper half of the screen (a top panel), above it otherwise,
-    and right-aligned to it.
-    """
-    width, height = size
-    screen_w, screen_h = screen
-    if near is None:
-        x = screen_w - width - margin
-        y = margin if corner == "top" else screen_h - height - margin
-    else:
-        px, py = near
-        x = px - width + margin * 3
-        y = py + margin * 2 if py < screen_h / 2 else py - height - margin * 2
-    x = min(max(x, margin), max(screen_w - width - margin, margin))
-    y = min(max(y, margin), max(screen_h - height - margin, margin))
-    return x, y

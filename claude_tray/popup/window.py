@@ -14,6 +14,7 @@ countdowns while it is visible, which reads the clock and nothing else.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -46,18 +47,33 @@ from claude_tray.popup.model import (
     banner_for,
     limit_views,
     money_view,
-    place_near,
     source_text,
     updated_text,
     usage_page_url,
+)
+from claude_tray.popup.placement import (
+    Desktop,
+    Edge,
+    Extents,
+    Rect,
+    default_edge,
+    desktop_at,
+    measure_frame,
+    place,
+    tray_area,
 )
 from claude_tray.popup.settings import SettingsDialog
 from claude_tray.popup.theme import BACKGROUND, BORDER, SURFACE, apply_theme, make_fonts
 from claude_tray.popup.widgets import Banner, LimitRow, MoneyRow
 from claude_tray.text_format import is_stale
 
+log = logging.getLogger(__name__)
+
 CONTENT_WIDTH = 300  # px of the bars at 96 dpi; the rest of the layout follows from it
 FOCUS_CHECK_MS = 150  # let focus settle (a click moves it through several widgets)
+#: After mapping, when the window manager's frame is measured (a reparenting window
+#: manager adds it asynchronously); the popup moves only if the frame changed.
+REFIT_MS = (60, 400)
 #: A tray click that took the focus away hides the popup just before the click's own
 #: toggle arrives; within this many seconds that toggle must not reopen it.
 REOPEN_GUARD_S = 0.5
@@ -155,6 +171,15 @@ class Popup:
         self._note_frame: ttk.Frame | None = None
         self._note_title: ttk.Label | None = None
         self._note_text: ttk.Label | None = None
+        #: Where the icon is (the click, or the tray area), for placing and re-placing.
+        self._anchor: Rect | None = None
+        #: The decorations measured around the popup the last time it was mapped.
+        self._extents = Extents()
+        #: Where the frame really landed minus where it was asked to go: some window
+        #: managers put the client, not the frame, at Tk's position on the first map.
+        self._offset = (0, 0)
+        #: The last placement: the panel edge, the outer frame, the monitor and work area.
+        self.placed: tuple[Edge, Rect, Desktop] | None = None
 
         self.fonts = make_fonts(root)
         apply_theme(root, self.fonts)
@@ -168,6 +193,9 @@ class Popup:
         self.window.bind("<Escape>", lambda _event: self.hide())
         self.window.bind("<FocusIn>", self._focus_in)
         self.window.bind("<FocusOut>", self._focus_out)
+        # Content that grows or shrinks while the popup is open (numbers arrive, a banner
+        # or the login panel appears) must not push the frame out of the work area.
+        self.window.bind("<Configure>", self._configured)
         self._build()
         self._render()
 
@@ -267,16 +295,17 @@ class Popup:
         """Open near `near` (the tray click, screen coordinates) or the screen's tray corner."""
         self._render()
         self.window.update_idletasks()
-        size = (self.window.winfo_reqwidth(), self.window.winfo_reqheight())
-        screen = (self.window.winfo_screenwidth(), self.window.winfo_screenheight())
-        # Windows' taskbar is at the bottom; Linux and macOS panels mostly at the top.
-        x, y = place_near(size, near, screen, corner="bottom" if sys.platform == "win32" else "top")
-        self.window.geometry(f"+{x}+{y}")
-        self._had_focus = False
+        # Without a click (a second instance asked for the popup) the tray area, when the
+        # platform names one, stands for the icon.
+        self._anchor = Rect.around(*near) if near is not None else tray_area(self.window)
+        self._place()
         self.window.deiconify()
         self.window.attributes("-topmost", True)
         self.window.lift()
         self.window.focus_force()
+        self._had_focus = False
+        for delay in REFIT_MS:
+            self.window.after(delay, self._refit)
         self._schedule_tick()
 
     def hide(self) -> None:
@@ -615,17 +644,63 @@ class Popup:
         return "No numbers yet."
 
     def _after_layout_change(self) -> None:
-        """Keep the window on screen when it grows (the login panel opened)."""
+        """Keep the window in the work area, against its panel, when it grows (the login
+        panel opened)."""
         self._render()
         if self.window.state() != "normal":
             return
         self.window.update_idletasks()
-        size = (self.window.winfo_reqwidth(), self.window.winfo_reqheight())
-        screen = (self.window.winfo_screenwidth(), self.window.winfo_screenheight())
-        x, y = self.window.winfo_rootx(), self.window.winfo_rooty()
-        bottom = min(y, screen[1] - size[1] - 8)
-        if bottom != y:
-            self.window.geometry(f"+{x}+{max(bottom, 8)}")
+        self._place()
+
+    # Placement ----------------------------------------------------------------------
+
+    def _place(self) -> None:
+        """Put the outer frame next to the icon, inside the icon's monitor's work area
+        (the rule is in popup_placement)."""
+        client = (self.window.winfo_reqwidth(), self.window.winfo_reqheight())
+        frame = self._extents.outer(*client)
+        point = self._anchor.centre if self._anchor is not None else (None, None)
+        desktop = desktop_at(self.window, *point)
+        edge, x, y = place(frame, self._anchor, desktop, fallback_edge=default_edge())
+        self.placed = (edge, Rect.of(x, y, *frame), desktop)
+        log.debug(
+            "popup placed at %s (frame %s, %s edge, work area %s, anchor %s)",
+            (x, y), frame, edge, desktop.work_area, self._anchor,
+        )  # fmt: skip
+        self.window.geometry(f"+{x}+{y}")
+
+    def _configured(self, event: tk.Event[tk.Misc]) -> None:
+        if event.widget is not self.window or self.placed is None:
+            return
+        if self.window.state() != "normal":
+            return
+        placed_size = (self.placed[1].width, self.placed[1].height)
+        if self._extents.outer(event.width, event.height) != placed_size:
+            self._place()
+
+    def _refit(self) -> None:
+        """Measure the frame now that the window is mapped; re-place if it changed."""
+        if self.window.state() != "normal":
+            return
+        measured = measure_frame(self.window)
+        if measured is None or self.placed is None:
+            return
+        outer, extents = measured
+        target = self.placed[1]
+        offset = (
+            self._offset[0] + outer.left - target.left,
+            self._offset[1] + outer.top - target.top,
+        )
+        if extents != self._extents or offset != self._offset:
+            self._extents, self._offset = extents, offset
+            self._place()
+
+    def _focus_is_ours(self) -> bool:
+        try:
+            focused = self.window.focus_get()
+        except KeyError:  # a Tk-internal widget (a combobox list) has it: still ours
+            return True
+        return focused is not None and focused.winfo_toplevel() is self.window
 
     # Timers and focus ---------------------------------------------------------------
 
@@ -661,10 +736,6 @@ class Popup:
         self._focus_job = None
         if not self._had_focus or self.window.state() != "normal" or self.settings is not None:
             return
-        try:
-            focused = self.window.focus_get()
-        except KeyError:  # focus on a Tk-internal widget (a combobox list): still ours
-            return
-        if focused is None or focused.winfo_toplevel() is not self.window:
+        if not self._focus_is_ours():
             self.hide()
             self._hidden_by_focus_at = time.monotonic()

@@ -106,7 +106,19 @@ def tray_selection_owner(display: str) -> int:
         conn.close()
 
 
-def start_trayer(display: XvfbDisplay, attempts: int = 2) -> subprocess.Popen[bytes]:
+def trayer_args(edge: str, align: str = "right", height: int = 32) -> list[str]:
+    """trayer as a panel on `edge` that reserves its band (a partial strut), so a window
+    manager leaves it out of the work area."""
+    args = list(TRAYER_ARGS)
+    args[args.index("--edge") + 1] = edge
+    args[args.index("--align") + 1] = align
+    args[args.index("--height") + 1] = str(height)
+    return [*args, "--SetPartialStrut", "true"]
+
+
+def start_trayer(
+    display: XvfbDisplay, attempts: int = 2, args: list[str] | None = None
+) -> subprocess.Popen[bytes]:
     """trayer on `display`, returned once it owns the tray selection.
 
     The tray host is test equipment, not the product: a trayer that died or
@@ -119,7 +131,7 @@ def start_trayer(display: XvfbDisplay, attempts: int = 2) -> subprocess.Popen[by
     for _ in range(attempts):
         with tempfile.TemporaryFile() as stderr:
             trayer = subprocess.Popen(
-                ["trayer", *TRAYER_ARGS],
+                ["trayer", *(TRAYER_ARGS if args is None else args)],
                 env=display.env(),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
