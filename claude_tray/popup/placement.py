@@ -154,7 +154,8 @@ def panel_edge(anchor: Rect, desktop: Desktop, fallback: Edge | None = None) -> 
     }
     # In a corner, a horizontal panel is the likelier home (most panels and taskbars are
     # horizontal): top or bottom wins when the icon is within a panel's thickness of it.
-    vertical = min(("bottom", "top"), key=lambda edge: distances[edge])
+    horizontal: tuple[Edge, Edge] = ("bottom", "top")
+    vertical = min(horizontal, key=lambda edge: distances[edge])
     if distances[vertical] <= PANEL_REACH:
         return vertical
     return min(distances.items(), key=lambda item: item[1])[0]
