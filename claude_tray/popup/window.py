@@ -656,7 +656,7 @@ class Popup:
 
     def _place(self) -> None:
         """Put the outer frame next to the icon, inside the icon's monitor's work area
-        (the rule is in popup_placement)."""
+        (the rule is in popup.placement)."""
         client = (self.window.winfo_reqwidth(), self.window.winfo_reqheight())
         frame = self._extents.outer(*client)
         point = self._anchor.centre if self._anchor is not None else (None, None)
