@@ -3,10 +3,24 @@
 `ScraperRunner.run("poll")` finds the interpreter, checks once (cached) that it
 can run the scraper, starts `scraper <command>` with an argument list and a
 cleaned environment, hands any session key over stdin, reads stdout and stderr
-concurrently with size caps, enforces a time limit, ends the child's whole
-process group on time-out or cancel (Chromium included) and reaps it, and turns
-whatever happened into exactly one document. It never raises for a child's
-failure: a failure is an `ErrorDocument`.
+concurrently with size caps, enforces a time limit, ends the child and
+everything it started on time-out, cancel or any exception here (Chromium
+included) and reaps it, and turns whatever happened into exactly one document.
+It never raises for a child's failure: a failure is an `ErrorDocument`.
+
+No child outlives its parent, whatever ends the parent:
+- the child's stdin is its lifeline: the hand-off line (the session key, or an
+  empty line) is written and the pipe is kept open until the child is gone;
+  the child exits with its descendants at end-of-file (`scraper/lifeline.py`),
+  which the system delivers when this process dies, even by SIGKILL;
+- on Linux the child also asks for `PR_SET_PDEATHSIG` itself (not through a
+  `preexec_fn`, which is unsafe in a threaded parent) and checks our pid right
+  after, and it runs in its own process group (its own session);
+- on Windows it is in a Job object with kill-on-close (`jobobject.py`),
+  assigned before the hand-off line is written, so before it can start
+  anything: its grandchildren are in the job too;
+- here, the process tree below the child is collected before it is ended, so
+  a Chromium in a process group of its own is ended with it.
 
 This module must not know about the UI, the schedule or the app's state, must
 not use a shell, must not put a secret in argv or in a log line, and must not
@@ -16,7 +30,6 @@ import Playwright.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
 import shlex
@@ -26,16 +39,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
 import claude_tray
+from claude_tray import proctree
 from claude_tray.config import Config
 from claude_tray.documents import Document, ErrorDocument, load_document
 from claude_tray.errors import ErrorCode
 from claude_tray.fileio import atomic_write_json, read_json
+from claude_tray.jobobject import KillOnCloseJob
 from claude_tray.paths import AppPaths
 from claude_tray.redact import add_secret, redact
 
@@ -54,6 +69,16 @@ KILL_GRACE_SECONDS = 1.0
 HANDSHAKE_TIMEOUT_SECONDS = 30.0
 #: How often the supervising thread looks at the child, the deadline and `cancel`.
 _TICK_SECONDS = 0.05
+#: The child gets the time limit minus this share (at most `_MAX_RESERVE_SECONDS`)
+#: as its own budget, so it can still say which stage ran out of time.
+_RESERVE_SHARE = 0.1
+_MAX_RESERVE_SECONDS = 5.0
+_MIN_RESERVE_SECONDS = 1.0
+
+#: The variables of the child's lifeline and budget (scraper/lifeline.py, scraper/budget.py).
+ENV_LIFELINE = "CLAUDE_TRAY_LIFELINE"
+ENV_PARENT_PID = "CLAUDE_TRAY_PARENT_PID"
+ENV_TIME_BUDGET = "CLAUDE_TRAY_TIME_BUDGET"
 
 _HANDSHAKE_CODE = (
     "import sys, claude_tray, claude_tray.scraper.main; "
@@ -207,48 +232,9 @@ class _Capture(threading.Thread):
         return bytes(self._buffer)
 
 
-_subreaper_lock = threading.Lock()
-_subreaper_users = 0
-
-
-def _set_subreaper(on: bool) -> None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(36, 1 if on else 0, 0, 0, 0) != 0:  # 36 = PR_SET_CHILD_SUBREAPER
-            log.debug("prctl(PR_SET_CHILD_SUBREAPER) failed: errno %d", ctypes.get_errno())
-    except (OSError, AttributeError) as exc:
-        log.debug("cannot change the child-subreaper flag: %s", exc)
-
-
-@contextlib.contextmanager
-def _adopting_orphans() -> Iterator[None]:
-    """While a child runs (Linux), adopt its orphans, so we can reap what it leaves behind.
-
-    When the scraper is SIGKILLed, its Chromium is re-parented; under a minimal
-    PID 1 (containers) nobody reaps it and it stays a zombie forever. As a
-    child subreaper (prctl PR_SET_CHILD_SUBREAPER) the orphans come to us, and
-    `_reap_group` collects exactly those of the scraper's process group. The
-    flag is process-wide, so it is on only while some child of ours runs
-    (counted across threads), and off again afterwards.
-    """
-    global _subreaper_users
-    if not sys.platform.startswith("linux"):
-        yield
-        return
-    with _subreaper_lock:
-        _subreaper_users += 1
-        if _subreaper_users == 1:
-            _set_subreaper(True)
-    try:
-        yield
-    finally:
-        with _subreaper_lock:
-            _subreaper_users -= 1
-            if _subreaper_users == 0:
-                _set_subreaper(False)
-
-
 def _group_alive(pgid: int) -> bool:
+    if proctree.supported():
+        return proctree.group_alive(pgid)
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
@@ -264,7 +250,7 @@ def _signal_group(pgid: int, signum: int) -> None:
 
 
 def _reap_group(pgid: int) -> None:
-    """Collect every exited child of ours in process group `pgid` (orphans we adopted)."""
+    """Collect every exited child of ours in process group `pgid`."""
     while True:
         try:
             pid, _status = os.waitpid(-pgid, os.WNOHANG)
@@ -482,14 +468,23 @@ class ScraperRunner:
             )
         return self._judge(command, outcome, limit)
 
-    def _popen(self, argv: list[str]) -> subprocess.Popen[bytes]:
+    def child_budget(self, limit: float) -> float:
+        """The budget the child gets for a time limit of `limit` seconds."""
+        reserve = min(_MAX_RESERVE_SECONDS, max(_MIN_RESERVE_SECONDS, limit * _RESERVE_SHARE))
+        return max(limit - reserve, limit / 2)
+
+    def _popen(self, argv: list[str], limit: float) -> subprocess.Popen[bytes]:
         creationflags = 0
         if sys.platform == "win32":
-            # No console window flashing up on every poll; its own group so the
-            # whole tree can be ended with taskkill /T.
+            # No console window flashing up on every poll; its own group so a
+            # console Ctrl+C of the app does not reach it (the app cancels it).
             creationflags = getattr(subprocess, "CREATE_NO_WINDOW", 0) | getattr(
                 subprocess, "CREATE_NEW_PROCESS_GROUP", 0
             )
+        env = self.child_environment()
+        env[ENV_LIFELINE] = "stdin"
+        env[ENV_PARENT_PID] = str(os.getpid())
+        env[ENV_TIME_BUDGET] = f"{self.child_budget(limit):.3f}"
         workdir: str | None = None
         with contextlib.suppress(OSError):
             # A fixed folder as cwd: `python -m` puts the cwd first on sys.path,
@@ -501,7 +496,7 @@ class ScraperRunner:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=self.child_environment(),
+            env=env,
             cwd=workdir,
             close_fds=True,
             # Its own session and process group (POSIX), so a time-out can signal
@@ -517,57 +512,38 @@ class ScraperRunner:
         limit: float,
         cancel: threading.Event | None,
     ) -> _Outcome | None:
-        """Start, feed, supervise, end and reap one child; None if it could not start."""
-        with _adopting_orphans():
-            return self._execute_child(argv, stdin, limit, cancel)
+        """Start, feed, supervise, end and reap one child; None if it could not start.
 
-    def _execute_child(
-        self,
-        argv: list[str],
-        stdin: str | None,
-        limit: float,
-        cancel: threading.Event | None,
-    ) -> _Outcome | None:
+        Whatever happens here (an exception, KeyboardInterrupt, a signal
+        handler raising), the `finally` ends the child and what it started.
+        """
         started = time.monotonic()
         try:
-            proc = self._popen(argv)
+            proc = self._popen(argv, limit)
         except OSError as exc:
             log.warning("could not start %s: %s", redact(argv[0]), exc)
             return None
-        assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
-        out = _Capture(proc.stdout, MAX_STDOUT_BYTES, keep_tail=False, name="scraper-stdout")
-        err = _Capture(proc.stderr, MAX_STDERR_BYTES, keep_tail=True, name="scraper-stderr")
-        out.start()
-        err.start()
+        job = self._job_for(proc)
+        ended_by: str | None = "exception"  # until the supervision below says otherwise
+        out = err = None
         try:
-            if stdin is not None:
-                proc.stdin.write(stdin.encode("utf-8"))
-                if not stdin.endswith("\n"):
-                    proc.stdin.write(b"\n")
-            proc.stdin.close()  # EOF: a child that reads stdin never waits for more
-        except OSError:  # the child exited before reading; its output says why
-            with contextlib.suppress(OSError):
-                proc.stdin.close()
-        ended_by: str | None = None
-        deadline = started + limit
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                ended_by = "timeout"
-                break
+            assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
+            out = _Capture(proc.stdout, MAX_STDOUT_BYTES, keep_tail=False, name="scraper-stdout")
+            err = _Capture(proc.stderr, MAX_STDERR_BYTES, keep_tail=True, name="scraper-stderr")
+            out.start()
+            err.start()
+            self._hand_off(proc, stdin)
+            ended_by = self._supervise(proc, out, started + limit, cancel)
+        finally:
             try:
-                proc.wait(timeout=min(_TICK_SECONDS, remaining))
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if cancel is not None and cancel.is_set():
-                ended_by = "cancel"
-                break
-            if out.overflow:
-                ended_by = "overflow"
-                break
-        self._end(proc, force=ended_by is not None)
+                self._end(proc, job, force=ended_by is not None)
+            finally:
+                # Only now: closing the lifeline earlier would end the child.
+                with contextlib.suppress(OSError):
+                    if proc.stdin is not None:
+                        proc.stdin.close()
         # The pipes reach EOF once every process that held them has ended.
+        assert out is not None and err is not None
         out.join(timeout=2.0)
         err.join(timeout=2.0)
         return _Outcome(
@@ -579,33 +555,94 @@ class ScraperRunner:
             duration=time.monotonic() - started,
         )
 
-    def _end(self, proc: subprocess.Popen[bytes], *, force: bool) -> None:
+    @staticmethod
+    def _job_for(proc: subprocess.Popen[bytes]) -> KillOnCloseJob | None:
+        """Windows: the child in a new kill-on-close Job object (None elsewhere or on failure)."""
+        if sys.platform != "win32":
+            return None
+        try:
+            job = KillOnCloseJob()
+        except OSError as exc:
+            log.warning("no Job object for the scraper child: %s", exc)
+            return None
+        try:
+            # Popen keeps the process handle in a private attribute; it has
+            # PROCESS_ALL_ACCESS, which AssignProcessToJobObject needs.
+            job.assign(int(proc._handle))  # type: ignore[attr-defined,unused-ignore]
+        except (OSError, AttributeError) as exc:
+            log.warning("could not put the scraper child in its Job object: %s", exc)
+            job.close()
+            return None
+        return job
+
+    @staticmethod
+    def _hand_off(proc: subprocess.Popen[bytes], stdin: str | None) -> None:
+        """Write the hand-off line (the key, or empty); the pipe stays open as the lifeline."""
+        assert proc.stdin is not None
+        line = (stdin or "").rstrip("\r\n")
+        try:
+            proc.stdin.write(line.encode("utf-8") + b"\n")
+            proc.stdin.flush()
+        except OSError:  # the child exited before reading; its output says why
+            pass
+
+    @staticmethod
+    def _supervise(
+        proc: subprocess.Popen[bytes],
+        out: _Capture,
+        deadline: float,
+        cancel: threading.Event | None,
+    ) -> str | None:
+        """Wait for the child; why the app has to end it ("timeout", …), or None if it exited."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "timeout"
+            try:
+                proc.wait(timeout=min(_TICK_SECONDS, remaining))
+                return None
+            except subprocess.TimeoutExpired:
+                pass
+            if cancel is not None and cancel.is_set():
+                return "cancel"
+            if out.overflow:
+                return "overflow"
+
+    def _end(
+        self, proc: subprocess.Popen[bytes], job: KillOnCloseJob | None, *, force: bool
+    ) -> None:
         """End the child and everything it started (if `force`), and reap it all."""
         if sys.platform == "win32":
-            if force:
-                # taskkill /T ends the whole tree (Chromium included); Windows
-                # has no process-group signals for a console-less child.
-                with contextlib.suppress(OSError, subprocess.SubprocessError):
-                    subprocess.run(
-                        ["taskkill", "/F", "/T", "/PID", str(proc.pid)],
-                        capture_output=True,
-                        timeout=10,
-                        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
-                    )
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=5)
-            if proc.returncode is None:
-                proc.kill()
-                proc.wait()
+            try:
+                if force and job is not None:
+                    job.terminate()  # the child and every process it started
+                elif force:
+                    proc.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=5)
+                if proc.returncode is None:
+                    proc.kill()
+                    proc.wait()
+            finally:
+                if job is not None:
+                    job.close()  # kill-on-close: a grandchild left behind ends here
             return
         pgid = proc.pid  # start_new_session: the child leads its own group
+        # Collected while the child still lives (its descendants' parent links
+        # are intact): Chromium runs in a group of its own under Playwright.
+        tree = proctree.descendants(proc.pid) if force else []
         if force:
             grace_end = time.monotonic() + self._kill_grace
             _signal_group(pgid, signal.SIGTERM)
+            proctree.send(tree, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=self._kill_grace)
             left = max(0.0, grace_end - time.monotonic())
-            if proc.returncode is not None and _wait_group_gone(pgid, left):
+            if (
+                proc.returncode is not None
+                and _wait_group_gone(pgid, left)
+                and proctree.end(tree, max(0.0, grace_end - time.monotonic()))
+            ):
                 return
         elif _wait_group_gone(pgid, 0.0):
             return  # exited by itself and left nothing behind: the usual case
@@ -616,6 +653,7 @@ class ScraperRunner:
                 return
         # Something ignored SIGTERM (or is still shutting down): no more waiting.
         _signal_group(pgid, signal.SIGKILL)
+        proctree.send(tree, signal.SIGKILL)
         proc.wait()
         if not _wait_group_gone(pgid, 5.0):
             log.warning("processes of the scraper's group %d are still there", pgid)

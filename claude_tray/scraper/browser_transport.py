@@ -32,6 +32,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
 from claude_tray.redact import redact
+from claude_tray.scraper import budget
 from claude_tray.scraper.browser_discovery import browser_environment, is_executable
 from claude_tray.scraper.transport import HttpResponse
 
@@ -229,6 +230,12 @@ def launch_context(
         ) from exc
     started = time.monotonic()
     browser_env: dict[str, str | float | bool] = dict(browser_environment())
+    own_timeout = timeout
+    try:
+        timeout = budget.cap(timeout, "the browser started")
+    except ClaudeTrayError:
+        _stop_quietly(playwright)
+        raise
     try:
         context = playwright.chromium.launch_persistent_context(
             str(profile_dir),
@@ -244,7 +251,7 @@ def launch_context(
         _stop_quietly(playwright)
         raise ClaudeTrayError(
             ErrorCode.TIMEOUT,
-            f"The browser {browser} did not start within {timeout:g} seconds. "
+            f"The browser {browser} did not start {budget.within(timeout, own_timeout)}. "
             "claude-tray will try again later.",
         ) from exc
     except Exception as exc:
@@ -339,6 +346,7 @@ class BrowserTransport:
         self._context: BrowserContext | None = None
         self._page: Page | None = None
         self._challenged = False
+        self._fetch_limit = timeout
         self._last_cookies: dict[str, str] = {k: v for k, v in cookies.items() if v}
         try:
             self._playwright, self._context = launch_context(
@@ -375,13 +383,16 @@ class BrowserTransport:
         """Load the base URL and wait (bounded) until any challenge page has cleared."""
         page = self._require_page()
         url = self.base_url + "/"
+        limit = budget.cap(self.timeout, "the page was loaded")
         try:
-            page.goto(url, wait_until="domcontentloaded", timeout=self.timeout * 1000)
+            page.goto(url, wait_until="domcontentloaded", timeout=limit * 1000)
         except PlaywrightTimeoutError as exc:
-            raise self._timeout_error() from exc
+            raise self._timeout_error(limit, "while loading the page") from exc
         except Error as exc:
             raise self._network_error(exc) from exc
-        deadline = time.monotonic() + min(self.timeout, CHALLENGE_WAIT_SECONDS)
+        # The challenge gets its own wait, but never more than the budget has left.
+        challenge_wait = budget.cap(min(self.timeout, CHALLENGE_WAIT_SECONDS), "the challenge")
+        deadline = time.monotonic() + challenge_wait
         if self._challenged:
             log.info("browser path: challenge page, waiting for it to clear")
         while self._challenged and time.monotonic() < deadline:
@@ -411,7 +422,7 @@ class BrowserTransport:
         self._last_cookies = after
         if not result.get("ok"):
             if result.get("aborted"):
-                raise self._timeout_error()
+                raise self._timeout_error(self._fetch_limit)
             raise self._network_error(str(result.get("message", "fetch failed")))
         body = base64.b64decode(str(result.get("body", "")))
         raw_headers = result.get("headers") or {}
@@ -456,7 +467,9 @@ class BrowserTransport:
     # -- helpers --------------------------------------------------------------------
 
     def _fetch(self, page: Page, path: str) -> dict[str, Any]:
-        value = page.evaluate(_FETCH_JS, [path, int(self.timeout * 1000), MAX_BODY_BYTES])
+        limit = budget.cap(self.timeout, "the usage was read in the browser")
+        self._fetch_limit = limit
+        value = page.evaluate(_FETCH_JS, [path, int(limit * 1000), MAX_BODY_BYTES])
         if not isinstance(value, dict):
             return {"ok": False, "message": "fetch returned nothing"}
         return value
@@ -502,11 +515,13 @@ class BrowserTransport:
     def _host(self) -> str:
         return urllib.parse.urlsplit(self.base_url).netloc
 
-    def _timeout_error(self) -> ClaudeTrayError:
+    def _timeout_error(self, limit: float | None = None, stage: str = "") -> ClaudeTrayError:
+        limit = self.timeout if limit is None else limit
+        where = f" {stage}" if stage else ""
         return ClaudeTrayError(
             ErrorCode.TIMEOUT,
-            f"{self._host()} did not answer the browser within {self.timeout:g} seconds. "
-            "claude-tray will try again later.",
+            f"{self._host()} did not answer the browser{where} "
+            f"{budget.within(limit, self.timeout)}. claude-tray will try again later.",
         )
 
     def _network_error(self, exc: BaseException | str) -> ClaudeTrayError:

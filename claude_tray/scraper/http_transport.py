@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Mapping
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
+from claude_tray.scraper import budget
 from claude_tray.scraper.transport import HttpResponse
 
 log = logging.getLogger(__name__)
@@ -140,9 +141,10 @@ class HttpTransport:
         """GET `path`; every HTTP answer is returned, no answer raises `ClaudeTrayError`."""
         request = self._request(path)
         log.debug("GET %s", path)
+        limit = budget.cap(self.timeout, "the request to the service")
         try:
             try:
-                answer = self._opener.open(request, timeout=self.timeout)
+                answer = self._opener.open(request, timeout=limit)
             except urllib.error.HTTPError as http_error:  # 4xx, 5xx and unfollowed 3xx
                 answer = http_error
             with answer:
@@ -151,10 +153,10 @@ class HttpTransport:
                 message = answer.headers
                 body = answer.read(MAX_BODY_BYTES)
         except TimeoutError as exc:
-            raise self._timeout() from exc
+            raise self._timeout(limit) from exc
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
-                raise self._timeout() from exc
+                raise self._timeout(limit) from exc
             raise self._network(exc.reason) from exc
         except (OSError, http.client.HTTPException) as exc:
             raise self._network(exc) from exc
@@ -166,10 +168,11 @@ class HttpTransport:
         log.debug("GET %s -> %s (%d bytes)", path, status, len(body))
         return HttpResponse(status=status, headers=headers, body=body, set_cookies=set_cookies)
 
-    def _timeout(self) -> ClaudeTrayError:
+    def _timeout(self, limit: float) -> ClaudeTrayError:
+        host = urllib.parse.urlsplit(self.base_url).netloc
         return ClaudeTrayError(
             ErrorCode.TIMEOUT,
-            f"The service did not answer within {self.timeout:g} seconds. "
+            f"{host} did not answer {budget.within(limit, self.timeout)}. "
             "claude-tray will try again later.",
         )
 

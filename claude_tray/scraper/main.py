@@ -3,7 +3,8 @@
 Prints exactly one JSON document to stdout (a usage, session or error
 document, see interface.md) and exits 0 on success, 1 otherwise. Logs go to
 stderr and to the scraper log file, both redacted. One run at a time across
-processes (`lock.py`).
+processes (`lock.py`). Started by the app, it ends with its parent
+(`lifeline.py`) and keeps to the time budget the runner gave it (`budget.py`).
 
 This module must never let anything but the one document reach stdout (not a
 traceback, not a library's chatter: file descriptor 1 is pointed at stderr
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import os
 import sys
@@ -258,7 +260,11 @@ def _login(paths: AppPaths, env: Mapping[str, str], args: argparse.Namespace) ->
     from claude_tray.scraper import web_source
 
     if args.session_key_stdin:
-        key = _read_session_key(sys.stdin)
+        from claude_tray.scraper import lifeline
+
+        # Under the app the key is the lifeline's hand-off line (stdin stays open).
+        stream = io.StringIO(lifeline.handoff_line()) if lifeline.active() else sys.stdin
+        key = _read_session_key(stream)
         return web_source.login_with_cookies(
             paths, env, {"sessionKey": key}, trusted=False, timeout=args.http_timeout
         )
@@ -273,10 +279,12 @@ _COMMANDS = {"poll": _poll, "check-session": _check_session, "login": _login}
 def run_command(paths: AppPaths, env: Mapping[str, str], args: argparse.Namespace) -> Document:
     """Run one command under the cross-process lock; every failure becomes an error document."""
     from claude_tray.documents import ErrorDocument
+    from claude_tray.scraper import budget
     from claude_tray.scraper.lock import ScraperLock
 
     try:
-        with ScraperLock(paths.scraper_lock_file, wait=args.lock_wait):
+        wait = budget.cap(args.lock_wait, "another claude-tray process let go of the session")
+        with ScraperLock(paths.scraper_lock_file, wait=wait):
             return _COMMANDS[args.command](paths, env, args)
     except ClaudeTrayError as exc:
         log.info("%s ended with %s: %s", args.command, exc.code.value, exc.message)
@@ -335,6 +343,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # pydantic otherwise reads the entry points of every installed distribution
     # to look for plugins on the first model it builds; the scraper uses none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from claude_tray.scraper import budget, lifeline
+
+    # First of all: the budget's clock, and the tie to the parent (which waits
+    # for the parent's hand-off, so nothing is started before the tie holds).
+    budget.start(os.environ)
+    lifeline.install(os.environ)
     parser = build_parser()
     try:
         # Before stdout is redirected, so `--help` and `--version` reach it.
@@ -365,4 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.exception("unexpected failure")
         document = _internal_error(paths)
     _emit(document, saved_fd)
+    if lifeline.active():
+        # A browser that would not close must not outlive the answer.
+        lifeline.end_descendants()
     return exit_code(document)

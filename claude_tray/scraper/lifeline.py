@@ -1,0 +1,154 @@
+"""The scraper child's lifeline: it ends, with everything it started, when its parent does.
+
+The runner starts the child with `CLAUDE_TRAY_LIFELINE=stdin` and
+`CLAUDE_TRAY_PARENT_PID`, writes one hand-off line on the child's stdin (the
+session key, or an empty line) and keeps the pipe open for as long as it
+wants the child. Here, at the child's start:
+
+- a watcher thread reads the hand-off line, then waits for end-of-file: the
+  parent closed the pipe, or died (the system closes its end whatever killed
+  it: SIGKILL, a crash, `os._exit` of the quit watchdog, the end of the X
+  session). Works on every system.
+- on Linux, `PR_SET_PDEATHSIG` asks the kernel for SIGTERM when the parent
+  goes; the parent pid is checked right after, because a parent that died
+  before the call would never send it. (The signal comes when the parent
+  *thread* that started us ends; the runner supervises from that thread until
+  we are gone, so that is the same thing here.)
+- on Linux the child is a child subreaper for its own descendants only: when
+  Playwright's driver dies, the Chromium it started (in a process group of
+  its own) is re-parented to this child rather than to init, so it is still
+  found below us and ended. (The tray process itself no longer sets this
+  flag: it adopted the user's own browser, opened by "Open usage page", and
+  left it a zombie.)
+- SIGTERM and SIGHUP (the runner's time-out or cancel, the parent's death)
+  end the descendants (SIGTERM, then SIGKILL after a short grace) and exit at
+  once, printing nothing: nobody reads the answer of a run that was given up,
+  and a login ended this way stores nothing.
+
+The main thread waits for the hand-off line before it starts anything, so on
+Windows the runner has put the child in its Job object before any grandchild
+exists.
+
+This module must not print to stdout, must not log a secret (the hand-off
+line is a session key), and must not import Playwright.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from types import FrameType
+
+from claude_tray import proctree
+
+ENV_LIFELINE = "CLAUDE_TRAY_LIFELINE"
+ENV_PARENT_PID = "CLAUDE_TRAY_PARENT_PID"
+#: How long the child waits for the hand-off line before it gives up on its parent.
+HANDOFF_WAIT_SECONDS = 30.0
+#: How long descendants get after SIGTERM before SIGKILL when the child ends them.
+DESCENDANT_GRACE_SECONDS = 0.5
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+
+_handoff = threading.Event()
+_handoff_line = ""
+_dying = threading.Lock()
+_active = False
+
+
+def _stderr(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        os.write(2, f"scraper lifeline: {text}\n".encode())
+
+
+def end_descendants() -> None:
+    """End every process this child started (Chromium, Playwright's driver) that is left."""
+    processes = proctree.descendants(os.getpid())
+    if processes:
+        proctree.end(processes, DESCENDANT_GRACE_SECONDS)
+
+
+def die(reason: str) -> None:
+    """End the descendants and exit now (code 1), whatever the main thread is doing."""
+    if not _dying.acquire(blocking=False):
+        return  # another thread is already on its way out
+    _stderr(f"{reason}; ending")
+    with contextlib.suppress(Exception):
+        end_descendants()
+    os._exit(1)
+
+
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    die(f"signal {signum}")
+
+
+def _watch_stdin() -> None:
+    global _handoff_line
+    buffer = b""
+    try:
+        while b"\n" not in buffer:
+            chunk = os.read(0, 4096)
+            if not chunk:
+                break
+            buffer += chunk
+    except OSError:
+        pass
+    line, found, _rest = buffer.partition(b"\n")
+    if found:
+        _handoff_line = line.decode("utf-8", "replace")
+        _handoff.set()
+        try:
+            while os.read(0, 4096):
+                pass  # the parent writes nothing more; EOF is the signal
+        except OSError:
+            pass
+    die("the parent closed the lifeline (stdin)")
+
+
+def _prctl(option: int, value: int) -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(option, value, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def install(env: Mapping[str, str]) -> bool:
+    """Tie this process's life to its parent's, if the runner asked for it; True if so.
+
+    Returns at once when the child was started by hand (no lifeline variable):
+    then stdin is the user's and is read as before.
+    """
+    global _active
+    if env.get(ENV_LIFELINE) != "stdin":
+        return False
+    _active = True
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            signal.signal(signum, _on_signal)
+    if sys.platform.startswith("linux"):
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+        expected = env.get(ENV_PARENT_PID, "")
+        if expected.isdigit() and os.getppid() != int(expected):
+            die("the parent was gone before the lifeline was tied")
+    threading.Thread(target=_watch_stdin, name="lifeline", daemon=True).start()
+    if not _handoff.wait(HANDOFF_WAIT_SECONDS):
+        die("no hand-off from the parent")
+    return True
+
+
+def active() -> bool:
+    return _active
+
+
+def handoff_line() -> str:
+    """The line the parent handed over on stdin (a session key, or empty)."""
+    return _handoff_line
