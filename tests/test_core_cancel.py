@@ -65,7 +65,7 @@ def test_logout_during_a_hung_poll_is_done_at_once(app_paths: AppPaths, tray_hom
         policy=RetryPolicy(attempts=3),
     )
     core.start_polling()
-    assert wait_until(lambda: bool(processes_with(marker)), timeout=30)
+    assert wait_until(lambda: bool(read_runs(tray_home)), timeout=30)  # the child hangs
     started = time.monotonic()
     core.logout()
     finished = _wait_for(events, LoginFinished)
@@ -97,7 +97,7 @@ def test_a_cancelled_refresh_is_not_retried(app_paths: AppPaths, tray_home: Path
     )
     done: list[object] = []
     assert core.refresh_now(on_done=done.append)
-    assert wait_until(lambda: bool(processes_with(marker)), timeout=30)
+    assert wait_until(lambda: bool(read_runs(tray_home)), timeout=30)  # the child hangs
     core.cancel_running()
     assert wait_until(lambda: bool(done), timeout=30)
     assert wait_until(lambda: not processes_with(marker), timeout=10)
