@@ -109,6 +109,74 @@ def check_tk() -> Check:
     return Check("Tk (popup)", "ok", f"Tk {tk_version()}")
 
 
+# --- the desktop (Linux): display, session bus, tray host, backend, notifications
+
+
+NOTIFICATION_SERVER = "org.freedesktop.Notifications"
+
+
+def desktop_checks(env: Mapping[str, str]) -> list[Check]:
+    """The rows about the desktop the tray app would run on (Linux only)."""
+    from claude_tray.tray.advice import short_hint
+    from claude_tray.tray.choice import choose_backends
+    from claude_tray.tray.hosts import (
+        WATCHER_NAMES,
+        TrayHosts,
+        session_bus_names,
+        xembed_tray_present,
+    )
+
+    x11, wayland = env.get("DISPLAY", ""), env.get("WAYLAND_DISPLAY", "")
+    shown = ", ".join(
+        part for part in (x11 and f"X11 {x11}", wayland and f"Wayland {wayland}") if part
+    )
+    rows = [
+        Check("Display", "ok", shown)
+        if shown
+        else Check(
+            "Display", "note", "none: the tray app cannot start here", "claude-tray status works"
+        )
+    ]
+    bus, owned = session_bus_names((*WATCHER_NAMES, NOTIFICATION_SERVER), activatable=True)
+    address = env.get("DBUS_SESSION_BUS_ADDRESS", "")
+    rows.append(
+        Check("Session bus", "ok", address.split(",")[0] or "reachable")
+        if bus
+        else Check(
+            "Session bus",
+            "note",
+            "none: no StatusNotifierItem tray, no notifications",
+            "log in to a desktop session (dbus-user-session)",
+        )
+    )
+    watcher = next((name for name in WATCHER_NAMES if owned.get(name)), None)
+    xembed = False if watcher else xembed_tray_present(x11 or None)
+    hosts = TrayHosts(bus, watcher is not None, xembed)
+    if watcher:
+        rows.append(Check("Tray host", "ok", f"SNI ({watcher})"))
+    elif xembed:
+        rows.append(Check("Tray host", "ok", "XEmbed (a system tray selection owner on X)"))
+    else:
+        rows.append(
+            Check("Tray host", "note", "none found: the popup opens as a window", short_hint(env))
+        )
+    backend = choose_backends(env, sys.platform, hosts=lambda: hosts)[0]
+    forced = " (PYSTRAY_BACKEND)" if env.get("PYSTRAY_BACKEND") else ""
+    rows.append(Check("Tray backend", "ok", f"{backend}{forced}"))
+    if owned.get(NOTIFICATION_SERVER):
+        rows.append(Check("Notifications", "ok", f"{NOTIFICATION_SERVER} answers"))
+    else:
+        rows.append(
+            Check(
+                "Notifications",
+                "note",
+                "no server: notices go to the popup's banner",
+                "install a notification daemon (dunst)",
+            )
+        )
+    return rows
+
+
 def _python_fix(runner: ScraperRunner) -> str:
     """The one thing to change, naming the setting that chose the interpreter."""
     setting = runner.interpreter_setting()
@@ -533,6 +601,11 @@ def run_checks(
     rows = [
         _guarded("Python", check_python, _same),
         _guarded("Tk (popup)", check_tk, _same),
+        *(
+            _guarded("Desktop", lambda: desktop_checks(env), lambda row: [row])
+            if sys.platform.startswith("linux")
+            else []
+        ),
         _guarded("Scraper", lambda: check_scraper(runner), _same),
         _guarded("Playwright", lambda: check_playwright(runner), _same),
         _guarded("Browser", lambda: check_browser(config, env), _same),

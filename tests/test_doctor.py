@@ -418,3 +418,23 @@ def test_doctor_with_a_missing_interpreter(tmp_path: Path, emulator: Emulator) -
     scraper = done.stdout.split("Scraper", 1)[1].split("Playwright", 1)[0]
     assert "PROBLEM" in scraper
     assert "/nonexistent" in scraper
+
+
+def test_desktop_rows_without_display_or_bus_are_notes() -> None:
+    """No display and no session bus: the desktop rows say so as notes, not problems."""
+    from claude_tray.doctor import desktop_checks
+
+    env = {"PATH": os.environ.get("PATH", ""), "XDG_CURRENT_DESKTOP": "GNOME"}
+    saved = {
+        k: os.environ.pop(k)
+        for k in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR")
+        if k in os.environ
+    }
+    try:
+        rows = {row.name: row for row in desktop_checks(env)}
+    finally:
+        os.environ.update(saved)
+    assert list(rows) == ["Display", "Session bus", "Tray host", "Tray backend", "Notifications"]
+    assert all(row.verdict != "problem" for row in rows.values())
+    assert rows["Tray host"].fix == "enable GNOME's AppIndicator extension"
+    assert rows["Tray backend"].result == "xorg"

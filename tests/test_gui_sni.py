@@ -495,6 +495,20 @@ def test_dunst_receives_the_threshold_notification(emulator: Emulator, tmp_path:
         env["DBUS_SESSION_BUS_ADDRESS"] = desktop.bus.address
         subprocess.run(["dunstctl", "action", "0"], env=env, check=True, timeout=10)
         wait_for(lambda: popup_open(desktop), 15, "the default action to open the popup")
+        # The doctor sees the same desktop: SNI host, the backend, the server.
+        doctor = subprocess.run(
+            [sys.executable, "-m", "claude_tray", "doctor"],
+            env=app.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+        rows = {line[:15].strip(): line[15:] for line in doctor.splitlines() if line[:1].strip()}
+        assert rows["Tray host"].split() == ["ok", "SNI", "(org.kde.StatusNotifierWatcher)"]
+        assert rows["Tray backend"].split() == ["ok", "sni"]
+        assert rows["Notifications"].split()[0] == "ok", doctor
+        assert rows["Session bus"].split()[0] == "ok", doctor
+        assert rows["Display"].split() == ["ok", "X11", desktop.display.name]
         history = wait_for(
             lambda: dunst_history(desktop.display.name, desktop.bus), 15, "dunst's history"
         )

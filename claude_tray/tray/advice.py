@@ -47,6 +47,20 @@ def install_hint(env: Mapping[str, str]) -> str:
     )
 
 
+def short_hint(env: Mapping[str, str]) -> str:
+    """`install_hint` in a few words, for the doctor's fix column."""
+    desktop = desktop_name(env)
+    if desktop in ("gnome", "ubuntu", "pop", "unity"):
+        return "enable GNOME's AppIndicator extension"
+    if desktop == "kde":
+        return "add the System Tray widget to a panel"
+    if desktop == "xfce":
+        return "add the Status Tray plugin to a panel"
+    if desktop in ("sway", "hyprland", "river", "wayfire", "niri") or env.get("WAYLAND_DISPLAY"):
+        return 'add "tray" to your bar (waybar: modules-right)'
+    return "start a panel with a system tray"
+
+
 def no_tray_message(env: Mapping[str, str]) -> str:
     """The explanation the window shows when no tray host was found."""
     return (

@@ -37,8 +37,11 @@ class TrayHosts:
         return "none"
 
 
-def session_bus_names(names: tuple[str, ...]) -> tuple[bool, dict[str, bool]]:
-    """(whether the session bus answers, which of `names` have an owner)."""
+def session_bus_names(
+    names: tuple[str, ...], *, activatable: bool = False
+) -> tuple[bool, dict[str, bool]]:
+    """(whether the session bus answers, which of `names` have an owner, or with
+    `activatable` also which the bus would start on demand)."""
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not os.environ.get("XDG_RUNTIME_DIR"):
         return False, {}
     try:
@@ -54,6 +57,12 @@ def session_bus_names(names: tuple[str, ...]) -> tuple[bool, dict[str, bool]]:
                     message_bus.NameHasOwner(name), timeout=PROBE_TIMEOUT
                 )
                 owned[name] = bool(reply.body[0]) if reply.body else False
+            if activatable:
+                reply = conn.send_and_get_reply(
+                    message_bus.ListActivatableNames(), timeout=PROBE_TIMEOUT
+                )
+                startable = set(reply.body[0]) if reply.body else set()
+                owned = {name: has or name in startable for name, has in owned.items()}
             return True, owned
     except Exception as exc:  # no bus at that address, refused, timed out
         log.debug("no session bus: %s", exc)
