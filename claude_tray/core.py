@@ -56,6 +56,7 @@ from claude_tray.events import (
     UsageUpdated,
 )
 from claude_tray.paths import AppPaths
+from claude_tray.read_budget import ReadBudget
 from claude_tray.redact import add_secret
 from claude_tray.runner import KILL_GRACE_SECONDS, Runner, ScraperRunner
 from claude_tray.state import AppState, utc_now
@@ -72,6 +73,9 @@ from claude_tray.worker import (
 log = logging.getLogger(__name__)
 
 OnDone = Callable[[Document], None]
+
+#: A poll refused by the read budget is tried again no sooner than this.
+BUDGET_MIN_WAIT_SECONDS = 30.0
 
 #: How long a logout waits for a running child it has cancelled to go away.
 LOGOUT_WAIT_SECONDS = KILL_GRACE_SECONDS + 5.0
@@ -115,12 +119,14 @@ class Core:
         wait: Waiter | None = None,
         policy: RetryPolicy | None = None,
         rand: Callable[[], float] = random.random,
+        budget: ReadBudget | None = None,
     ) -> None:
         """`clock` (monotonic seconds) and `wait` drive the schedule, `wall` (Unix
         seconds) tells a suspend; tests pass fakes.
 
         `wake()` is called after every event put on `events`, so a UI loop can
-        sleep until there is something to show.
+        sleep until there is something to show. `budget` counts every poll child
+        (all claude-tray processes share the one in the data folder).
         """
         self.paths = paths
         self.config = config
@@ -129,6 +135,9 @@ class Core:
         self._runner: Runner = runner if runner is not None else ScraperRunner(paths, config)
         self._policy = policy or RetryPolicy()
         self._rand = rand
+        self.budget = budget if budget is not None else ReadBudget.for_paths(paths)
+        #: Set by `_refresh` when its (last) attempt was refused by the read budget.
+        self._refused_wait: float | None = None
         self._clock = clock or time.monotonic
         self._wait: Waiter = wait or event_wait
         self.state = AppState(paths, on_status=self._status_changed)
@@ -259,9 +268,18 @@ class Core:
             if self._shut_down:
                 cancel.set()
         full_budget_timeout = False
+        refused: float | None = None
 
         def attempt() -> Document:
-            nonlocal full_budget_timeout
+            nonlocal full_budget_timeout, refused
+            if not self.budget.try_take():
+                # The read budget (all claude-tray processes together) is used up.
+                refused = self.budget.seconds_until_available()
+                # retry_after stays None: it is the service's word; the message says when.
+                return ErrorDocument(
+                    error=ErrorCode.RATE_LIMITED, message=self.budget.describe_refusal(refused)
+                )
+            refused = None
             limit = self._poll_time_limit()
             started = time.monotonic()
             document = self._poll_once(cancel)
@@ -288,7 +306,13 @@ class Core:
                 )
             else:
                 document = attempt()
-            document = self._apply_poll_result(document, cancelled=cancel.is_set())
+            self._refused_wait = refused
+            if refused is not None:
+                # Not a failure of the service: nothing to show, the numbers stay;
+                # the schedule waits for the next free read.
+                self._worker.poll_after(max(refused, BUDGET_MIN_WAIT_SECONDS))
+            else:
+                document = self._apply_poll_result(document, cancelled=cancel.is_set())
         finally:
             with self._flags:
                 self._refresh_cancel = None
@@ -355,6 +379,10 @@ class Core:
         if document is None:
             self._emit(RefreshRequested(accepted=False))
             document = busy_document()
+        elif self._refused_wait is not None:
+            minutes = max(1, round(self._refused_wait / 60))
+            note = f"Read limit for this hour reached; next in {minutes} min"
+            self._emit(RefreshRequested(accepted=False, message=note))
         self._done(on_done, document)
 
     def _done(self, on_done: OnDone | None, document: Document) -> None:
