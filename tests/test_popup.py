@@ -528,7 +528,7 @@ def test_resume_from_the_tray_and_messages_show_in_the_popup(harness: Harness) -
     assert popup.pause_button.cget("text") == "Pause auto-refresh"
     popup.show_message("Weekly limit at 90%", "Weekly, all models is at 90%.")
     harness.settle()
-    assert texts(popup.banner) == ["Weekly limit at 90%", "Weekly, all models is at 90%."]
+    assert texts(popup.banner) == ["Weekly limit at 90%", "Weekly, all models is at 90%.", "×"]
     assert harness.core.calls == []
 
 
@@ -662,12 +662,13 @@ def test_toggle_opens_and_closes_and_stays_on_screen(harness: Harness) -> None:
 
 
 def test_settings_open_from_the_tray_while_the_popup_is_hidden(harness: Harness) -> None:
-    """Settings… from the tray menu shows the dialog even though the popup is closed."""
+    """Settings… from the tray menu opens the popup, and the dialog over it (its dialog)."""
     harness.popup.open_settings()
     dialog = harness.popup.settings
     assert dialog is not None
     assert harness.wait_for(lambda: bool(dialog.winfo_viewable()))
-    assert harness.popup.window.state() == "withdrawn"
+    assert harness.popup.visible
+    assert str(dialog.transient()) == str(harness.popup.window)
     dialog.cancel()
     harness.settle()
     assert harness.popup.settings is None

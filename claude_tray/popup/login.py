@@ -113,6 +113,13 @@ class LoginPanel(ttk.Frame):
         else:
             self._set("idle", message)
 
+    def focus_first(self) -> None:
+        """Put the focus on the panel's first action (browser login, or Cancel while waiting)."""
+        if self.login_state == "idle":
+            self.browser_button.focus_set()
+        else:
+            self.cancel_button.focus_set()
+
     def reset(self) -> None:
         """Back to the start, without a message (the panel was closed)."""
         self.key_entry.delete(0, tk.END)

@@ -141,10 +141,18 @@ class SettingsDialog(tk.Toplevel):
         on_save: Callable[[Config], None],
         on_close: Callable[[], None],
         start_at_login: StartAtLogin | None = None,
+        name: str | None = None,
+        class_: str = "Toplevel",
+        title: str = "Settings",
     ) -> None:
         """`start_at_login`: the autostart switch (None hides the checkbox)."""
-        super().__init__(master, background=BACKGROUND)
-        self.title("claude-tray settings")
+        if name is None:
+            super().__init__(master, class_=class_, background=BACKGROUND)
+        else:
+            super().__init__(master, name=name, class_=class_, background=BACKGROUND)
+        # Withdrawn until the owner has placed it and told the window manager what it is.
+        self.withdraw()
+        self.title(title)
         self.resizable(False, False)
         self._base = config
         self._on_save = on_save

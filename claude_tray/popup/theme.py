@@ -26,6 +26,8 @@ TROUGH = "#ebe8df"
 ACCENT = "#c15f3c"
 ACCENT_ACTIVE = "#a84f30"
 ERROR_TEXT = "#b3261e"
+#: The dotted focus ring clam draws inside a focused button or checkbox.
+FOCUS_RING = "#2f4f6f"
 
 #: Bar colours per level: the tray icon's own colours, so both agree at a glance.
 LEVEL_COLOURS: dict[Level, str] = {
@@ -89,7 +91,7 @@ def apply_theme(root: tk.Misc, fonts: Fonts) -> ttk.Style:
         bordercolor=BORDER,
         lightcolor="#f7f6f1",
         darkcolor="#e6e3da",
-        focuscolor=BORDER,
+        focuscolor=FOCUS_RING,  # the keyboard focus ring: clearly visible
         font=fonts.body,
     )
     style.map("TButton", background=[("pressed", "#e4e1d7"), ("active", "#ebe8e0")])
@@ -100,7 +102,7 @@ def apply_theme(root: tk.Misc, fonts: Fonts) -> ttk.Style:
         bordercolor=ACCENT_ACTIVE,
         lightcolor=ACCENT,
         darkcolor=ACCENT_ACTIVE,
-        focuscolor=ACCENT_ACTIVE,
+        focuscolor="#ffffff",
     )
     style.map(
         "Accent.TButton",
@@ -116,7 +118,7 @@ def apply_theme(root: tk.Misc, fonts: Fonts) -> ttk.Style:
         lightcolor=BACKGROUND,
         darkcolor=BACKGROUND,
         foreground=ACCENT_ACTIVE,
-        focuscolor=BACKGROUND,
+        focuscolor=FOCUS_RING,
         font=fonts.small,
     )
     style.map("Link.TButton", background=[("active", "#f0ede4")])
@@ -127,12 +129,12 @@ def apply_theme(root: tk.Misc, fonts: Fonts) -> ttk.Style:
     style.configure(
         "TCheckbutton",
         background=BACKGROUND,
-        focuscolor=BACKGROUND,
+        focuscolor=FOCUS_RING,
         indicatorbackground=SURFACE,
         indicatorforeground=ACCENT_ACTIVE,
     )
     style.map("TCheckbutton", background=[("active", BACKGROUND)])
-    for tone, (fill, _border, title_colour) in TONE_COLOURS.items():
+    for tone, (fill, edge, title_colour) in TONE_COLOURS.items():
         style.configure(f"{tone}.Banner.TFrame", background=fill)
         style.configure(
             f"{tone}.BannerTitle.TLabel",
@@ -141,4 +143,17 @@ def apply_theme(root: tk.Misc, fonts: Fonts) -> ttk.Style:
             font=fonts.strong,
         )
         style.configure(f"{tone}.BannerBody.TLabel", background=fill, foreground=TEXT)
+        style.configure(
+            f"{tone}.BannerClose.TButton",
+            padding=(4, 0),
+            width=-2,
+            background=fill,
+            bordercolor=fill,
+            lightcolor=fill,
+            darkcolor=fill,
+            foreground=title_colour,
+            focuscolor=title_colour,
+            font=fonts.body,
+        )
+        style.map(f"{tone}.BannerClose.TButton", background=[("active", edge)])
     return style

@@ -126,7 +126,11 @@ class MoneyRow(ttk.Frame):
 
 
 class Banner(ttk.Frame):
-    """A tinted box with a title, a sentence and at most one action button."""
+    """A tinted box with a title, a sentence, at most one action button, and a close ×.
+
+    The popup lays it over the top of its content, so it never moves the
+    popup's buttons; × hides it to show what it covers.
+    """
 
     def __init__(
         self,
@@ -134,17 +138,25 @@ class Banner(ttk.Frame):
         fonts: Fonts,
         *,
         on_action: Callable[[str], None],
+        on_dismiss: Callable[[], None] | None = None,
         wraplength: int = 300,
     ) -> None:
         super().__init__(master, style="info.Banner.TFrame", padding=(12, 10))
         self._on_action = on_action
+        self._on_dismiss = on_dismiss
         self.columnconfigure(0, weight=1)
         self.title = ttk.Label(self, style="info.BannerTitle.TLabel", wraplength=wraplength)
         self.body = ttk.Label(self, style="info.BannerBody.TLabel", wraplength=wraplength)
         self.button = ttk.Button(self, command=self._clicked)
+        self.close_button = ttk.Button(
+            self, text="×", style="info.BannerClose.TButton", command=self._dismissed
+        )
         self.title.grid(row=0, column=0, sticky="w")
-        self.body.grid(row=1, column=0, sticky="w", pady=(3, 0))
-        self.button.grid(row=2, column=0, sticky="w", pady=(8, 0))
+        self.close_button.grid(row=0, column=1, sticky="ne")
+        self.body.grid(row=1, column=0, columnspan=2, sticky="w", pady=(3, 0))
+        self.button.grid(row=2, column=0, columnspan=2, sticky="w", pady=(8, 0))
+        if on_dismiss is None:
+            self.close_button.grid_remove()
         self.view: BannerView | None = None
 
     def show(self, view: BannerView) -> None:
@@ -152,6 +164,7 @@ class Banner(ttk.Frame):
         self.view = view
         self.configure(style=f"{view.tone}.Banner.TFrame")
         self.title.configure(text=view.title, style=f"{view.tone}.BannerTitle.TLabel")
+        self.close_button.configure(style=f"{view.tone}.BannerClose.TButton")
         self.body.configure(text=view.body, style=f"{view.tone}.BannerBody.TLabel")
         if view.body:
             self.body.grid()
@@ -168,6 +181,10 @@ class Banner(ttk.Frame):
         """The banner's fill colour (for screenshot checks)."""
         tone = self.view.tone if self.view else "info"
         return TONE_COLOURS[tone][0]
+
+    def _dismissed(self) -> None:
+        if self._on_dismiss is not None:
+            self._on_dismiss()
 
     def _clicked(self) -> None:
         if self.view is not None and self.view.action is not None:

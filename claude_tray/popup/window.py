@@ -65,6 +65,7 @@ from claude_tray.popup.placement import (
 from claude_tray.popup.settings import SettingsDialog
 from claude_tray.popup.theme import BACKGROUND, BORDER, SURFACE, apply_theme, make_fonts
 from claude_tray.popup.widgets import Banner, LimitRow, MoneyRow
+from claude_tray.popup.x11 import add_wm_states, is_x11, set_decorations
 from claude_tray.text_format import is_stale
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,11 @@ REFIT_MS = (60, 400)
 #: toggle arrives; within this many seconds that toggle must not reopen it.
 REOPEN_GUARD_S = 0.5
 NOTICE_MS = 4_000  # how long "Already refreshing" stays
+#: WM_CLASS of every window of the app ("claude-tray", "Claude-tray"): Tk takes the
+#: instance from the toplevel's name and the class from its class.
+WINDOW_NAME = "claude-tray"
+WINDOW_CLASS = "Claude-tray"
+WINDOW_TITLE = "Claude usage"
 
 
 class PopupCore(Protocol):
@@ -119,8 +125,31 @@ def open_in_browser(url: str) -> None:
     threading.Thread(target=webbrowser.open, args=(url,), name="open-url", daemon=True).start()
 
 
+LOG_IN = "Log in…"
+LOG_OUT = "Log out"
+BACK = "Back"  # closes the login panel: one way to log in on screen at a time
+PAUSE = "Pause auto-refresh"
+RESUME = "Resume auto-refresh"
+
+
+def _select_all(event: tk.Event[tk.Misc]) -> str:
+    """Ctrl+A selects the whole field (Tk's X11 default moves to the line start)."""
+    entry = event.widget
+    assert isinstance(entry, ttk.Entry)
+    entry.selection_range(0, tk.END)
+    entry.icursor(tk.END)
+    return "break"
+
+
 class Popup:
-    """The details window; see the module docstring for what it may and may not do."""
+    """The details window; see the module docstring for what it may and may not do.
+
+    Two kinds of window: the tray popup (default: no title bar, not in the
+    taskbar or pager, above other windows, closes when it loses the focus) and,
+    with `window_mode=True` (`set_window_mode`), a normal app window with a
+    title bar and a taskbar entry for desktops without a tray, whose close
+    button calls `on_close` (default: hide).
+    """
 
     #: Milliseconds between redraws of the countdowns while visible.
     tick_ms = 60_000
@@ -138,6 +167,8 @@ class Popup:
         base_url: str | None = None,
         close_on_focus_out: bool | None = None,
         start_at_login: StartAtLogin | None = None,
+        window_mode: bool = False,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.root = root
         self._start_at_login = start_at_login
@@ -150,9 +181,11 @@ class Popup:
         self.usage_url = usage_page_url(base_url or os.environ.get("CLAUDE_TRAY_BASE_URL"))
         # macOS menu-bar popovers stay until dismissed by the app's own rules;
         # Windows and Linux tray popups close when they lose focus.
-        self.close_on_focus_out = (
+        self._close_on_focus_out = (
             sys.platform != "darwin" if close_on_focus_out is None else close_on_focus_out
         )
+        self.window_mode = window_mode
+        self._on_close = on_close
 
         self.document: UsageDocument | None = None
         self.from_cache = False
@@ -183,20 +216,24 @@ class Popup:
 
         self.fonts = make_fonts(root)
         apply_theme(root, self.fonts)
-        self.window = tk.Toplevel(root, background=BACKGROUND)
+        self.window = tk.Toplevel(
+            root, name=WINDOW_NAME, class_=WINDOW_CLASS, background=BACKGROUND
+        )
         self.window.withdraw()
-        self.window.title("Claude usage")
+        self.window.title(WINDOW_TITLE)
         self.window.resizable(False, False)
-        if sys.platform == "win32":
-            self.window.attributes("-toolwindow", True)  # no taskbar button for a tray popup
-        self.window.protocol("WM_DELETE_WINDOW", self.hide)
+        self.window.protocol("WM_DELETE_WINDOW", self._close_clicked)
         self.window.bind("<Escape>", lambda _event: self.hide())
+        self.window.bind("<Return>", self._activate_focused)
+        self.window.bind("<KP_Enter>", self._activate_focused)
         self.window.bind("<FocusIn>", self._focus_in)
         self.window.bind("<FocusOut>", self._focus_out)
         # Content that grows or shrinks while the popup is open (numbers arrive, a banner
         # or the login panel appears) must not push the frame out of the work area.
         self.window.bind("<Configure>", self._configured)
+        self.window.bind("<Map>", lambda event: self._mapped(event, self.window), add="+")
         self._build()
+        self._apply_window_kind()
         self._render()
 
     # Building -----------------------------------------------------------------------
@@ -223,15 +260,22 @@ class Popup:
         self.updated_label.grid(row=0, column=0, sticky="w")
         self.stale_label.grid(row=0, column=1, sticky="w", padx=(4, 0))
 
-        self.banner = Banner(outer, self.fonts, on_action=self._banner_action, wraplength=width)
-        self.banner.grid(row=1, column=0, sticky="ew", pady=(12, 0))
+        # The content: the card or the login panel, in one grid cell kept as big
+        # as the bigger of the two, so opening the login panel never moves the
+        # buttons below; the banner lies over the top of it.
+        content = ttk.Frame(outer)
+        content.grid(row=1, column=0, sticky="nsew", pady=(12, 0))
+        content.columnconfigure(0, weight=1)
+        content.rowconfigure(0, weight=1)
+        self.content = content
 
         # The card: a white panel with a hairline border around the numbers.
         border = tk.Frame(
-            outer, background=SURFACE, highlightbackground=BORDER, highlightthickness=1
+            content, background=SURFACE, highlightbackground=BORDER, highlightthickness=1
         )
-        border.grid(row=2, column=0, sticky="ew", pady=(12, 0))
+        border.grid(row=0, column=0, sticky="nsew")
         border.columnconfigure(0, weight=1)
+        self.card_border = border
         self.card = ttk.Frame(border, style="Card.TFrame", padding=(14, 12, 14, 12))
         self.card.grid(sticky="ew")
         self.card.columnconfigure(0, weight=1, minsize=width)
@@ -245,15 +289,24 @@ class Popup:
         self.money_row = MoneyRow(self.card, self.fonts)
 
         self.login_panel = LoginPanel(
-            outer,
+            content,
             self.fonts,
             on_browser_login=self._browser_login,
             on_session_key=self._session_key,
             on_cancel=self._cancel_login,
             wraplength=width,
         )
-        self.login_panel.grid(row=3, column=0, sticky="ew", pady=(14, 0))
-        self.login_panel.grid_remove()
+        self.login_panel.grid(row=0, column=0, sticky="nsew")
+        self.login_open = False
+
+        self.banner = Banner(
+            content,
+            self.fonts,
+            on_action=self._banner_action,
+            on_dismiss=self._banner_dismissed,
+            wraplength=width - 40,
+        )
+        self._dismissed: BannerView | None = None
 
         # A plain 1-px frame: clam's ttk.Separator draws a dark line whatever the style says.
         tk.Frame(outer, height=1, background=BORDER).grid(
@@ -265,7 +318,11 @@ class Popup:
         self.refresh_button = ttk.Button(
             buttons, text="Refresh", style="Accent.TButton", command=self._refresh
         )
-        self.login_button = ttk.Button(buttons, text="Log in…", command=self._login_clicked)
+        # One width for every label the button takes, so nothing beside it moves.
+        labels = (LOG_IN, LOG_OUT, BACK)
+        self.login_button = ttk.Button(
+            buttons, text=LOG_IN, width=max(map(len, labels)), command=self._login_clicked
+        )
         self.settings_button = ttk.Button(buttons, text="Settings…", command=self.open_settings)
         self.quit_button = ttk.Button(buttons, text="Quit", command=self._quit)
         self.refresh_button.grid(row=0, column=0, padx=(0, 6))
@@ -276,13 +333,19 @@ class Popup:
         links = ttk.Frame(outer)
         links.grid(row=6, column=0, sticky="w", pady=(8, 0))
         self.pause_button = ttk.Button(
-            links, text="Pause auto-refresh", style="Link.TButton", command=self._toggle_pause
+            links,
+            text=PAUSE,
+            width=max(len(PAUSE), len(RESUME)),
+            style="Link.TButton",
+            command=self._toggle_pause,
         )
         self.usage_page_button = ttk.Button(
             links, text="Open usage page", style="Link.TButton", command=self._open_usage_page
         )
         self.pause_button.grid(row=0, column=0, padx=(0, 6))
         self.usage_page_button.grid(row=0, column=1)
+        self.login_panel.key_entry.bind("<Control-a>", _select_all)
+        self.login_panel.key_entry.bind("<Control-A>", _select_all)
 
     # Public API ---------------------------------------------------------------------
 
@@ -290,6 +353,31 @@ class Popup:
     def visible(self) -> bool:
         """Whether the popup is on screen."""
         return self.window.state() == "normal"
+
+    @property
+    def close_on_focus_out(self) -> bool:
+        """Whether losing the focus hides it (a tray popup does; a normal window does not)."""
+        return self._close_on_focus_out and not self.window_mode
+
+    @close_on_focus_out.setter
+    def close_on_focus_out(self, value: bool) -> None:
+        self._close_on_focus_out = value
+
+    def set_window_mode(self, enabled: bool, on_close: Callable[[], None] | None = None) -> None:
+        """Become a normal window with a title bar and a taskbar entry (no tray), or the popup.
+
+        `on_close` runs when the window manager's close button is pressed
+        (default: hide). Takes effect at once; a shown window is shown again.
+        """
+        shown = self.visible
+        if shown:
+            self.window.withdraw()
+        self.window_mode = enabled
+        if on_close is not None:
+            self._on_close = on_close
+        self._apply_window_kind()
+        if shown:
+            self.show()
 
     def show(self, near: tuple[int, int] | None = None) -> None:
         """Open near `near` (the tray click, screen coordinates) or the screen's tray corner."""
@@ -299,20 +387,28 @@ class Popup:
         # platform names one, stands for the icon.
         self._anchor = Rect.around(*near) if near is not None else tray_area(self.window)
         self._place()
+        if not self.visible:
+            self._before_map(self.window, dialog=False)
         self.window.deiconify()
-        self.window.attributes("-topmost", True)
         self.window.lift()
         self.window.focus_force()
         self._had_focus = False
         for delay in REFIT_MS:
             self.window.after(delay, self._refit)
+        # The focus ring starts on the main action, so Return does what it shows.
+        self.refresh_button.focus_set()
         self._schedule_tick()
 
     def hide(self) -> None:
-        """Close the popup (the app keeps running); a half-typed key is dropped."""
+        """Close the popup (the app keeps running); a half-typed key is dropped.
+
+        An open Settings dialog belongs to the popup and closes with it, unsaved.
+        """
         self._cancel_job("_tick_job")
         self._cancel_job("_focus_job")
         self.login_panel.key_entry.delete(0, tk.END)
+        if self.settings is not None:
+            self.settings.cancel()
         self.window.withdraw()
 
     def toggle(self, near: tuple[int, int] | None = None) -> None:
@@ -389,7 +485,8 @@ class Popup:
         its taskbar entry, does not close on losing focus, and says why.
         """
         self.standalone = note is not None
-        self.close_on_focus_out = sys.platform != "darwin" and note is None
+        if self.window_mode != self.standalone:
+            self.set_window_mode(self.standalone)  # a normal window with a taskbar entry
         if note is None:
             if self._note_frame is not None:
                 self._note_frame.grid_remove()
@@ -415,12 +512,18 @@ class Popup:
         self._render()
 
     def open_settings(self) -> None:
-        """Open the settings dialog (or raise it if it is open)."""
+        """Open the Settings dialog over the popup (or raise it if it is open).
+
+        Settings is a dialog of the popup (transient for it): from the tray
+        menu, the popup opens first.
+        """
         if self.settings is not None:
             self.settings.deiconify()
             self.settings.lift()
             self.settings.focus_force()
             return
+        if not self.visible:
+            self.show()
         self.settings = SettingsDialog(
             self.window,
             self.fonts,
@@ -428,31 +531,32 @@ class Popup:
             on_save=self._save_config,
             on_close=self._settings_closed,
             start_at_login=self._start_at_login,
+            name=WINDOW_NAME,
+            class_=WINDOW_CLASS,
+            title=f"{WINDOW_TITLE} settings",
         )
-        # Not `transient(self.window)`: Tk withdraws a transient together with its
-        # master, and Settings… from the tray menu opens while the popup is hidden.
+        self.settings.transient(self.window)
+        settings = self.settings
+        settings.bind("<Map>", lambda event: self._mapped(event, settings), add="+")
         self.settings.update_idletasks()
         size = (self.settings.winfo_reqwidth(), self.settings.winfo_reqheight())
         screen = (self.window.winfo_screenwidth(), self.window.winfo_screenheight())
-        if self.visible:  # centred over the popup, then kept on screen
-            x = self.window.winfo_rootx() + (self.window.winfo_width() - size[0]) // 2
-            y = self.window.winfo_rooty() + 40
-        else:
-            x, y = (screen[0] - size[0]) // 2, (screen[1] - size[1]) // 3
+        # Centred over the popup, then kept on screen.
+        x = self.window.winfo_rootx() + (self.window.winfo_width() - size[0]) // 2
+        y = self.window.winfo_rooty() + 40
         x = min(max(x, 8), max(screen[0] - size[0] - 8, 8))
         y = min(max(y, 8), max(screen[1] - size[1] - 8, 8))
         self.settings.geometry(f"+{x}+{y}")
-        self.settings.attributes("-topmost", True)
+        self._before_map(self.settings, dialog=True)
+        self.settings.deiconify()
         self.settings.lift()
         self.settings.focus_force()
 
     def show_login(self) -> None:
         """Open the popup with the login panel visible (tray menu "Log in…")."""
-        self.login_panel.grid()
+        self._open_login(True)
         if self.window.state() != "normal":
             self.show()
-        else:
-            self._render()
 
     # Clicks -------------------------------------------------------------------------
 
@@ -462,13 +566,29 @@ class Popup:
     def _login_clicked(self) -> None:
         if self.logged_in:
             self.core.logout()
-        elif self.login_panel.winfo_manager():
+            self._logged_out()  # at once; the core's LoginFinished confirms it
+            self._render()
+        elif self.login_open:
             self.login_panel.reset()
-            self.login_panel.grid_remove()
-            self._after_layout_change()
+            self._open_login(False)
         else:
-            self.login_panel.grid()
-            self._after_layout_change()
+            self._open_login(True)
+
+    def _logged_out(self) -> None:
+        """The logged-out look: no numbers, no banner about them, a quiet note."""
+        self.logged_in = False
+        self.document = None
+        self.from_cache = False
+        self.banner_view = None
+        self.login_panel.reset()
+        self._set_notice("Logged out")
+
+    def _open_login(self, open_: bool) -> None:
+        """Show the login panel in the card's place, or the card again."""
+        self.login_open = open_
+        self._render()
+        if open_:
+            self.login_panel.focus_first()
 
     def _browser_login(self) -> None:
         self.core.manual_login()
@@ -497,8 +617,7 @@ class Popup:
 
     def _banner_action(self, action: str) -> None:
         if action == "login":
-            self.login_panel.grid()
-            self._after_layout_change()
+            self._open_login(True)
         elif action == "retry":
             self.core.refresh_now()
         elif action == "settings":
@@ -512,6 +631,54 @@ class Popup:
         self.settings = None
         if self.window.state() == "normal":
             self.window.focus_force()
+
+    def _close_clicked(self) -> None:
+        """The window manager's close button (a normal window in no-tray mode has one)."""
+        if self._on_close is not None:
+            self._on_close()
+        else:
+            self.hide()
+
+    def _activate_focused(self, _event: tk.Event[tk.Misc]) -> str | None:
+        """Return presses the button that has the focus ring (Tk only does Space)."""
+        focused = self.window.focus_get()
+        if isinstance(focused, ttk.Button) and focused.instate(["!disabled"]):
+            focused.invoke()
+            return "break"
+        return None
+
+    def _banner_dismissed(self) -> None:
+        self._dismissed = self.banner_view
+        self.banner_view = None
+        self._render()
+
+    # Window kinds -------------------------------------------------------------------
+
+    def _apply_window_kind(self) -> None:
+        """Tell the window manager what this window is (see the class docstring)."""
+        window = self.window
+        if is_x11(window):
+            # Openbox, xfwm4 and KWin keep utility windows out of Alt-Tab; the
+            # skip-taskbar hint (popup.x11) keeps them out of taskbars.
+            window.attributes("-type", "normal" if self.window_mode else "utility")
+        elif sys.platform == "win32":
+            window.attributes("-toolwindow", not self.window_mode)  # no taskbar button
+        if not is_x11(window):  # on X11 popup.x11 asks for _NET_WM_STATE_ABOVE itself
+            window.attributes("-topmost", not self.window_mode)
+
+    def _before_map(self, toplevel: tk.Toplevel, *, dialog: bool) -> None:
+        """Hints the window manager reads when the window is mapped."""
+        if not is_x11(toplevel):
+            return
+        if dialog:
+            toplevel.wm_attributes("-type", "dialog")
+        set_decorations(toplevel, decorated=self.window_mode or dialog, can_minimize=not dialog)
+
+    def _mapped(self, event: tk.Event[tk.Misc], toplevel: tk.Toplevel) -> None:
+        """Once mapped (Tk has just rewritten _NET_WM_STATE): out of taskbars, above."""
+        if event.widget is not toplevel or self.window_mode:
+            return
+        add_wm_states(toplevel, ["SKIP_TASKBAR", "SKIP_PAGER", "ABOVE"])
 
     # Events -------------------------------------------------------------------------
 
@@ -529,19 +696,18 @@ class Popup:
             self.login_panel.waiting_for_browser()
 
     def _login_finished(self, event: LoginFinished) -> None:
-        self.login_panel.finished(event.logged_in, event.code, event.message)
         if event.logged_in:
+            self.login_panel.finished(True, None, "")
             self.logged_in = True
-            self.login_panel.grid_remove()
+            self.login_open = False
             self._clear_banner(login_only=True)
             return
-        self.logged_in = False
         if event.code is None:
-            # A logout: the core forgot the session and its numbers, so does the popup.
-            self.document = None
-            self.from_cache = False
+            self._logged_out()
             return
-        if not self.login_panel.winfo_manager():
+        self.login_panel.finished(False, event.code, event.message)
+        self.logged_in = False
+        if not self.login_open:
             # The login was started from the tray menu: say how it ended here.
             self._set_banner(banner_for(event.code, event.message))
 
@@ -570,16 +736,35 @@ class Popup:
     def _render(self) -> None:
         now = self._clock()
         self._render_header(now)
-        if self.banner_view is None:
-            self.banner.grid_remove()
-        else:
-            self.banner.show(self.banner_view)
-            self.banner.grid()
         self._render_card(now)
-        self.login_button.configure(text="Log out" if self.logged_in else "Log in…")
-        self.pause_button.configure(
-            text="Resume auto-refresh" if self.paused else "Pause auto-refresh"
+        if self.logged_in:
+            self.login_open = False
+        shown, hidden = (
+            (self.login_panel, self.card_border)
+            if self.login_open
+            else (self.card_border, self.login_panel)
         )
+        hidden.grid_remove()
+        shown.grid()
+        view = self.banner_view
+        # The login panel says itself why a login is needed: no second "Log in…".
+        if view is None or view == self._dismissed or (self.login_open and view.action == "login"):
+            self.banner.place_forget()
+        else:
+            self.banner.show(view)
+            self.banner.place(in_=self.content, x=0, y=0, relwidth=1.0)
+            self.banner.tkraise()
+        self._keep_content_size()
+        login_text = LOG_OUT if self.logged_in else BACK if self.login_open else LOG_IN
+        self.login_button.configure(text=login_text)
+        self.pause_button.configure(text=RESUME if self.paused else PAUSE)
+
+    def _keep_content_size(self) -> None:
+        """The content cell fits the card, the login panel and a banner, whichever shows."""
+        self.content.update_idletasks()  # the requested sizes of what just changed
+        parts = (self.card_border, self.login_panel, self.banner)
+        self.content.rowconfigure(0, minsize=max(part.winfo_reqheight() for part in parts))
+        self.content.columnconfigure(0, minsize=max(part.winfo_reqwidth() for part in parts[:2]))
 
     def _render_header(self, now: datetime) -> None:
         if self._notice:  # "Already refreshing" answers a click, so it wins for a moment
@@ -642,15 +827,6 @@ class Popup:
         if self.status is Status.REFRESHING:
             return "Reading your usage…"
         return "No numbers yet."
-
-    def _after_layout_change(self) -> None:
-        """Keep the window in the work area, against its panel, when it grows (the login
-        panel opened)."""
-        self._render()
-        if self.window.state() != "normal":
-            return
-        self.window.update_idletasks()
-        self._place()
 
     # Placement ----------------------------------------------------------------------
 
