@@ -367,16 +367,19 @@ class Popup:
         """Become a normal window with a title bar and a taskbar entry (no tray), or the popup.
 
         `on_close` runs when the window manager's close button is pressed
-        (default: hide). Takes effect at once; a shown window is shown again.
+        (default: hide). A window manager reads a window's kind when it is
+        mapped, so a shown window is hidden first; becoming a window it is shown
+        again, becoming the popup it stays hidden (the tray icon opens it; shown
+        again it would lie over the panel that just appeared).
         """
         shown = self.visible
         if shown:
-            self.window.withdraw()
+            self.hide()
         self.window_mode = enabled
         if on_close is not None:
             self._on_close = on_close
         self._apply_window_kind()
-        if shown:
+        if shown and enabled:
             self.show()
 
     def show(self, near: tuple[int, int] | None = None) -> None:
