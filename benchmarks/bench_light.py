@@ -1,0 +1,331 @@
+"""Benchmark: a one-shot poll against the physical limit, in one interleaved run (issue 12).
+
+Starts the claude.ai emulator in this process, stores its session key in a
+temporary CLAUDE_TRAY_HOME, and then runs, interleaved round by round (the
+order rotates each round, so no command always follows the same one):
+
+- `python -c pass`                   the interpreter's own start;
+- a minimal reader                   one process, stdlib urllib: organizations,
+                                     then usage, print the JSON (written below);
+- `python -m claude_tray.scraper poll --source web`   the scraper child alone;
+- `python -m claude_tray status --json`               command line + child;
+- `python -m claude_tray status --json --max-age …`   the cached path, when the
+                                     command line has `--max-age` (else reported
+                                     as missing).
+
+For each it prints the median wall time, the peak resident memory of the
+largest process (its VmHWM) and of the whole process tree (the summed VmRSS),
+both sampled from /proc every few milliseconds while it runs, and the ratio of each median to
+the minimal reader's. This process imports nothing but the standard library
+and runs the emulator as a child of its own, so its own memory stays out of
+the way (`ru_maxrss` of a child even counts the parent's memory at fork time:
+it is used only for a child too short to be sampled). Nothing here asserts a
+time: the figures are for the note, and the machine may be busy.
+
+    python benchmarks/bench_light.py [--runs 10] [--repo PATH] [--json]
+
+`--repo` runs another checkout's code (its package and its `python -m`), for
+before/after figures taken side by side on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: The smallest honest one-process poll: what any monitor must at least do.
+MINIMAL_READER = """
+import json, os, urllib.request
+base = os.environ["BENCH_BASE_URL"]
+headers = {"Cookie": "sessionKey=" + os.environ["BENCH_SESSION_KEY"]}
+def get(path):
+    request = urllib.request.Request(base + path, headers=headers)
+    with urllib.request.urlopen(request, timeout=20) as answer:
+        return json.loads(answer.read())
+orgs = get("/api/organizations")
+org = next(o for o in orgs if "chat" in (o.get("capabilities") or []))
+print(json.dumps(get("/api/organizations/" + org["uuid"] + "/usage")))
+"""
+
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
+
+
+@dataclass
+class Sample:
+    seconds: float
+    largest_mb: float  # peak RSS of the largest process in the tree (wait4)
+    tree_mb: float  # peak of the summed RSS of the tree, sampled
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Command:
+    name: str
+    argv: list[str]
+    expect: str  # "usage": stdout is a usage document (or the reader's raw body); "none"
+    samples: list[Sample] = field(default_factory=list)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                found.extend(int(part) for part in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of one process in KiB; zeros when it is gone."""
+    rss = hwm = 0
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss, hwm
+
+
+class TreeSampler(threading.Thread):
+    """Peak memory of a process tree, read from /proc until told to stop.
+
+    `tree_kb`: the highest sum of VmRSS over the tree at one moment;
+    `largest_kb`: the highest VmHWM (a process's own peak) of any process in it.
+    """
+
+    def __init__(self, pid: int, every: float = 0.003) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.every = every
+        self.tree_kb = 0
+        self.largest_kb = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            total, todo, seen = 0, [self.pid], set()
+            while todo:
+                pid = todo.pop()
+                if pid in seen:
+                    continue
+                seen.add(pid)
+                rss, hwm = _memory_kb(pid)
+                total += rss
+                self.largest_kb = max(self.largest_kb, hwm)
+                todo.extend(_children(pid))
+            self.tree_kb = max(self.tree_kb, total)
+            self.done.wait(self.every)
+
+
+def run_one(command: Command, env: dict[str, str], cwd: Path) -> Sample:
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command.argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    proc.stdout.close()
+    # Stop sampling before reaping: a reaped pid could be reused by another process.
+    sampler.done.set()
+    sampler.join()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    # ru_maxrss (KiB on Linux) also counts this process's memory at fork time:
+    # only a fallback for a child too short to be sampled.
+    largest = (sampler.largest_kb or usage.ru_maxrss) / 1024
+    text = out.decode("utf-8", errors="replace").strip()
+    ok = proc.returncode == 0
+    if ok and command.expect == "usage":
+        try:
+            document = json.loads(text)
+            ok = "five_hour" in document or document.get("status") == "success"
+        except ValueError:
+            ok = False
+    return Sample(seconds, largest, max(sampler.tree_kb / 1024, largest), ok, text[:200])
+
+
+def has_max_age(python: str, env: dict[str, str], cwd: Path) -> bool:
+    done = subprocess.run(
+        [python, "-m", "claude_tray", "status", "--help"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return "--max-age" in done.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10, help="rounds (default 10)")
+    parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="checkout to measure")
+    parser.add_argument("--max-age", default="3600", help="seconds for status --max-age")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args()
+    repo: Path = args.repo.resolve()
+    python = sys.executable
+
+    with tempfile.TemporaryDirectory(prefix="bench-light-") as home:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("CLAUDE_TRAY_") and key != "PYTHONPATH"
+        }
+        env.update(
+            {
+                "CLAUDE_TRAY_HOME": home,
+                "CLAUDE_CONFIG_DIR": str(Path(home) / "no-claude-code"),
+                "PYTHONPATH": str(repo),
+            }
+        )
+        info_file = Path(home) / "emulator.json"
+        emulator = subprocess.Popen(
+            [python, "-m", "claude_tray.emulator", "--port", "0", "--info-file", str(info_file)],
+            env=env,
+            cwd=repo,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            return _measure(args, repo, python, env, info_file)
+        finally:
+            emulator.terminate()
+            emulator.wait(timeout=30)
+
+
+def _measure(
+    args: argparse.Namespace, repo: Path, python: str, env: dict[str, str], info_file: Path
+) -> int:
+    deadline = time.monotonic() + 60
+    while not info_file.exists() or not info_file.read_text(encoding="utf-8").strip():
+        if time.monotonic() > deadline:
+            raise SystemExit("the emulator did not start")
+        time.sleep(0.05)
+    time.sleep(0.05)  # the file is written whole, but let the server settle
+    info = json.loads(info_file.read_text(encoding="utf-8"))
+    env.update(
+        {
+            "CLAUDE_TRAY_BASE_URL": info["base_url"],
+            "CLAUDE_TRAY_API_URL": info["base_url"],
+            "BENCH_BASE_URL": info["base_url"],
+            "BENCH_SESSION_KEY": info["session_key"],
+        }
+    )
+    # Store the session as a user's login would: through the scraper, key on stdin.
+    subprocess.run(
+        [python, "-m", "claude_tray.scraper", "login", "--session-key-stdin"],
+        input=info["session_key"] + "\n",
+        env=env,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    commands = [
+        Command("python -c pass", [python, "-c", "pass"], "none"),
+        Command("minimal reader", [python, "-c", MINIMAL_READER], "usage"),
+        Command(
+            "scraper poll",
+            [python, "-m", "claude_tray.scraper", "poll", "--source", "web"],
+            "usage",
+        ),
+        Command(
+            "status --json",
+            [python, "-m", "claude_tray", "status", "--json", "--source", "web"],
+            "usage",
+        ),
+    ]
+    max_age = has_max_age(python, env, repo)
+    if max_age:
+        commands.append(
+            Command(
+                f"status --max-age {args.max_age}",
+                [
+                    python,
+                    "-m",
+                    "claude_tray",
+                    "status",
+                    "--json",
+                    "--source",
+                    "web",
+                    "--max-age",
+                    args.max_age,
+                ],
+                "usage",
+            )
+        )
+    # Warm-up (compiles .pyc files, fills the OS cache, makes the runner's
+    # handshake and the cache a user would have after one run): not counted.
+    for command in commands:
+        run_one(command, env, repo)
+    for round_index in range(args.runs):
+        shift = round_index % len(commands)
+        for command in commands[shift:] + commands[:shift]:
+            command.samples.append(run_one(command, env, repo))
+
+    reader = statistics.median(s.seconds for s in commands[1].samples)
+    rows = []
+    print(f"repo: {repo}")
+    print(f"{'command':<24} {'median s':>9} {'x reader':>9} {'largest MB':>11} {'tree MB':>8}  ok")
+    for command in commands:
+        samples = command.samples
+        median = statistics.median(s.seconds for s in samples)
+        largest = statistics.median(s.largest_mb for s in samples)
+        tree = statistics.median(s.tree_mb for s in samples)
+        ok = sum(s.ok for s in samples)
+        rows.append(
+            {
+                "command": command.name,
+                "median_s": round(median, 4),
+                "ratio_to_reader": round(median / reader, 2),
+                "largest_process_mb": round(largest, 1),
+                "tree_peak_mb": round(tree, 1),
+                "ok": f"{ok}/{len(samples)}",
+            }
+        )
+        print(
+            f"{command.name:<24} {median:>9.3f} {median / reader:>9.2f} "
+            f"{largest:>11.1f} {tree:>8.1f}  {ok}/{len(samples)}"
+        )
+        for sample in samples:
+            if not sample.ok:
+                print(f"    failed run: {sample.detail}")
+                break
+    if not max_age:
+        print("status --max-age: missing (this checkout's `status` has no --max-age option)")
+    if hasattr(os, "getloadavg"):
+        print(f"load average (1 min): {os.getloadavg()[0]:.2f}; wall-clock figures, shared machine")
+    if args.json:
+        print(json.dumps({"repo": str(repo), "rows": rows, "max_age": max_age}))
+    return 0 if all(s.ok for c in commands for s in c.samples) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
