@@ -1,34 +1,49 @@
 """The JSON documents that cross the process boundary (see interface.md).
 
-The scraper child prints exactly one of these; the runner reads it back with
-`load_document`. Both shapes are versioned (`schema_version`). This module
-holds the models only: it must not parse the service's own usage body (that is
-`usage_parser`) and must not do I/O.
+The scraper child builds one of these and prints it with `dump_document`
+(plain `json`); the parent reads it back with `load_document`, which validates
+every field through pydantic. The schema is written once, here, as frozen
+stdlib dataclasses: the child never imports pydantic (it costs about 20 MB and
+most of a poll's start-up, issue 12), the parent imports it lazily on its
+first `load_document`. Both shapes are versioned (`schema_version`).
+
+This module holds the documents only: it must not parse the service's own
+usage body (that is `usage_parser`), must not do I/O, and must not import
+pydantic at module level.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Annotated, Any, Final, Literal
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    SerializerFunctionWrapHandler,
-    TypeAdapter,
-    ValidationError,
-    field_validator,
-    model_serializer,
-)
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 SCHEMA_VERSION: Final = 1
 
 Source = Literal["web", "claude-code"]
+
+#: What pydantic reads from a stdlib dataclass (`__pydantic_config__`): an
+#: unknown key is an error, as it was with the pydantic models.
+_STRICT_KEYS: Final[Mapping[str, Any]] = {"extra": "forbid"}
+
+#: Field metadata: leave the field out of the JSON when it is empty (an
+#: optional extra that interface.md's example does not show).
+OMIT_EMPTY: Final[Mapping[str, bool]] = {"omit_empty": True}
+#: Field metadata: filled only by the parent (tray, `status`); the scraper
+#: child's documents leave it out entirely (`dump_document(parent_fields=False)`),
+#: the parent's always carry it, null when unknown.
+PARENT_ONLY: Final[Mapping[str, bool]] = {"parent_only": True}
+
+_T = TypeVar("_T")
 
 
 def to_utc(value: datetime) -> datetime:
@@ -38,62 +53,64 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def _iso(value: datetime) -> str:
-    # interface.md writes offsets as +00:00, which isoformat() gives and
-    # pydantic's default "Z" does not.
-    return to_utc(value).isoformat()
+def _utc_fields(document: object, *names: str) -> None:
+    # Frozen dataclasses: normalise in place once, at construction (and after
+    # pydantic's validation, which calls __post_init__ too).
+    for name in names:
+        value = getattr(document, name)
+        if isinstance(value, datetime):
+            object.__setattr__(document, name, to_utc(value))
 
 
-UtcDatetime = Annotated[datetime, PlainSerializer(_iso, return_type=str)]
+class _Copyable:
+    """`model_copy(update=...)` as the pydantic models had it, for code written against them.
+
+    New code: `dataclasses.replace(document, field=value)`.
+    """
+
+    def model_copy(self: _T, *, update: Mapping[str, Any] | None = None) -> _T:
+        return dataclasses.replace(self, **dict(update or {}))  # type: ignore[type-var]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Pace(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Pace(_Copyable):
     """Where a limit stands against its window's clock (interface.md `pace`).
 
     Filled by the parent process from the local history, never by the scraper.
     """
 
+    __pydantic_config__ = _STRICT_KEYS
+
     elapsed_percent: float | None = None  # an even pace would be at this percent
     projected_percent: float | None = None  # at the reset, at the recent rate
-    runs_out_at: UtcDatetime | None = None  # 100 % at that rate, if before the reset
+    runs_out_at: datetime | None = None  # 100 % at that rate, if before the reset
 
-    @field_validator("runs_out_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else to_utc(value)
+    def __post_init__(self) -> None:
+        _utc_fields(self, "runs_out_at")
 
 
-class Limit(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Limit(_Copyable):
     """One limit the service reports: a 5-hour session, a weekly window, …"""
+
+    __pydantic_config__ = _STRICT_KEYS
 
     id: str
     kind: str  # "session", "weekly", "weekly_scoped", or another window's kind
     label: str
     percent: float  # the service's 0–100 scale, as reported; may exceed 100
-    resets_at: UtcDatetime | None = None
-    #: Set only by the parent (tray, `status`); the scraper child's documents leave it
-    #: out entirely, the parent's always carry it (null when unknown).
-    pace: Pace | None = None
+    resets_at: datetime | None = None
+    pace: Pace | None = field(default=None, metadata=PARENT_ONLY)
 
-    @field_validator("resets_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else to_utc(value)
-
-    @model_serializer(mode="wrap")
-    def _pace_only_when_set(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict) and "pace" not in self.model_fields_set:
-            data.pop("pace", None)
-        return data
+    def __post_init__(self) -> None:
+        _utc_fields(self, "resets_at")
 
 
-class ExtraUsage(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class ExtraUsage(_Copyable):
     """Paid usage beyond the plan, in major units (e.g. dollars, not cents)."""
+
+    __pydantic_config__ = _STRICT_KEYS
 
     enabled: bool
     used: float | None = None
@@ -102,15 +119,21 @@ class ExtraUsage(_Frozen):
     percent: float | None = None
 
 
-class Account(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Account(_Copyable):
     """What the source knows about the account; every field optional."""
+
+    __pydantic_config__ = _STRICT_KEYS
 
     organization: str | None = None
     plan: str | None = None
 
 
-class UsageDocument(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class UsageDocument(_Copyable):
     """A successful poll."""
+
+    __pydantic_config__ = _STRICT_KEYS
 
     schema_version: Literal[1] = SCHEMA_VERSION
     status: Literal["success"] = "success"
@@ -119,27 +142,18 @@ class UsageDocument(_Frozen):
     tokens_used: int | None = None
     tokens_limit: int | None = None
     tokens_remaining: int | None = None
-    reset_time: UtcDatetime | None = None
-    last_updated: UtcDatetime
-    limits: list[Limit] = Field(default_factory=list)
+    reset_time: datetime | None = None
+    last_updated: datetime
+    limits: list[Limit] = field(default_factory=list)
     extra_usage: ExtraUsage | None = None
     account: Account | None = None
     #: Sentences about problems beside a good reading (e.g. a rotated key that could
     #: not be saved to a full disk). Not in interface.md's example: it appears in
     #: the JSON only when there is something to say.
-    notices: list[str] = Field(default_factory=list)
+    notices: list[str] = field(default_factory=list, metadata=OMIT_EMPTY)
 
-    @model_serializer(mode="wrap")
-    def _omit_empty_notices(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if not data.get("notices"):
-            data.pop("notices", None)
-        return data
-
-    @field_validator("reset_time", "last_updated")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else to_utc(value)
+    def __post_init__(self) -> None:
+        _utc_fields(self, "reset_time", "last_updated")
 
     @classmethod
     def build(
@@ -167,8 +181,11 @@ class UsageDocument(_Frozen):
         return next((limit for limit in self.limits if limit.id == limit_id), None)
 
 
-class ErrorDocument(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class ErrorDocument(_Copyable):
     """A failed command: a stable code and a sentence for a person."""
+
+    __pydantic_config__ = _STRICT_KEYS
 
     schema_version: Literal[1] = SCHEMA_VERSION
     status: Literal["error"] = "error"
@@ -184,8 +201,11 @@ class ErrorDocument(_Frozen):
         return ClaudeTrayError(self.error, self.message, retry_after=self.retry_after)
 
 
-class SessionDocument(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class SessionDocument(_Copyable):
     """The answer of `scraper check-session` and `scraper login` on success."""
+
+    __pydantic_config__ = _STRICT_KEYS
 
     schema_version: Literal[1] = SCHEMA_VERSION
     status: Literal["success"] = "success"
@@ -196,12 +216,67 @@ class SessionDocument(_Frozen):
 
 Document = UsageDocument | ErrorDocument | SessionDocument
 
-_DOCUMENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Document)
+
+def to_json_data(value: object, *, parent_fields: bool = True) -> Any:
+    """Plain JSON data for a document or any part of one (dataclasses, lists, times, codes).
+
+    Times are ISO-8601 with `+00:00` (interface.md), codes their value; a
+    field marked `OMIT_EMPTY` is left out while it is empty, and one marked
+    `PARENT_ONLY` when `parent_fields` is false.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data: dict[str, Any] = {}
+        for item in dataclasses.fields(value):
+            member = getattr(value, item.name)
+            if item.metadata.get("omit_empty") and not member:
+                continue
+            if item.metadata.get("parent_only") and not parent_fields:
+                continue
+            data[item.name] = to_json_data(member, parent_fields=parent_fields)
+        return data
+    if isinstance(value, datetime):
+        return to_utc(value).isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [to_json_data(member, parent_fields=parent_fields) for member in value]
+    if isinstance(value, dict):
+        return {
+            str(key): to_json_data(member, parent_fields=parent_fields)
+            for key, member in value.items()
+        }
+    return value
 
 
-def dump_document(document: Document) -> str:
-    """One line of JSON, as the scraper prints it."""
-    return document.model_dump_json()
+def dump_document(document: Document, *, parent_fields: bool = True) -> str:
+    """One line of compact JSON. The scraper child passes `parent_fields=False`."""
+    data = to_json_data(document, parent_fields=parent_fields)
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+_ADAPTERS: dict[object, TypeAdapter[Any]] = {}
+
+
+def _adapter(kind: object) -> TypeAdapter[Any]:
+    # Imported here: the scraper child never loads a document, the parent pays
+    # for pydantic once, on its first document, and builds each adapter once
+    # (two threads racing here only build it twice).
+    adapter = _ADAPTERS.get(kind)
+    if adapter is None:
+        from pydantic import TypeAdapter
+
+        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
+    return adapter
+
+
+def validate_document(raw: object, kind: type[_T]) -> _T:
+    """`raw` (decoded JSON) checked field by field as a `kind`; raises ValueError."""
+    from pydantic import ValidationError
+
+    try:
+        return cast("_T", _adapter(kind).validate_python(raw))
+    except ValidationError as exc:
+        raise ValueError(f"not a claude-tray document: {exc.error_count()} problems") from None
 
 
 def load_document(text: str) -> Document:
@@ -212,11 +287,11 @@ def load_document(text: str) -> Document:
         raise ValueError(f"not one JSON document: {exc.msg}") from None
     if not isinstance(raw, dict):
         raise ValueError("the JSON document is not an object")
-    try:
-        if raw.get("status") == "error":
-            return ErrorDocument.model_validate(raw)
-        if "logged_in" in raw:
-            return SessionDocument.model_validate(raw)
-        return UsageDocument.model_validate(raw)
-    except ValidationError as exc:
-        raise ValueError(f"not a claude-tray document: {exc.error_count()} problems") from None
+    kind: type[Document]
+    if raw.get("status") == "error":
+        kind = ErrorDocument
+    elif "logged_in" in raw:
+        kind = SessionDocument
+    else:
+        kind = UsageDocument
+    return validate_document(raw, kind)

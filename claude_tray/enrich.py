@@ -20,6 +20,7 @@ the numbers).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -107,23 +108,21 @@ class Enricher:
             reading = readings.get(limit.id)
             ours = feed.Reading(limit.id, limit.percent, limit.resets_at, polled_at)
             if reading is not None and reading != ours and feed.newer(reading, ours, now):
-                limit = limit.model_copy(
-                    update={
-                        "percent": reading.percent,
-                        "resets_at": reading.resets_at or limit.resets_at,
-                    }
+                limit = dataclasses.replace(
+                    limit,
+                    percent=reading.percent,
+                    resets_at=reading.resets_at or limit.resets_at,
                 )
                 live = live or now - reading.read_at < feed.FRESH_FOR
             limits.append(limit)
         if limits == list(document.limits):
             return Enriched(document, False)
         top = max(limits, key=lambda item: item.percent, default=None)
-        merged = document.model_copy(
-            update={
-                "limits": limits,
-                "usage_percent": None if top is None else top.percent,
-                "reset_time": None if top is None else top.resets_at,
-            }
+        merged = dataclasses.replace(
+            document,
+            limits=limits,
+            usage_percent=None if top is None else top.percent,
+            reset_time=None if top is None else top.resets_at,
         )
         return Enriched(merged, live)
 
@@ -160,8 +159,8 @@ class Enricher:
                     runs_out_at=result.runs_out_at,
                 )
             )
-            limits.append(limit.model_copy(update={"pace": value}))
-        return document.model_copy(update={"limits": limits})
+            limits.append(dataclasses.replace(limit, pace=value))
+        return dataclasses.replace(document, limits=limits)
 
     # -- together ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ state: the core's listener only does a non-blocking `queue.put`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -215,7 +216,7 @@ class AppState:
             return None
         path = self._paths.usage_cache_file
         # Notices belong to the moment of the poll, not to the numbers kept for later.
-        kept = document.model_copy(update={"notices": []}) if document.notices else document
+        kept = dataclasses.replace(document, notices=[]) if document.notices else document
         try:
             atomic_write(path, dump_document(kept) + "\n")
         except OSError as exc:  # a full disk loses the cache, never the numbers shown

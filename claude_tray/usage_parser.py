@@ -31,11 +31,9 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
-
-from pydantic import ValidationError
 
 from claude_tray.documents import ExtraUsage, Limit, Source, UsageDocument
 from claude_tray.errors import UsageParseError
@@ -130,9 +128,8 @@ def parse_usage_body(
         raise
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
         # Belt and braces: whatever a stranger document trips over, the caller
-        # gets the one documented error type (ValidationError is a ValueError).
-        detail = "unexpected structure" if isinstance(exc, ValidationError) else type(exc).__name__
-        raise UsageParseError(detail) from None
+        # gets the one documented error type.
+        raise UsageParseError(type(exc).__name__) from None
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -385,10 +382,10 @@ def _limits_from_rows(rows: object, dropped: _Dropped) -> tuple[list[Limit], lis
         if limit.kind.endswith("_scoped") and model is not None:
             # The same model under two display names stays one limit, under the first name.
             key = f"{limit.kind}:{model.key}"
-            limit = limit.model_copy(update={"id": model_ids.setdefault(key, limit.id)})
+            limit = replace(limit, id=model_ids.setdefault(key, limit.id))
             first = known.get(limit.id)
             if first is not None:
-                limit = limit.model_copy(update={"label": first.label})
+                limit = replace(limit, label=first.label)
         known[limit.id] = _higher(known.get(limit.id), limit)
     return list(known.values()), strangers
 
@@ -399,7 +396,7 @@ def _higher(first: Limit | None, second: Limit) -> Limit:
         return second
     winner, other = (second, first) if second.percent > first.percent else (first, second)
     if winner.resets_at is None and other.resets_at is not None:
-        winner = winner.model_copy(update={"resets_at": other.resets_at})
+        winner = replace(winner, resets_at=other.resets_at)
     return winner
 
 
@@ -484,7 +481,7 @@ def _merge(
             merged[limit.id] = limit
         elif known.resets_at is None and limit.resets_at is not None:
             # Some limits[] rows come without a reset time that the legacy window has.
-            merged[limit.id] = known.model_copy(update={"resets_at": limit.resets_at})
+            merged[limit.id] = replace(known, resets_at=limit.resets_at)
     for limit in strangers:
         merged.setdefault(limit.id, limit)
     return list(merged.values())

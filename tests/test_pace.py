@@ -9,6 +9,7 @@ swing the forecast).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -128,13 +129,13 @@ def test_pace_text() -> None:
         id="session", kind="session", label="Current session", percent=40.0, resets_at=RESET
     )
     runs_out = RESET - timedelta(hours=1, minutes=20)
-    fast = limit.model_copy(
-        update={"pace": Pace(elapsed_percent=40.0, projected_percent=130.0, runs_out_at=runs_out)}
+    fast = dataclasses.replace(
+        limit, pace=Pace(elapsed_percent=40.0, projected_percent=130.0, runs_out_at=runs_out)
     )
     assert pace_text(fast, NOW, timezone.utc) == (
         f"at this pace: 100 % at {runs_out:%H:%M}, 1 h 20 min before the reset"
     )
-    slow = limit.model_copy(update={"pace": Pace(elapsed_percent=40.0, projected_percent=64.2)})
+    slow = dataclasses.replace(limit, pace=Pace(elapsed_percent=40.0, projected_percent=64.2))
     assert pace_text(slow, NOW, timezone.utc) == "on pace for 64 % at the reset"
     assert pace_text(limit, NOW, timezone.utc) == ""
 

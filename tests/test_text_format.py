@@ -17,6 +17,7 @@ from claude_tray.documents import (
     ExtraUsage,
     SessionDocument,
     UsageDocument,
+    dump_document,
     load_document,
 )
 from claude_tray.errors import ErrorCode
@@ -402,7 +403,7 @@ def test_waybar_payload_is_escaped_for_pango() -> None:
 def test_waybar_payload_of_a_document_read_back_from_json() -> None:
     """A document that went through the scraper's JSON gives the same payload."""
     doc = _doc()
-    again = load_document(doc.model_dump_json())
+    again = load_document(dump_document(doc))
     assert waybar_payload(again, Thresholds(), now=NOW, tz=UTC) == waybar_payload(
         doc,
         Thresholds(),

@@ -11,6 +11,7 @@ claude-service.md) and never log or report the token.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -205,7 +206,7 @@ def poll_claude_code(
     document = parse_usage_body(response.body, source="claude-code")
     plan = _plan(credentials)
     if plan is not None and document.account is None:
-        document = document.model_copy(update={"account": Account(plan=plan)})
+        document = dataclasses.replace(document, account=Account(plan=plan))
     log.info("read usage with Claude Code's login (%d limits)", len(document.limits))
     return document
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import logging
 import os
@@ -228,7 +229,7 @@ def _poll(paths: AppPaths, env: Mapping[str, str], args: argparse.Namespace) -> 
                 "These numbers were read through Claude Code's login, because the stored "
                 f"claude.ai session cannot be used: {problem.message}"
             )
-            document = document.model_copy(update={"notices": [*document.notices, notice]})
+            document = dataclasses.replace(document, notices=[*document.notices, notice])
     return document
 
 
@@ -327,7 +328,8 @@ def _redirect_stdout() -> int | None:
 def _emit(document: Document, saved_fd: int | None) -> None:
     from claude_tray.documents import dump_document
 
-    data = (dump_document(document) + "\n").encode("utf-8")
+    # Only the parent fills fields such as a limit's `pace`: the child leaves them out.
+    data = (dump_document(document, parent_fields=False) + "\n").encode("utf-8")
     if saved_fd is None:
         if sys.__stdout__ is not None:
             sys.__stdout__.write(data.decode("utf-8"))

@@ -21,6 +21,7 @@ line or a message.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import urllib.parse
@@ -236,7 +237,7 @@ class WebReader:
         if self.session.org_name and document.account is None:
             # The organization's name is the service's text, like a model name.
             organization = clean_optional_label(self.session.org_name)
-            document = document.model_copy(update={"account": Account(organization=organization)})
+            document = dataclasses.replace(document, account=Account(organization=organization))
         return document
 
     def updated_session(self) -> WebSession:
@@ -444,7 +445,7 @@ def poll_web(
         clear_unauthorized(paths)  # an earlier plain 401 was not a logout
     log.info("read usage with the web session (%d limits)", len(document.limits))
     if run.notices:
-        document = document.model_copy(update={"notices": [*document.notices, *run.notices]})
+        document = dataclasses.replace(document, notices=[*document.notices, *run.notices])
     return document
 
 

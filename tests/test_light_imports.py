@@ -1,0 +1,82 @@
+"""What the quick paths import (issue 12): real child processes, the modules they ended with.
+
+The scraper child's poll over plain HTTP must not import pydantic (the parent
+validates the document it prints); `claude-tray status` must not load the tray,
+Tk, Pillow, pystray or the emulator. Each test runs the real program in a
+child with an exit hook that prints `sys.modules`; nothing here measures time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from claude_tray.emulator import Emulator
+from tests.support.child import REPO
+from tests.support.scraper import scraper_env, store_session
+
+#: Runs a module as `python -m` would, then lists every module loaded, on stderr.
+_WITH_MODULE_LIST = """
+import atexit, runpy, sys
+atexit.register(lambda: sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n"))
+import json
+sys.argv = [sys.argv[1], *sys.argv[2:]]
+runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+"""
+
+HEAVY_FOR_STATUS = ("tkinter", "PIL", "pystray", "Xlib", "claude_tray.emulator", "claude_tray.tray")
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator("ok") as emu:
+        yield emu
+
+
+def loaded_modules(module: str, args: list[str], env: dict[str, str]) -> tuple[int, set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", _WITH_MODULE_LIST, module, *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    marker = [line for line in done.stderr.splitlines() if line.startswith("MODULES ")]
+    assert marker, done.stderr[-2000:]
+    return done.returncode, set(json.loads(marker[-1][len("MODULES ") :]))
+
+
+def _top(modules: set[str], names: tuple[str, ...]) -> set[str]:
+    return {m for m in modules if any(m == n or m.startswith(n + ".") for n in names)}
+
+
+def test_scraper_poll_over_http_never_imports_pydantic(emulator: Emulator) -> None:
+    """The child builds and prints its document with plain json; pydantic stays in the parent."""
+    store_session(emulator.session_key)
+    code, modules = loaded_modules(
+        "claude_tray.scraper", ["poll", "--source", "web"], scraper_env(base_url=emulator.base_url)
+    )
+    assert code == 0
+    assert "claude_tray.usage_parser" in modules  # it did read usage
+    assert _top(modules, ("pydantic", "pydantic_core", "playwright", "asyncio")) == set()
+    assert _top(modules, HEAVY_FOR_STATUS) == set()
+
+
+def test_status_loads_no_tray_tk_pillow_or_emulator(emulator: Emulator, tmp_path: Path) -> None:
+    """`claude-tray status --json` runs core, runner and one child; nothing of the GUI."""
+    from tests.support.cli import emulator_env
+    from tests.support.cli import store_session as cli_store_session
+
+    home = tmp_path / "home"
+    cli_store_session(home, emulator)
+    env = emulator_env(home, emulator)
+    code, modules = loaded_modules("claude_tray", ["status", "--json"], env)
+    assert code == 0
+    assert "claude_tray.runner" in modules
+    assert _top(modules, HEAVY_FOR_STATUS) == set()
