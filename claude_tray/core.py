@@ -332,7 +332,11 @@ class Core:
         if isinstance(document, UsageDocument):
             document = self.enricher.after_poll(document)
             problem = self.state.record_usage(document)
-            self._emit(UsageUpdated(document, stale=False, live=self.enricher.live))
+            self._emit(
+                UsageUpdated(
+                    document, stale=False, live=self.enricher.live, trends=self.enricher.trends
+                )
+            )
             for notice in document.notices:
                 log.warning("the scraper says: %s", notice)
             if problem is not None:
@@ -523,7 +527,11 @@ class Core:
         if document == shown:
             return False
         self.state.update_numbers(document)
-        self._emit(UsageUpdated(document, stale=False, live=self.enricher.live))
+        self._emit(
+            UsageUpdated(
+                document, stale=False, live=self.enricher.live, trends=self.enricher.trends
+            )
+        )
         return True
 
     def start_polling(self) -> None:

@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from claude_tray import feed, history, pace
+from claude_tray import feed, history, pace, trend
 from claude_tray.documents import Limit, Pace, UsageDocument
 from claude_tray.paths import AppPaths
 
@@ -54,6 +54,8 @@ class Enricher:
         self.retention_days = retention_days
         self._feed_mtime: float | None = None
         self.live = False
+        #: The sparklines of the numbers last enriched (the popup draws them).
+        self.trends: tuple[trend.Trend, ...] = ()
 
     # -- 1. history -----------------------------------------------------------------
 
@@ -141,6 +143,15 @@ class Enricher:
             by_limit.setdefault(row.limit_id, []).append(
                 pace.Point(row.at, row.percent, row.resets_at)
             )
+        self.trends = tuple(
+            trend.trend_for(
+                limit.id,
+                limit.kind,
+                [(p.at, p.percent, p.resets_at) for p in by_limit.get(limit.id, [])],
+                now,
+            )
+            for limit in document.limits
+        )
         limits = []
         for limit in document.limits:
             result = pace.compute(

@@ -7,11 +7,12 @@ that does I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from claude_tray.documents import UsageDocument
 from claude_tray.errors import ErrorCode
+from claude_tray.trend import Trend
 
 
 class Status(str, Enum):
@@ -28,12 +29,15 @@ class Status(str, Enum):
 class UsageUpdated:
     """New numbers: fresh from a poll, or `stale` ones loaded from the cache at start.
 
-    `live`: some of them are live from Claude Code's status line.
+    `live`: some of them are live from Claude Code's status line; `trends`: each
+    limit's recent history, for the popup's sparklines.
     """
 
     document: UsageDocument
     stale: bool = False
     live: bool = False
+    #: Drawing data, not part of what the event says: left out of ==.
+    trends: tuple[Trend, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

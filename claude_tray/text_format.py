@@ -507,7 +507,7 @@ def status_text(
 
 
 def pace_text(limit: Limit, now: datetime, tz: tzinfo | None = None) -> str:
-    """The forecast in words: 'at this pace: 100 % at 15:40, 1 h 20 min before the reset'
+    """The forecast in words: 'at this pace: 100 % at 15:40, 1 h 20 before the reset'
     or 'on pace for 64 % at the reset'; '' when the pace is not known."""
     pace = limit.pace
     if pace is None or pace.projected_percent is None:
@@ -517,7 +517,10 @@ def pace_text(limit: Limit, now: datetime, tz: tzinfo | None = None) -> str:
     if pace.runs_out_at is not None:
         text = f"at this pace: 100 % at {format_clock(pace.runs_out_at, now, tz)}"
         if limit.resets_at is not None:
-            text += f", {format_countdown(limit.resets_at, pace.runs_out_at)} before the reset"
+            ahead = format_countdown(limit.resets_at, pace.runs_out_at)
+            if " h " in ahead:  # "1 h 20 min" reads as "1 h 20" here, and fits one line
+                ahead = ahead.removesuffix(" min")
+            text += f", {ahead} before the reset"
         return text
     projected = min(max(pace.projected_percent, limit.percent), 100.0)
     return f"on pace for {format_percent(projected).replace('%', ' %')} at the reset"

@@ -133,7 +133,7 @@ def test_pace_text() -> None:
         limit, pace=Pace(elapsed_percent=40.0, projected_percent=130.0, runs_out_at=runs_out)
     )
     assert pace_text(fast, NOW, timezone.utc) == (
-        f"at this pace: 100 % at {runs_out:%H:%M}, 1 h 20 min before the reset"
+        f"at this pace: 100 % at {runs_out:%H:%M}, 1 h 20 before the reset"
     )
     slow = dataclasses.replace(limit, pace=Pace(elapsed_percent=40.0, projected_percent=64.2))
     assert pace_text(slow, NOW, timezone.utc) == "on pace for 64 % at the reset"

@@ -24,6 +24,7 @@ from claude_tray.text_format import (
     format_money,
     format_percent,
     level_for,
+    pace_text,
     unknown_amount_text,
 )
 
@@ -43,6 +44,10 @@ class LimitView:
     fill: float  # 0.0–1.0 of the bar; above 100 % the bar is simply full
     level: Level
     reset_text: str  # "resets in 2 h 14 min · 17:40", or "" when the service gave no time
+    #: Where an even pace would be on the bar (0–1), None when the pace is unknown.
+    pace_mark: float | None = None
+    #: "at this pace: 100 % at 15:40, 1 h 20 min before the reset", or "".
+    pace_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,12 @@ def limit_view(limit: Limit, thresholds: Thresholds, now: datetime) -> LimitView
         fill=bar_fill(limit.percent),
         level=level_for(limit.percent, thresholds),
         reset_text=reset_text(limit.resets_at, now),
+        pace_mark=(
+            None
+            if limit.pace is None or limit.pace.elapsed_percent is None
+            else bar_fill(limit.pace.elapsed_percent)
+        ),
+        pace_text=pace_text(limit, now),
     )
 
 
@@ -127,8 +138,10 @@ def updated_text(document: UsageDocument, now: datetime) -> str:
 _SOURCE_NAMES = {"web": "claude.ai", "claude-code": "Claude Code"}
 
 
-def source_text(document: UsageDocument) -> str:
+def source_text(document: UsageDocument, *, live: bool = False) -> str:
     """Where the numbers came from, in words."""
+    if live:
+        return "· live from Claude Code"
     return f"via {_SOURCE_NAMES.get(document.source, document.source)}"
 
 

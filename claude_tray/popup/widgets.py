@@ -12,10 +12,25 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from claude_tray.popup.model import BannerView, LimitView, MoneyView
-from claude_tray.popup.theme import LEVEL_COLOURS, SURFACE, TONE_COLOURS, TROUGH, Fonts
+from claude_tray.popup.theme import (
+    ACCENT,
+    LEVEL_COLOURS,
+    SURFACE,
+    TEXT,
+    TONE_COLOURS,
+    TROUGH,
+    Fonts,
+)
 from claude_tray.text_format import Level
+from claude_tray.trend import Trend
 
 BAR_HEIGHT = 8
+#: The even-pace tick stands this far above and below the bar.
+TICK_OVERHANG = 3
+#: The sparkline beside each limit's reset time, in pixels.
+SPARK_SIZE = (96, 22)
+#: The forecast line wraps at the bars' width rather than widen the popup.
+TEXT_WRAP = 330
 _ACTION_TEXT = {"login": "Log in…", "retry": "Retry", "settings": "Settings…"}
 
 
@@ -25,7 +40,7 @@ class UsageBar(tk.Canvas):
     def __init__(self, master: tk.Misc, *, background: str = SURFACE) -> None:
         super().__init__(
             master,
-            height=BAR_HEIGHT + 2,
+            height=BAR_HEIGHT + 2 + 2 * TICK_OVERHANG,
             width=200,
             background=background,
             highlightthickness=0,
@@ -33,13 +48,27 @@ class UsageBar(tk.Canvas):
         )
         self.fill = 0.0
         self.level: Level = "calm"
+        self.mark: float | None = None
         self.bind("<Configure>", lambda _event: self._draw())
 
-    def set(self, fill: float, level: Level) -> None:
-        """Show a new share and colour."""
+    def set(self, fill: float, level: Level, mark: float | None = None) -> None:
+        """Show a new share and colour, and the even-pace tick at `mark` (0–1) if given."""
         self.fill = min(max(fill, 0.0), 1.0)
         self.level = level
+        self.mark = None if mark is None else min(max(mark, 0.0), 1.0)
         self._draw()
+
+    def mark_x(self) -> int | None:
+        """The tick's x in the canvas (for screenshot checks), None without one."""
+        if self.mark is None:
+            return None
+        width = self._width()
+        radius = BAR_HEIGHT // 2
+        return round(radius + (width - 2 * radius) * self.mark)
+
+    def _width(self) -> int:
+        width = self.winfo_width()
+        return width if width > 1 else int(self.cget("width"))  # not mapped yet
 
     @property
     def colour(self) -> str:
@@ -48,11 +77,9 @@ class UsageBar(tk.Canvas):
 
     def _draw(self) -> None:
         self.delete("all")
-        width = self.winfo_width()
-        if width <= 1:  # not mapped yet: use the requested width
-            width = int(self.cget("width"))
+        width = self._width()
         radius = BAR_HEIGHT // 2
-        y = BAR_HEIGHT // 2 + 1
+        y = BAR_HEIGHT // 2 + 1 + TICK_OVERHANG
         # Round caps on a thick line give a pill shape without antialiased ovals.
         self.create_line(
             radius, y, width - radius, y, width=BAR_HEIGHT, capstyle=tk.ROUND, fill=TROUGH
@@ -69,6 +96,12 @@ class UsageBar(tk.Canvas):
                 fill=self.colour,
                 tags=("fill",),
             )
+        x = self.mark_x()
+        if x is not None:
+            # Where an even pace would be: a thin dark tick across the bar.
+            self.create_line(
+                x, 0, x, BAR_HEIGHT + 2 + 2 * TICK_OVERHANG, width=2, fill=TEXT, tags=("mark",)
+            )
 
 
 class LimitRow(ttk.Frame):
@@ -81,23 +114,57 @@ class LimitRow(ttk.Frame):
         self.percent = ttk.Label(self, style="CardStrong.TLabel", anchor="e")
         self.bar = UsageBar(self)
         self.reset = ttk.Label(self, style="CardMuted.TLabel")
+        self.spark = ttk.Label(self, style="Card.TLabel")
+        self.pace = ttk.Label(self, style="CardMuted.TLabel", wraplength=TEXT_WRAP)
+        # The sparkline sits between the name and the percent, so the long lines
+        # below (reset, forecast) keep the whole width.
         self.label.grid(row=0, column=0, sticky="w")
-        self.percent.grid(row=0, column=1, sticky="e")
-        self.bar.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(4, 3))
-        self.reset.grid(row=2, column=0, columnspan=2, sticky="w")
+        self.spark.grid(row=0, column=1, sticky="e", padx=(8, 8))
+        self.spark.grid_remove()  # shown once there is a trend to draw
+
+        self.percent.grid(row=0, column=2, sticky="e")
+        self.bar.grid(row=1, column=0, columnspan=3, sticky="ew", pady=(1, 0))
+        self.reset.grid(row=2, column=0, columnspan=3, sticky="w")
+        self.pace.grid(row=3, column=0, columnspan=3, sticky="w")
         self.view: LimitView | None = None
+        self.trend: Trend | None = None
+        self._photo: object = None  # the Tk image must outlive the label's use of it
 
     def show(self, view: LimitView) -> None:
         """Fill the row from a view."""
         self.view = view
         self.label.configure(text=view.label)
         self.percent.configure(text=view.percent_text)
-        self.bar.set(view.fill, view.level)
+        self.bar.set(view.fill, view.level, view.pace_mark)
         self.reset.configure(text=view.reset_text)
         if view.reset_text:
             self.reset.grid()
         else:
             self.reset.grid_remove()
+        self.pace.configure(text=view.pace_text)
+        if view.pace_text:
+            self.pace.grid()
+        else:
+            self.pace.grid_remove()
+
+    def show_trend(self, trend: Trend | None) -> None:
+        """Draw the limit's sparkline (hidden with fewer than two readings)."""
+        if trend == self.trend:
+            return
+        self.trend = trend
+        if trend is None or trend.points < 2:
+            self.spark.grid_remove()
+            self._photo = None
+            return
+        from PIL import ImageTk
+
+        from claude_tray.sparkline import draw_sparkline
+
+        image = draw_sparkline(trend, SPARK_SIZE, colour=ACCENT, guide=TROUGH, background=SURFACE)
+        photo = ImageTk.PhotoImage(image, master=self)
+        self.spark.configure(image=photo)
+        self._photo = photo
+        self.spark.grid()
 
 
 class MoneyRow(ttk.Frame):

@@ -67,6 +67,7 @@ from claude_tray.popup.theme import BACKGROUND, BORDER, SURFACE, apply_theme, ma
 from claude_tray.popup.widgets import Banner, LimitRow, MoneyRow
 from claude_tray.popup.x11 import add_wm_states, is_x11, set_decorations
 from claude_tray.text_format import is_stale
+from claude_tray.trend import Trend
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,9 @@ class Popup:
 
         self.document: UsageDocument | None = None
         self.from_cache = False
+        #: Numbers live from Claude Code's status line, and each limit's sparkline data.
+        self.live = False
+        self.trends: dict[str, Trend] = {}
         self.status = Status.IDLE
         self.paused = False
         self.logged_in: bool | None = None
@@ -430,6 +434,9 @@ class Popup:
         if isinstance(event, UsageUpdated):
             self.document = event.document
             self.from_cache = event.stale
+            self.live = event.live and not event.stale
+            if event.trends or event.stale:
+                self.trends = {trend.limit_id: trend for trend in event.trends}
             if not event.stale:
                 self._clear_banner(login_only=False)
                 if event.document.source == "web":
@@ -786,7 +793,9 @@ class Popup:
             self.updated_label.configure(text="Not updated yet")
             self.stale_label.grid_remove()
             return
-        self.updated_label.configure(text=f"{updated_text(document, now)} {source_text(document)}")
+        self.updated_label.configure(
+            text=f"{updated_text(document, now)} {source_text(document, live=self.live)}"
+        )
         stale = is_stale(
             document,
             from_cache=self.from_cache,
@@ -809,6 +818,7 @@ class Popup:
         for index, row in enumerate(self.limit_rows):
             if index < len(views):
                 row.show(views[index])
+                row.show_trend(self.trends.get(views[index].id))
                 row.grid(row=index, column=0, sticky="ew", pady=(0 if index == 0 else 12, 0))
             else:
                 row.grid_remove()
