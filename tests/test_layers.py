@@ -158,7 +158,8 @@ BOTTOM = {
     "claude_tray.fileio": set(),
     "claude_tray.redact": set(),
     "claude_tray.documents": {"claude_tray.errors"},
-    "claude_tray.events": {"claude_tray.documents", "claude_tray.errors"},
+    "claude_tray.events": {"claude_tray.documents", "claude_tray.errors", "claude_tray.trend"},
+    "claude_tray.trend": set(),  # plain sparkline data, carried by UsageUpdated
     "claude_tray.config": {"claude_tray.fileio"},
     "claude_tray.service_text": set(),
     "claude_tray.usage_parser": {
