@@ -47,6 +47,7 @@ from claude_tray.events import (
     ShowPopupRequested,
     UsageUpdated,
 )
+from claude_tray.first_run import FirstRun, Welcome
 from claude_tray.paths import AppPaths
 from claude_tray.tray import (
     Backend,
@@ -217,6 +218,9 @@ class StartOptions:
     #: The settings dialog's start-at-login switch (start_app gives the real one;
     #: None hides it, as in-process tests want).
     start_at_login: StartAtLogin | None = None
+    #: Welcome the user on the first start on this machine (start_app turns it on;
+    #: in-process tests leave it off).
+    first_run: bool = False
 
 
 def _utc_now() -> datetime:
@@ -265,6 +269,7 @@ class TrayApp:
         self.commands: queue.SimpleQueue[TrayCommand] = queue.SimpleQueue()
         self.core = Core(paths, config, self.events)
         self.notifier = ThresholdNotifier(thresholds=tuple(config.notify_thresholds))
+        self.first_run = FirstRun(paths.data_dir) if self.options.first_run else None
 
         snapshot = self.core.state.snapshot()
         if snapshot.usage is not None:
@@ -482,6 +487,24 @@ class TrayApp:
             self._logged_in = False
         elif isinstance(event, LoginFinished):
             self._logged_in = event.logged_in
+        if self.first_run is not None:
+            self._welcome(self.first_run.decide(event))
+
+    def _welcome(self, welcome: Welcome | None) -> None:
+        """The first start's welcome (first_run.py decides which)."""
+        if welcome is Welcome.LOG_IN:
+            log.info("first run: no login found; showing the ways to log in")
+            self.popup.show_welcome()
+        elif welcome is Welcome.CLAUDE_CODE:
+            log.info("first run: reading the usage through Claude Code's login")
+            title = "Reading your usage through Claude Code"
+            body = (
+                "claude-tray found Claude Code's login on this machine and reads your plan "
+                "usage with it (read-only). To use a claude.ai web session instead, log in "
+                "from this window."
+            )
+            self._notice(title, body)
+            self.tray.notify(title, body)
 
     # Notifications -------------------------------------------------------------------------
 
@@ -672,7 +695,7 @@ def start_app(paths: AppPaths, config: Config, options: StartOptions | None = No
 
     options = options or StartOptions()
     if options.start_at_login is None:
-        options = dataclasses.replace(options, start_at_login=StartAtLogin())
+        options = dataclasses.replace(options, start_at_login=StartAtLogin(), first_run=True)
     paths.ensure()
     try:
         lock = acquire(paths.instance_lock_file)

@@ -8,6 +8,7 @@ process table, never flags inside the app.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import tempfile
 import time
@@ -404,3 +405,50 @@ def test_icon_docks_when_tray_host_starts_after_the_app(
     finally:
         runner.stop_all()
         host.stop()
+
+
+def test_first_start_without_any_login_opens_the_popup_once(
+    host: TrayHost, launcher: Launcher, artifacts: Path
+) -> None:
+    """A first start with no web session and no Claude Code login: the logged-out icon and
+    the popup opening by itself; the next start stays in the tray."""
+    first = launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+    popup = wait_for(lambda: popup_window(host), 60, "the popup to open by itself")
+    # The popup may cover the icon now: the icon window's title carries the state.
+    title = host.xdotool("getwindowname", icon.window_id).strip()
+    assert "log in" in title, title
+    time.sleep(0.5)  # let Tk draw the content after mapping
+    save_artifact(host.screenshot().crop(popup.box), artifacts, "first_run_welcome")
+    assert (launcher.home / "data" / "first-run.json").exists()
+    first.process.send_signal(signal.SIGTERM)
+    assert first.process.wait(30) == 0, first.output()
+    wait_for(lambda: not icon_windows(host), 30, "the first icon to go")
+
+    second = launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+    wait_for_look(icon, None, "logged_out")
+    time.sleep(3.0)  # the first start's popup came within a second of this look
+    assert popup_window(host) is None, second.output()
+
+
+def test_first_start_with_claude_code_login_just_works(
+    host: TrayHost, launcher: Launcher, emulator: Emulator, artifacts: Path
+) -> None:
+    """A first start with only Claude Code's login: its numbers in the icon, no popup, and
+    the popup (opened by a click) names where the numbers come from."""
+    from tests.support.cli import write_claude_code_credentials
+
+    emulator.set_usage(session=42.0, weekly=10.0, scoped={})
+    write_claude_code_credentials(
+        Path(launcher.env["CLAUDE_CONFIG_DIR"]), emulator.oauth_token, expires_in=3600
+    )
+    launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+    wait_for_look(icon, 42.0, "normal")
+    time.sleep(2.0)
+    assert popup_window(host) is None
+    popup = open_popup(host, icon)
+    save_artifact(host.screenshot().crop(popup.box), artifacts, "first_run_claude_code")
+    log = (launcher.home / "logs" / "claude-tray.log").read_text(errors="replace")
+    assert "first run: reading the usage through Claude Code's login" in log

@@ -120,6 +120,31 @@ class LoginPanel(ttk.Frame):
         else:
             self.cancel_button.focus_set()
 
+    def offer_start_at_login(self, enabled: bool, on_change: Callable[[bool], str | None]) -> None:
+        """Show a "Start claude-tray when I log in" checkbox (the first-run welcome).
+
+        `on_change(on)` switches the entry and returns None, or why it could not;
+        the box then shows what is true again and the reason appears below.
+        """
+        if getattr(self, "start_at_login_box", None) is None:
+            self.start_at_login = tk.BooleanVar(self, value=enabled)
+
+            def changed() -> None:
+                wanted = bool(self.start_at_login.get())
+                problem = on_change(wanted)
+                if problem is not None:
+                    self.start_at_login.set(not wanted)
+                    self._set(self.login_state, problem)
+
+            self.start_at_login_box = ttk.Checkbutton(
+                self,
+                text="Start claude-tray when I log in",
+                variable=self.start_at_login,
+                command=changed,
+            )
+        self.start_at_login.set(enabled)
+        self.start_at_login_box.grid(row=6, column=0, columnspan=2, sticky="w", pady=(10, 0))
+
     def reset(self) -> None:
         """Back to the start, without a message (the panel was closed)."""
         self.key_entry.delete(0, tk.END)

@@ -562,6 +562,23 @@ class Popup:
         self.settings.lift()
         self.settings.focus_force()
 
+    def show_welcome(self) -> None:
+        """The first start without any login: the ways to log in, and start at login."""
+        self._set_banner(
+            BannerView(
+                "info",
+                "Welcome to claude-tray",
+                "Log in to claude.ai below to see your plan usage. If you use Claude Code, "
+                "logging in there (`claude`) works too: claude-tray then reads its login.",
+                None,
+            )
+        )
+        if self._start_at_login is not None:
+            self.login_panel.offer_start_at_login(
+                self._start_at_login.enabled(), self._start_at_login.set
+            )
+        self.show_login()
+
     def show_login(self) -> None:
         """Open the popup with the login panel visible (tray menu "Log in…")."""
         self._open_login(True)
