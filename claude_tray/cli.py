@@ -15,9 +15,11 @@ and never rewrite the config file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from claude_tray import __version__
@@ -36,7 +38,19 @@ PROG = "claude-tray"
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2  # argparse's own code for bad arguments
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention; SIGTERM gives 143, SIGHUP 129
+
+
+class CommandInterrupted(Exception):
+    """A blocking command was ended by SIGINT, SIGTERM or SIGHUP; its child is gone."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 # ---------------------------------------------------------------- arguments
@@ -241,8 +255,12 @@ def _blocking_with_last(
     # The command line shows no events; it only looks for files that failed to save.
     events: queue.Queue[Event] = queue.Queue()
     core = Core(paths, config, events)
+    received: list[int] = []
     try:
-        document = call(core)
+        with _cancel_on_signals(core, received):
+            document = call(core)
+        if received:
+            raise CommandInterrupted(received[0])
         problems = []
         while True:
             try:
@@ -254,6 +272,37 @@ def _blocking_with_last(
         return document, core.state.snapshot().usage, problems
     finally:
         core.shutdown()
+
+
+@contextlib.contextmanager
+def _cancel_on_signals(core: Core, received: list[int]) -> Iterator[None]:
+    """While a blocking command runs: SIGINT, SIGTERM and SIGHUP cancel its child.
+
+    The handler only sets the child's cancel event (the runner sees it within
+    a tick, ends the child and everything it started, and the command returns
+    its "cancelled" document); the signal is remembered so the command can
+    exit with 128 + its number. A login cancelled this way closes its browser
+    window and stores nothing. Off the main thread (tests calling `main`)
+    signals cannot be caught, and nothing is installed.
+    """
+    import signal
+
+    def handler(signum: int, _frame: object) -> None:
+        received.append(signum)
+        core.cancel_running()
+
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    previous: dict[int, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in names:
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)  # type: ignore[arg-type]
 
 
 def _is_error(document: Document) -> bool:
@@ -410,6 +459,9 @@ def _cmd_login(args: argparse.Namespace) -> int:
         )
     try:
         document = _blocking(paths, loaded.config, lambda core: core.login_blocking(key))
+    except CommandInterrupted as interrupted:
+        print("Login cancelled; nothing was changed.", file=sys.stderr)
+        return interrupted.exit_code
     except KeyboardInterrupt:
         print("Login cancelled; nothing was changed.", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -600,6 +652,9 @@ def main(argv: list[str] | None = None) -> int:
             from claude_tray.scraper.browser_install import run_command as browser_command
 
             return browser_command(args.force, sys.stdout, sys.stderr)
+    except CommandInterrupted as interrupted:
+        print(f"{PROG}: cancelled; nothing was changed.", file=sys.stderr)
+        return interrupted.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception:  # a bug: say where the details are instead of a bare traceback
