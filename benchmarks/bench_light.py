@@ -13,14 +13,16 @@ order rotates each round, so no command always follows the same one):
                                      command line has `--max-age` (else reported
                                      as missing).
 
-For each it prints the median wall time, the peak resident memory of the
-largest process (its VmHWM) and of the whole process tree (the summed VmRSS),
-both sampled from /proc every few milliseconds while it runs, and the ratio of each median to
-the minimal reader's. This process imports nothing but the standard library
-and runs the emulator as a child of its own, so its own memory stays out of
-the way (`ru_maxrss` of a child even counts the parent's memory at fork time:
-it is used only for a child too short to be sampled). Nothing here asserts a
-time: the figures are for the note, and the machine may be busy.
+For each it prints the median wall time, the median CPU time (user + system
+of the whole tree, from `wait4`: a busy machine disturbs it less than wall
+time), the peak resident memory of the largest process (its VmHWM) and of the
+whole process tree (the summed VmRSS), both sampled from /proc every few
+milliseconds while it runs, and the ratios to the minimal reader. This
+process imports nothing but the standard library and runs the emulator as a
+child of its own, so its own memory stays out of the way (`ru_maxrss` of a
+child even counts the parent's memory at fork time: it is used only for a
+child too short to be sampled). Nothing here asserts a time: the figures are
+for the note, and the machine may be busy.
 
     python benchmarks/bench_light.py [--runs 10] [--repo PATH] [--json]
 
@@ -66,6 +68,7 @@ class Sample:
     seconds: float
     largest_mb: float  # peak RSS of the largest process in the tree (wait4)
     tree_mb: float  # peak of the summed RSS of the tree, sampled
+    cpu_s: float  # user + system CPU of the tree (wait4: the process and its reaped children)
     ok: bool
     detail: str
 
@@ -166,7 +169,8 @@ def run_one(command: Command, env: dict[str, str], cwd: Path) -> Sample:
             ok = "five_hour" in document or document.get("status") == "success"
         except ValueError:
             ok = False
-    return Sample(seconds, largest, max(sampler.tree_kb / 1024, largest), ok, text[:200])
+    cpu = usage.ru_utime + usage.ru_stime
+    return Sample(seconds, largest, max(sampler.tree_kb / 1024, largest), cpu, ok, text[:200])
 
 
 def has_max_age(python: str, env: dict[str, str], cwd: Path) -> bool:
@@ -293,26 +297,33 @@ def _measure(
     reader = statistics.median(s.seconds for s in commands[1].samples)
     rows = []
     print(f"repo: {repo}")
-    print(f"{'command':<24} {'median s':>9} {'x reader':>9} {'largest MB':>11} {'tree MB':>8}  ok")
+    print(
+        f"{'command':<24} {'median s':>9} {'x reader':>9} {'cpu s':>7} {'x reader':>9} "
+        f"{'largest MB':>11} {'tree MB':>8}  ok"
+    )
+    reader_cpu = statistics.median(s.cpu_s for s in commands[1].samples)
     for command in commands:
         samples = command.samples
         median = statistics.median(s.seconds for s in samples)
         largest = statistics.median(s.largest_mb for s in samples)
         tree = statistics.median(s.tree_mb for s in samples)
+        cpu = statistics.median(s.cpu_s for s in samples)
         ok = sum(s.ok for s in samples)
         rows.append(
             {
                 "command": command.name,
                 "median_s": round(median, 4),
                 "ratio_to_reader": round(median / reader, 2),
+                "cpu_s": round(cpu, 4),
+                "cpu_ratio_to_reader": round(cpu / reader_cpu, 2),
                 "largest_process_mb": round(largest, 1),
                 "tree_peak_mb": round(tree, 1),
                 "ok": f"{ok}/{len(samples)}",
             }
         )
         print(
-            f"{command.name:<24} {median:>9.3f} {median / reader:>9.2f} "
-            f"{largest:>11.1f} {tree:>8.1f}  {ok}/{len(samples)}"
+            f"{command.name:<24} {median:>9.3f} {median / reader:>9.2f} {cpu:>7.3f} "
+            f"{cpu / reader_cpu:>9.2f} {largest:>11.1f} {tree:>8.1f}  {ok}/{len(samples)}"
         )
         for sample in samples:
             if not sample.ok:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -378,6 +379,13 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
     if cached is not None:
         document, last, problems = cached, cached, []
     else:
+        import threading
+
+        from claude_tray.documents import warm_up_validation
+
+        # The validators take about as long to build as the child takes to poll:
+        # build them on the other core meanwhile (issue 12).
+        threading.Thread(target=warm_up_validation, name="warm-up", daemon=True).start()
         document, last, problems = _blocking_with_last(
             paths, config, lambda core: core.poll_usage_blocking()
         )
@@ -613,6 +621,9 @@ def _run_scraper(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run `claude-tray ARGV`; returns the exit code (argparse exits 2 on bad arguments)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    # pydantic otherwise scans the entry points of every installed distribution for
+    # plugins when it builds its first validator; claude-tray uses none (issue 12).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     # Hidden: the frozen build's scraper children. Forwarded before argparse sees the
     # scraper's own options (e.g. --session-key-stdin).
     if arguments[:1] == ["scraper"]:

@@ -17,7 +17,6 @@ import errno
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,10 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = PRIVATE) -> None:
 
     Raises `OSError` naming `path` when the write fails; `path` is then as it was.
     """
+    # Imported here: tempfile pulls in random (~3 ms) and a poll that writes
+    # nothing should not pay for it (issue 12).
+    import tempfile
+
     raw = data.encode("utf-8") if isinstance(data, str) else data
     tmp_name: str | None = None
     try:

@@ -12,7 +12,6 @@ know the shape of the usage body (that is `usage_parser`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from typing import Final
@@ -81,6 +80,8 @@ def clean_id(text: str, limit: int = ID_MAX) -> str:
         printable = one_line(text)
         if not any(char.isalnum() for char in printable):
             return ""
+        import hashlib  # rare: only names without one ASCII letter or digit
+
         slug = "u" + hashlib.sha256(printable.encode("utf-8")).hexdigest()[:12]
     return slug[:limit].rstrip("_")
 

@@ -203,8 +203,8 @@ def choose_source(paths: AppPaths, env: Mapping[str, str], requested: str) -> st
 
 
 def _preload_parser() -> None:
-    """Import the usage parser (pydantic, ~0.1 s of CPU) while the main thread waits for
-    the network; the main thread's own import then finds it done or waits for it."""
+    """Import the usage parser and the documents while the main thread waits for the
+    network; the main thread's own import then finds it done or waits for it."""
     with contextlib.suppress(Exception):  # the main thread's own import reports it properly
         import claude_tray.usage_parser  # noqa: F401
 
@@ -342,9 +342,6 @@ def _emit(document: Document, saved_fd: int | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the scraper program; returns the exit code (0 success, 1 error document)."""
-    # pydantic otherwise reads the entry points of every installed distribution
-    # to look for plugins on the first model it builds; the scraper uses none.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from claude_tray.scraper import budget, lifeline
 
     # First of all: the budget's clock, and the tie to the parent (which waits
