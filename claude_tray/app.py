@@ -668,6 +668,13 @@ class TrayApp:
             open(self._debug_modules_file, "w", encoding="utf-8") as handle,
         ):
             handle.write("\n".join(sorted(sys.modules)) + "\n")
+        # Beside it, each thread's name and kernel id (benchmarks attribute wake-ups).
+        with (
+            contextlib.suppress(OSError),
+            open(f"{self._debug_modules_file}.threads", "w", encoding="utf-8") as handle,
+        ):
+            for thread in threading.enumerate():
+                handle.write(f"{thread.native_id} {thread.name}\n")
 
 
 # --- entry point ------------------------------------------------------------------------

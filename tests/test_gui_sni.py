@@ -92,7 +92,18 @@ def emulator() -> Iterator[Emulator]:
 class App:
     """One `python -m claude_tray run` on the desktop, logged in to the emulator."""
 
-    def __init__(self, desktop: Desktop, emulator: Emulator, home: Path, **settings: Any) -> None:
+    def __init__(
+        self,
+        desktop: Desktop,
+        emulator: Emulator,
+        home: Path,
+        *,
+        backend: str | None = None,
+        debug_file: Path | None = None,
+        **settings: Any,
+    ) -> None:
+        """`backend`: force PYSTRAY_BACKEND (None: the app chooses); `debug_file`: where
+        the app writes its modules (and `.threads`, its threads) for benchmarks."""
         self.desktop = desktop
         self.home = home
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "PYSTRAY_"))}
@@ -108,6 +119,10 @@ class App:
             PYTHONUNBUFFERED="1",
         )
         env.pop("WAYLAND_DISPLAY", None)
+        if backend is not None:
+            env["PYSTRAY_BACKEND"] = backend
+        if debug_file is not None:
+            env["CLAUDE_TRAY_DEBUG_MODULES_FILE"] = str(debug_file)
         self.env = env
         store_session(env, emulator.session_key)
         write_app_config(home, **{"interval_minutes": 60, **settings})
