@@ -281,6 +281,8 @@ class TrayApp:
         self._host_changed = threading.Event()
         self._no_tray_shown = False
         self._told_no_tray = False
+        self._xembed_appeared = threading.Event()
+        self._xembed_watch: Any = None
         self._no_tray_job: str | None = None
         #: Notifications the desktop could not show (bus thread -> Tk thread).
         self._lost_notes: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
@@ -407,6 +409,9 @@ class TrayApp:
     def _on_wake(self) -> None:
         if self._quitting:
             return
+        if self._xembed_appeared.is_set():
+            self._xembed_appeared.clear()
+            self._use_xembed_tray()
         if self._host_changed.is_set():
             self._host_changed.clear()
             if self.tray.host_present:
@@ -543,6 +548,35 @@ class TrayApp:
 
     # No tray host --------------------------------------------------------------------------
 
+    def _watch_for_xembed_tray(self) -> None:
+        """SNI found no host: an XEmbed tray (trayer, polybar, i3bar) starting later should
+        get the icon too, so watch the X display for one (once; its thread blocks)."""
+        display = os.environ.get("DISPLAY")
+        if self.tray.backend.name != "sni" or not display or self._xembed_watch is not None:
+            return
+        from claude_tray.tray.hosts import XEmbedWatch
+
+        def appeared() -> None:  # the watch's thread
+            self._xembed_appeared.set()
+            self.waker.wake()
+
+        self._xembed_watch = XEmbedWatch(display, appeared)
+        self._xembed_watch.start()
+
+    def _use_xembed_tray(self) -> None:
+        if self.tray.host_present or self.tray.backend.name != "sni":
+            return  # an SNI host came first: stay
+        from claude_tray.tray.choice import TrayUnavailable, load_xorg_backend
+
+        try:
+            backend = load_xorg_backend()
+        except TrayUnavailable as exc:
+            log.warning("an XEmbed tray appeared but the xorg backend cannot start: %s", exc)
+            return
+        log.info("an XEmbed tray appeared and no SNI host is there: moving the icon to it")
+        self.tray.switch_to(backend)
+        self._redraw_tray = True
+
     def _check_tray_host(self) -> None:
         """Open the popup as a window that explains when no tray shows the icon (undone
         when one does)."""
@@ -564,6 +598,7 @@ class TrayApp:
                 log.info("the tray host is gone; showing the window instead")
             self.popup.set_standalone((NO_TRAY_TITLE, no_tray_message(os.environ)))
             self.popup.show()
+            self._watch_for_xembed_tray()
         elif present and self._no_tray_shown:
             self._no_tray_shown = False
             log.info("a tray host shows the icon now")

@@ -571,3 +571,38 @@ def window_height(desktop: Desktop, window: str) -> int:
         if line.startswith("HEIGHT="):
             return int(line.split("=")[1])
     raise AssertionError("no geometry")
+
+
+def test_an_xembed_tray_started_late_gets_the_icon(emulator: Emulator, tmp_path: Path) -> None:
+    """No host at the start (SNI chosen, the window explains); trayer, an XEmbed-only tray,
+    starts later: the icon moves to the xorg backend and docks there."""
+    from tests.support.gui import ICON_CLASS, start_trayer
+
+    desktop = Desktop(tmp_path / "x")
+    app = None
+    trayer = None
+    try:
+        app = App(desktop, emulator, tmp_path / "home")
+        wait_for(lambda: popup_open(desktop), 8, "the no-tray window")
+        assert "tray backend: sni" in app.output()
+        trayer = start_trayer(desktop.display)
+
+        def docked() -> bool:
+            for window in desktop.xdotool("search", "--classname", ICON_CLASS).split():
+                geometry = desktop.xdotool("getwindowgeometry", "--shell", window)
+                values = dict(line.split("=", 1) for line in geometry.split())
+                if int(values["WIDTH"]) >= 16 and int(values["Y"]) >= 0:
+                    return True
+            return False
+
+        wait_for(docked, 30, "the icon to dock in trayer")
+        save_artifact(desktop.screenshot().crop((900, 0, 1280, 40)), tmp_path, "sni_to_trayer")
+        wait_for(lambda: "moving the icon to it" in app.output(), 10, "the log line about the move")
+        assert "Traceback" not in app.output(), app.output()[-3000:]
+    finally:
+        if app is not None:
+            app.stop()
+        if trayer is not None and trayer.poll() is None:
+            trayer.terminate()
+            trayer.wait(10)
+        desktop.stop()

@@ -70,6 +70,22 @@ def pystray_backend_for(name: str) -> str:
     return "dummy" if name == "sni" else name
 
 
+def load_xorg_backend() -> Backend:
+    """The xorg backend beside whatever pystray was imported as (for `Tray.switch_to`).
+
+    `tray.xorg` imports `pystray._xorg` itself, which connects to DISPLAY; its
+    icon uses pystray's shared base classes, so the menu built from the pystray
+    already imported works with it.
+    """
+    try:
+        import pystray
+
+        from claude_tray.tray.xorg import ClickableXorgIcon
+    except Exception as exc:
+        raise TrayUnavailable(NO_DISPLAY_MESSAGE) from exc
+    return Backend("xorg", pystray, ClickableXorgIcon)
+
+
 def _forget_pystray() -> None:
     for name in [n for n in sys.modules if n == "pystray" or n.startswith("pystray.")]:
         del sys.modules[name]

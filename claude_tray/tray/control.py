@@ -50,10 +50,15 @@ class Tray:
     ) -> None:
         """`on_command`, `on_shown` and `on_host_changed` are called on the tray's
         threads: hand over, never work."""
-        self.backend = backend
         self._on_command = on_command
         self._on_shown = on_shown
+        self._on_host_changed = on_host_changed
         self._view = view
+        self._make_icon(backend, icon_options)
+
+    def _make_icon(self, backend: Backend, icon_options: dict[str, Any]) -> None:
+        self.backend = backend
+        view = self._view
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._icon: Any = backend.icon_class(
@@ -63,10 +68,20 @@ class Tray:
         self._applied = view
         self._pass_extras(view)
         if hasattr(self._icon, "on_host_changed"):
-            self._icon.on_host_changed = on_host_changed
+            self._icon.on_host_changed = self._on_host_changed
         if hasattr(self._icon, "on_secondary"):  # StatusNotifierItem: middle click refreshes
+            on_command = self._on_command
             self._icon.on_secondary = lambda: on_command(TrayCommand.REFRESH)
             self._icon.on_context_menu = lambda: on_command(TrayCommand.SHOW_DETAILS)
+
+    def switch_to(self, backend: Backend) -> None:
+        """Put the icon on another backend (UI thread): the old one is stopped (bounded),
+        a new one with the current view is started. For a tray host of the other kind
+        that appeared after the start (an XEmbed tray where SNI found no host)."""
+        log.info("tray backend: %s (was %s)", backend.name, self.backend.name)
+        self.stop()
+        self._make_icon(backend, {})
+        self.start()
 
     def _pass_extras(self, view: TrayView) -> None:
         """What some backends show beyond pystray's image and title (sizes, a label)."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,53 @@ def xembed_tray_present(display: str | None = None) -> bool:
         return False
     finally:
         connection.close()
+
+
+class XEmbedWatch:
+    """Says once, on its own thread, when an XEmbed tray owns the system tray selection.
+
+    A tray host that takes `_NET_SYSTEM_TRAY_S<screen>` announces it with a
+    MANAGER client message to the root window (freedesktop system tray spec);
+    the thread blocks in python-xlib's `next_event` until one comes (no
+    wake-ups). It fires at once if a tray is already there.
+    """
+
+    def __init__(self, display: str, on_tray: Callable[[], None]) -> None:
+        self._display_name = display
+        self._on_tray = on_tray
+        self._thread = threading.Thread(target=self._run, name="xembed-watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            import Xlib.display
+            import Xlib.X
+
+            connection = Xlib.display.Display(self._display_name)
+            root = connection.screen().root
+            selection = connection.intern_atom(
+                f"_NET_SYSTEM_TRAY_S{connection.get_default_screen()}"
+            )
+            manager = connection.intern_atom("MANAGER")
+            root.change_attributes(event_mask=Xlib.X.StructureNotifyMask)
+            connection.sync()
+            if connection.get_selection_owner(selection) == Xlib.X.NONE:
+                while True:
+                    event = connection.next_event()
+                    if (
+                        event.type == Xlib.X.ClientMessage
+                        and event.client_type == manager
+                        and event.data[1][1] == selection
+                    ):
+                        break
+            connection.close()
+        except Exception as exc:  # the display went away: nothing to watch
+            log.info("stopped watching for an XEmbed tray: %s", exc)
+            return
+        log.info("an XEmbed tray appeared on %s", self._display_name)
+        self._on_tray()
 
 
 def probe_hosts() -> TrayHosts:
