@@ -529,13 +529,14 @@ def test_refresh_now_polls_at_once_and_restarts_the_interval(app_paths: AppPaths
     )
     core.start_polling()
     try:
-        assert wait_until(lambda: len(runner.calls) == 1)
+        # Each poll's result (and its reschedule) is in once the run lock is free.
+        assert wait_until(lambda: len(runner.calls) == 1 and not core.state.busy)
         clock.advance(200)
         time.sleep(0.2)
         assert len(runner.calls) == 1
         assert core.refresh_now()
-        assert wait_until(lambda: len(runner.calls) == 2)
-        assert wait_until(lambda: core.worker.seconds_until_poll() == pytest.approx(300))
+        assert wait_until(lambda: len(runner.calls) == 2 and not core.state.busy)
+        assert core.worker.seconds_until_poll() == pytest.approx(300)
         clock.advance(299)
         time.sleep(0.2)
         assert len(runner.calls) == 2
