@@ -268,6 +268,10 @@ class TrayApp:
         self.events = WakingQueue(self.waker.wake)
         self.commands: queue.SimpleQueue[TrayCommand] = queue.SimpleQueue()
         self.core = Core(paths, config, self.events)
+        from claude_tray.network_watch import NetworkWatch
+
+        # NetworkManager's "connected again" (Linux; optional): poll at once after an outage.
+        self._network = NetworkWatch(self.core.network_back)
         self.notifier = ThresholdNotifier(thresholds=tuple(config.notify_thresholds))
         self.first_run = FirstRun(paths.data_dir) if self.options.first_run else None
 
@@ -334,6 +338,8 @@ class TrayApp:
             polling = self.options.on_started(self.core)
         if not polling:
             self.core.start_polling()
+        # Connecting to the system bus is I/O: never on the Tk thread.
+        threading.Thread(target=self._network.start, name="network-watch", daemon=True).start()
         self._write_debug_modules()
 
     def _install_signal_handlers(self) -> None:
@@ -364,6 +370,7 @@ class TrayApp:
         with contextlib.suppress(Exception):
             self.popup.hide()
         self.tray.stop()
+        self._network.stop()
         if self.desktop_notifier is not None:
             with contextlib.suppress(Exception):
                 self.desktop_notifier.close()

@@ -74,6 +74,9 @@ log = logging.getLogger(__name__)
 
 OnDone = Callable[[Document], None]
 
+#: After the platform says the network is back, the next poll comes this soon
+#: (a moment for DNS and routes to settle).
+NETWORK_BACK_DELAY_SECONDS = 2.0
 #: A poll refused by the read budget is tried again no sooner than this.
 BUDGET_MIN_WAIT_SECONDS = 30.0
 
@@ -533,6 +536,14 @@ class Core:
             )
         )
         return True
+
+    def network_back(self) -> None:
+        """The platform says the network is back (any thread): if the last poll failed
+        for want of it, poll in a moment instead of at the ladder's next step."""
+        with self._flags:
+            waiting = self._ladder_step > 0 and not self._shut_down
+        if waiting:
+            self._worker.poll_soon(NETWORK_BACK_DELAY_SECONDS, "the network is back")
 
     def start_polling(self) -> None:
         """Poll now and then every interval (on the worker thread)."""
