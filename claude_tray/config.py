@@ -73,6 +73,9 @@ class Config(BaseModel):
     login_timeout_seconds: float = Field(300.0, ge=10, le=3600)
     #: Seconds one poll may take before the runner ends the child.
     poll_timeout_seconds: float = Field(60.0, ge=5, le=600)
+    #: "adaptive": the interval is the longest wait, shorter while usage moves or is near
+    #: a threshold or a reset; "fixed": always the interval.
+    poll_mode: Literal["adaptive", "fixed"] = "adaptive"
     #: Days of readings the local history keeps (`claude-tray history`, pace, sparklines).
     history_days: int = Field(90, ge=1, le=3650)
 

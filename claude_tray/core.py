@@ -165,6 +165,9 @@ class Core:
         self._backoff_streak = 0
         #: Consecutive network_error/timeout/busy results (the retry ladder's step).
         self._ladder_step = 0
+        #: Adaptive polling: the previous good numbers and how many polls they stayed put.
+        self._previous_usage: UsageDocument | None = None
+        self._idle_polls = 0
         self._shut_down = False
         cached = self.state.load_cache()
         if cached is not None:
@@ -364,6 +367,8 @@ class Core:
         if step:
             code = getattr(document, "error", "")
             log.info("next poll in %.0f s (%s, try %d in a row)", delay, code, step)
+        if isinstance(document, UsageDocument) and self.config.poll_mode == "adaptive":
+            delay = self._adaptive_wait(document)
         if isinstance(document, UsageDocument) and self.enricher.live:
             # Claude Code's status line is feeding the main numbers: the service
             # is asked much less often (only for what the feed does not carry).
@@ -374,6 +379,32 @@ class Core:
             )
         self._worker.poll_after(delay)
         return document
+
+    def _adaptive_wait(self, document: UsageDocument) -> float:
+        """The wait after a good poll in adaptive mode (`adaptive.next_wait`)."""
+        from claude_tray.adaptive import next_wait, unchanged
+
+        previous = self._previous_usage
+        self._idle_polls = self._idle_polls + 1 if unchanged(document, previous) else 0
+        self._previous_usage = document
+        thresholds = [
+            *self.config.notify_thresholds,
+            self.config.thresholds.warning,
+            self.config.thresholds.critical,
+        ]
+        decision = next_wait(
+            document,
+            previous,
+            longest=float(self._worker.interval_seconds),
+            idle_polls=self._idle_polls,
+            thresholds=thresholds,
+            budget_reads=self.budget.limit,
+            budget_window=self.budget.window_seconds,
+            now=utc_now(),
+            rand=self._rand(),
+        )
+        log.info("next poll in %.0f s (adaptive: %s)", decision.seconds, decision.why)
+        return decision.seconds
 
     def _scheduled_poll(self) -> None:
         if self._refresh(retry=True) is None:

@@ -10,6 +10,7 @@ import random
 import threading
 import time
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -95,14 +96,22 @@ def wait_for_event(
 class Stepped:
     """A core whose worker is driven by hand on a fake clock (no worker thread)."""
 
-    def __init__(self, paths: AppPaths, answers: list[Document], interval_minutes: float = 1):
+    def __init__(
+        self,
+        paths: AppPaths,
+        answers: list[Document],
+        interval_minutes: float = 1,
+        poll_mode: Literal["adaptive", "fixed"] = "fixed",
+    ):
+        """`poll_mode` "fixed" by default: these tests are about the interval and back-off
+        as they were; adaptive polling has its own tests (test_adaptive)."""
         self.clock = FakeClock()
         self.sleeper = InstantSleeper(self.clock)
         self.runner = ScriptedRunner(answers)
         self.events: queue.Queue[Event] = queue.Queue()
         self.core = Core(
             paths,
-            Config(interval_minutes=interval_minutes),
+            Config(interval_minutes=interval_minutes, poll_mode=poll_mode),
             self.events,
             runner=self.runner,
             clock=self.clock,
@@ -521,7 +530,7 @@ def test_refresh_now_polls_at_once_and_restarts_the_interval(app_paths: AppPaths
     runner = ScriptedRunner([good()])
     core = Core(
         app_paths,
-        Config(interval_minutes=5),
+        Config(interval_minutes=5, poll_mode="fixed"),
         queue.Queue(),
         runner=runner,
         clock=clock,

@@ -45,6 +45,8 @@ class SettingsForm:
     critical: str
     notifications: bool
     browser_path: str = ""
+    #: Poll at exactly the interval instead of adaptively (the interval as the longest wait).
+    fixed_interval: bool = False
     python_path: str = ""
 
     @classmethod
@@ -57,6 +59,7 @@ class SettingsForm:
             warning=_number_text(config.thresholds.warning),
             critical=_number_text(config.thresholds.critical),
             notifications=config.notifications,
+            fixed_interval=config.poll_mode == "fixed",
             browser_path=config.browser_path or "",
             python_path=config.python_path or "",
         )
@@ -118,6 +121,7 @@ def config_from_form(base: Config, form: SettingsForm) -> Config:
                 "icon_limit": form.icon_limit,
                 "thresholds": {"moderate": moderate, "warning": warning, "critical": critical},
                 "notifications": form.notifications,
+                "poll_mode": "fixed" if form.fixed_interval else "adaptive",
                 # An empty field means "find it yourself"; existence is the doctor's
                 # job (checking here would be I/O on the UI thread).
                 "browser_path": form.browser_path.strip() or None,
@@ -206,6 +210,11 @@ class SettingsDialog(tk.Toplevel):
 
         self.interval.grid(row=0, column=0)
         ttk.Label(interval_row, text="minutes").grid(row=0, column=1, padx=(6, 0))
+        # Adaptive by default: the interval is the longest wait, shorter while usage moves.
+        self.fixed_interval = tk.BooleanVar(self, value=form.fixed_interval)
+        ttk.Checkbutton(interval_row, text="Fixed interval", variable=self.fixed_interval).grid(
+            row=0, column=2, padx=(12, 0)
+        )
 
         rows: list[tuple[str, tk.Widget]] = [
             ("Refresh every", interval_row),
@@ -286,6 +295,7 @@ class SettingsDialog(tk.Toplevel):
             warning=self.warning.get(),
             critical=self.critical.get(),
             notifications=bool(self.notifications.get()),
+            fixed_interval=bool(self.fixed_interval.get()),
             browser_path=self.browser_path.get(),
             python_path=self.python_path.get(),
         )
