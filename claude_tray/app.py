@@ -307,6 +307,8 @@ class TrayApp:
             on_save_config=self.save_settings,
             open_url=open_url,
             start_at_login=self.options.start_at_login,
+            # The worker's own next try (the back-off banner names it); memory only.
+            next_poll_at=lambda: self.core.state.snapshot().next_poll_at,
         )
         self.popup.apply_snapshot(snapshot)
         for problem in config_problems or []:

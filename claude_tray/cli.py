@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `claude-tray` (without the hidden `scraper` command)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="A tray icon that shows how much of your Claude plan limits is used.",
+        description="See how much of your Claude plan is left: a tray icon, a popup with "
+        "the details, and commands for scripts and status bars.",
+        epilog="`claude-tray COMMAND --help` says what each command does.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _add_debug(parser, default=False)
@@ -200,7 +202,37 @@ def build_parser() -> argparse.ArgumentParser:
     browser.add_argument(
         "--force", action="store_true", help="install it even when a browser is found"
     )
+    _describe(commands)
     return parser
+
+
+#: What `claude-tray COMMAND --help` says above the options: what the command does.
+_DESCRIPTIONS = {
+    "run": "Start the tray icon (the default when no command is given). It shows the share "
+    "of your plan that is left, refreshes every few minutes, and opens the popup on a click.",
+    "demo": "Start the tray app against the built-in claude.ai emulator: no account, no "
+    "network, its own settings and log in a demo folder.",
+    "status": "Read the usage once and print it: how much of each limit is used and when "
+    "it resets. Exit 0 on success, 1 on an error.",
+    "login": "Log in to claude.ai in a browser window (claude-tray keeps the session, "
+    "never your password), or check and store a session key you paste.",
+    "logout": "Forget the stored claude.ai session and its browser profile.",
+    "check-session": "Say whether a usable claude.ai session is stored (exit 0) or not (exit 1).",
+    "doctor": "Check each piece the app needs (Python, the browser, the session, the "
+    "config, the folders, the network) and say what to fix, one line each.",
+    "paths": "Print where the config, the data, the cache and the logs are.",
+}
+
+
+def _describe(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Give every subcommand's --help a description: ours, else its one-line help."""
+    helps = {action.dest: action.help for action in commands._choices_actions}
+    for name, sub in commands.choices.items():
+        if sub.description is None:
+            text = _DESCRIPTIONS.get(name) or helps.get(name) or ""
+            if text and not text.endswith("."):
+                text += "."
+            sub.description = text[:1].upper() + text[1:] if text else None
 
 
 def _duration(text: str) -> object:
@@ -612,6 +644,20 @@ def _cmd_history(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- entry point
 
 
+def _reader_went_away() -> int:
+    """The reader of stdout closed it (`claude-tray status | head -1`): stop quietly.
+
+    Python would report the pipe again when it flushes stdout at exit, so stdout
+    is pointed at the null device first (the recipe in Python's signal docs).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_ERROR
+
+
 def _run_scraper(argv: list[str]) -> int:
     from claude_tray.scraper.main import main as scraper_main
 
@@ -668,6 +714,8 @@ def main(argv: list[str] | None = None) -> int:
         return interrupted.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _reader_went_away()
     except Exception:  # a bug: say where the details are instead of a bare traceback
         log.exception("claude-tray %s failed", command)
         print(

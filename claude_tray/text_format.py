@@ -33,7 +33,7 @@ TOOLTIP_MAX = 127
 
 Level = Literal["calm", "moderate", "warning", "critical"]
 ErrorAction = Literal["login", "retry", "settings", "none"]
-WaybarClass = Literal["normal", "warning", "critical", "error"]
+WaybarClass = Literal["normal", "warning", "critical", "error", "login"]
 #: The icon's looks (`claude_tray.icon.IconLook`); defined here so text needs no Pillow.
 Look = Literal["normal", "no_data", "refreshing", "stale", "logged_out", "error"]
 
@@ -255,12 +255,14 @@ _ADVICE: dict[ErrorCode, ErrorAdvice] = {
         "claude.ai asked to slow down; trying again later.", "none"
     ),
     ErrorCode.SERVER_ERROR: ErrorAdvice("claude.ai is having trouble right now.", "retry"),
-    ErrorCode.NETWORK_ERROR: ErrorAdvice("Cannot reach claude.ai.", "retry"),
+    ErrorCode.NETWORK_ERROR: ErrorAdvice("No connection to claude.ai.", "retry"),
     ErrorCode.TIMEOUT: ErrorAdvice("claude.ai did not answer in time.", "retry"),
     ErrorCode.BUSY: ErrorAdvice(
         "Another claude-tray is using the session right now; trying again soon.", "retry"
     ),
-    ErrorCode.PARSE_ERROR: ErrorAdvice("The usage answer could not be read.", "retry"),
+    ErrorCode.PARSE_ERROR: ErrorAdvice(
+        "claude.ai sent an answer claude-tray could not read.", "retry"
+    ),
     ErrorCode.BROWSER_MISSING: ErrorAdvice(
         "No Chrome, Chromium or Edge browser was found.", "settings"
     ),
@@ -270,7 +272,9 @@ _ADVICE: dict[ErrorCode, ErrorAdvice] = {
         "The Python that reads the usage was not found.", "settings"
     ),
     ErrorCode.SCRAPER_CRASHED: ErrorAdvice("The usage reader stopped unexpectedly.", "retry"),
-    ErrorCode.INVALID_OUTPUT: ErrorAdvice("The usage reader gave an unreadable answer.", "retry"),
+    ErrorCode.INVALID_OUTPUT: ErrorAdvice(
+        "The usage reader gave an answer claude-tray could not read.", "retry"
+    ),
     ErrorCode.INTERNAL_ERROR: ErrorAdvice("Something went wrong inside claude-tray.", "retry"),
 }
 
@@ -282,7 +286,7 @@ _SHORT_ERRORS: dict[ErrorCode, str] = {
     ErrorCode.FORBIDDEN: "access refused",
     ErrorCode.RATE_LIMITED: "rate limited, retrying later",
     ErrorCode.SERVER_ERROR: "claude.ai server error",
-    ErrorCode.NETWORK_ERROR: "cannot reach claude.ai",
+    ErrorCode.NETWORK_ERROR: "no connection",
     ErrorCode.TIMEOUT: "no answer in time",
     ErrorCode.BUSY: "busy, retrying soon",
     ErrorCode.PARSE_ERROR: "unreadable answer",
@@ -316,6 +320,77 @@ def error_code_of(error: object) -> ErrorCode | None:
         if value is not None and value is not error:
             return error_code_of(value)
     return None
+
+
+#: The banner's second sentence per code: true for the situation, never a command
+#: to type (the banner's button is the action), never the scraper's own wording
+#: (written for the log and the terminal: JSON positions, browser internals).
+_GUI_BODIES: dict[ErrorCode, str] = {
+    ErrorCode.NO_SESSION: "Log in to see how much of your plan is left.",
+    ErrorCode.SESSION_EXPIRED: "Log in again to see your numbers.",
+    ErrorCode.FORBIDDEN: "Log in with the account whose usage you want to see.",
+    ErrorCode.SERVER_ERROR: "The last numbers stay; claude-tray tries again by itself.",
+    ErrorCode.NETWORK_ERROR: "Check the internet connection; claude-tray tries again by itself.",
+    ErrorCode.TIMEOUT: "The last numbers stay; claude-tray tries again by itself.",
+    ErrorCode.PARSE_ERROR: "The service may have changed; the last numbers stay.",
+    ErrorCode.INVALID_OUTPUT: "The details are in the log; the last numbers stay.",
+    ErrorCode.BROWSER_MISSING: "Install Chrome, Chromium or Edge, or choose a browser in Settings.",
+    ErrorCode.PYTHON_MISSING: "Choose the Python in Settings, under Advanced.",
+    ErrorCode.LOGIN_TIMEOUT: "Try again, and finish logging in within a few minutes.",
+    ErrorCode.LOGIN_CANCELLED: "",
+    ErrorCode.SCRAPER_CRASHED: "The details are in the log; claude-tray tries again by itself.",
+    ErrorCode.INTERNAL_ERROR: "The details are in the log; claude-tray tries again by itself.",
+}
+
+#: What a one-shot command (`status`, `login`, `check-session`) says per code, in
+#: place of the scraper's sentence where that one speaks for the tray ("claude-tray
+#: will try again later") or in parser jargon.
+_CLI_SENTENCES: dict[ErrorCode, str] = {
+    ErrorCode.RATE_LIMITED: "claude.ai asked to slow down.",
+    ErrorCode.SERVER_ERROR: "claude.ai is having trouble right now.",
+    ErrorCode.NETWORK_ERROR: "No connection to claude.ai.",
+    ErrorCode.TIMEOUT: "claude.ai did not answer in time.",
+    ErrorCode.BUSY: "Another claude-tray is reading the usage right now.",
+    ErrorCode.PARSE_ERROR: (
+        "claude.ai sent an answer claude-tray could not read (the service may have changed; "
+        "--debug shows the details)."
+    ),
+    ErrorCode.INVALID_OUTPUT: (
+        "The usage reader gave an answer claude-tray could not read (--debug shows the details)."
+    ),
+}
+
+#: Sentences in a scraper message that only make sense for the running tray.
+_TRAY_ONLY = ("will try again", "try again later", "tries again", "trying again")
+
+
+def gui_error_text(code: ErrorCode | str) -> tuple[str, str]:
+    """The banner's headline and body for an error code: words for a person, no commands."""
+    known = error_code_of(code) or ErrorCode.INTERNAL_ERROR
+    return error_advice(known).headline, _GUI_BODIES.get(known, "")
+
+
+def cli_error_text(code: ErrorCode | str, message: str) -> str:
+    """What a one-shot command prints for an error: the service's sentence without the
+    tray's promises ("will try again later"), or one of its own where that one is jargon."""
+    known = error_code_of(code) or ErrorCode.INTERNAL_ERROR
+    if known in _CLI_SENTENCES:
+        return _CLI_SENTENCES[known]
+    kept = [
+        sentence
+        for sentence in _sentences(message)
+        if not any(words in sentence.lower() for words in _TRAY_ONLY)
+    ]
+    return " ".join(kept) or error_advice(known).headline
+
+
+def _sentences(text: str) -> list[str]:
+    parts: list[str] = []
+    for chunk in text.strip().replace("; ", ". ").split(". "):
+        chunk = chunk.strip()
+        if chunk:
+            parts.append(chunk if chunk.endswith((".", "!", "?", ")")) else chunk + ".")
+    return parts
 
 
 def error_advice(code: ErrorCode | str) -> ErrorAdvice:
@@ -476,8 +551,9 @@ def status_text(
     now = now or datetime.now(timezone.utc)
     if isinstance(doc_or_error, ErrorDocument):
         _headline, action = error_advice(doc_or_error.error)
-        lines = [f"Error ({doc_or_error.error.value}): {doc_or_error.message}"]
-        if action == "login":
+        sentence = cli_error_text(doc_or_error.error, doc_or_error.message)
+        lines = [f"Error ({doc_or_error.error.value}): {sentence}"]
+        if action == "login" and "claude-tray login" not in sentence:
             lines.append("Run `claude-tray login` to log in.")
         if doc_or_error.retry_after:
             wait = format_countdown(now + timedelta(seconds=doc_or_error.retry_after), now)
@@ -559,8 +635,13 @@ def waybar_payload(
     `text` and `tooltip` are escaped for Pango markup, which Waybar uses for both.
     """
     now = now or datetime.now(timezone.utc)
-    if isinstance(doc_or_error, ErrorDocument):
-        text, tooltip, css, shown = "!", f"Claude: {doc_or_error.message}", "error", 0
+    if isinstance(doc_or_error, ErrorDocument) and doc_or_error.error in LOGIN_CODES:
+        # Nothing to show until someone logs in: say that, not "!" (a failure).
+        why = cli_error_text(doc_or_error.error, doc_or_error.message)
+        text, tooltip, css, shown = "login", f"Claude: {why}", "login", 0
+    elif isinstance(doc_or_error, ErrorDocument):
+        why = cli_error_text(doc_or_error.error, doc_or_error.message)
+        text, tooltip, css, shown = "!", f"Claude: {why}", "error", 0
     elif isinstance(doc_or_error, SessionDocument):
         text, tooltip, css, shown = "–", doc_or_error.message, "normal", 0
     else:

@@ -165,7 +165,7 @@ def deliver(app: TrayApp, *events: object) -> None:
 @pytest.mark.display
 def test_config_problems_are_shown_once_in_the_popup_banner(app: TrayApp) -> None:
     """A partly wrong config file is named in the popup's banner at start."""
-    banner = app.popup.banner_view
+    banner = app.popup.current_banner
     assert banner is not None
     assert banner.title == "Some settings were ignored"
     assert "interval_minutes" in banner.body and "bogus" in banner.body
@@ -197,13 +197,14 @@ def test_expired_session_offers_log_in(app: TrayApp) -> None:
 def test_crossing_a_threshold_notifies_once_in_the_banner(app: TrayApp) -> None:
     """Without tray notifications, crossing 90 % shows one banner, not one per poll."""
     deliver(app, UsageUpdated(usage(50.0)))
-    app.popup.banner_view = None
+    while app.popup.current_banner is not None:  # the notes so far, seen (their ×)
+        app.popup.dismiss_banner()
     deliver(app, UsageUpdated(usage(93.0)))
-    banner = app.popup.banner_view
+    banner = app.popup.current_banner
     assert banner is not None and "90" in banner.title
-    app.popup.banner_view = None
+    app.popup.dismiss_banner()
     deliver(app, UsageUpdated(usage(94.0)))
-    assert app.popup.banner_view is None or "90" not in app.popup.banner_view.title
+    assert app.popup.current_banner is None or "90" not in app.popup.current_banner.title
 
 
 @pytest.mark.display

@@ -237,7 +237,7 @@ def test_status_waybar_is_one_valid_line(
 
 
 def test_status_waybar_error_class(home: Path, emulator: Emulator) -> None:
-    """Without a session, the Waybar line has class `error`, and the exit code is 0.
+    """Without a session, the Waybar line says "login" with class `login`; the exit code is 0.
 
     interface.md: Waybar hides a module whose command fails, which would hide the
     error look too (issue 7).
@@ -245,7 +245,7 @@ def test_status_waybar_error_class(home: Path, emulator: Emulator) -> None:
     done = run_cli(["status", "--format", "waybar"], emulator_env(home, emulator))
     assert done.returncode == 0
     payload = json.loads(done.stdout)
-    assert payload["class"] == "error"
+    assert (payload["text"], payload["class"]) == ("login", "login")
     assert set(payload) == {"text", "tooltip", "class", "percentage"}
 
 

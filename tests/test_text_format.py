@@ -247,7 +247,7 @@ def test_tooltip_states() -> None:
     assert logged_out == "Claude: session expired, log in again – click to log in"
     assert "not logged in" in tooltip_text(None, NOW, look="logged_out")
     error = tooltip_text(doc, NOW, look="error", error=RefreshFailed(ErrorCode.NETWORK_ERROR, "x"))
-    assert error.startswith("Claude: session 42%") and error.endswith("· cannot reach claude.ai")
+    assert error.startswith("Claude: session 42%") and error.endswith("· no connection")
     assert tooltip_text(None, NOW, look="error", error="timeout") == "Claude: no answer in time"
     blocked = tooltip_text(doc, NOW, error=ErrorCode.BLOCKED, tz=UTC)
     assert "42%" in blocked and "browser check" in blocked and "updated just now" in blocked
@@ -383,7 +383,7 @@ def test_waybar_payload_for_errors_and_no_limits() -> None:
     payload = waybar_payload(error, Thresholds())
     assert payload == {
         "text": "!",
-        "tooltip": "Claude: Cannot reach claude.ai.",
+        "tooltip": "Claude: No connection to claude.ai.",
         "class": "error",
         "percentage": 0,
     }

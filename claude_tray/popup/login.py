@@ -109,7 +109,7 @@ class LoginPanel(ttk.Frame):
         if logged_in:
             self._set("idle", "")
         elif code is ErrorCode.LOGIN_CANCELLED:
-            self._set("idle", "Login cancelled.")
+            self._set("idle", "Login cancelled.", quiet=True)
         else:
             self._set("idle", message)
 
@@ -157,9 +157,10 @@ class LoginPanel(ttk.Frame):
 
     # Drawing ------------------------------------------------------------------------
 
-    def _set(self, state: LoginState, message: str) -> None:
+    def _set(self, state: LoginState, message: str, *, quiet: bool = False) -> None:
+        """`quiet`: a note (grey), not an error (red)."""
         self.login_state = state
-        self.message.configure(text=message)
+        self.message.configure(text=message, style="Muted.TLabel" if quiet else "Error.TLabel")
         self._render()
 
     def _render(self) -> None:

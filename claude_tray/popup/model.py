@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Literal
 
 from claude_tray.config import Thresholds
-from claude_tray.documents import ExtraUsage, Limit, UsageDocument
+from claude_tray.documents import ExtraUsage, Limit, UsageDocument, to_utc
 from claude_tray.errors import TRANSIENT_CODES, ErrorCode
 from claude_tray.text_format import (
     Level,
@@ -23,6 +23,7 @@ from claude_tray.text_format import (
     format_countdown,
     format_money,
     format_percent,
+    gui_error_text,
     level_for,
     pace_text,
     unknown_amount_text,
@@ -48,6 +49,8 @@ class LimitView:
     pace_mark: float | None = None
     #: "at this pace: 100 % at 15:40, 1 h 20 min before the reset", or "".
     pace_text: str = ""
+    #: The reset time has passed since this reading: the old percentage no longer holds.
+    reset_passed: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,22 @@ def reset_text(resets_at: datetime | None, now: datetime) -> str:
 
 
 def limit_view(limit: Limit, thresholds: Thresholds, now: datetime) -> LimitView:
-    """The row for one limit."""
+    """The row for one limit; once its reset time has passed, a row that says so.
+
+    A reading from before the reset would show a percentage that no longer
+    holds ("82%, resets now" for hours), so the row says the window has reset
+    and that new numbers are coming (the popup asks for them).
+    """
+    if limit.resets_at is not None and to_utc(limit.resets_at) <= now:
+        return LimitView(
+            id=limit.id,
+            label=limit.label,
+            percent_text="reset",
+            fill=0.0,
+            level="calm",
+            reset_text=f"reset at {format_clock(limit.resets_at, now)} · refreshing…",
+            reset_passed=True,
+        )
     return LimitView(
         id=limit.id,
         label=limit.label,
@@ -173,30 +191,63 @@ def _tone(code: ErrorCode) -> Tone:
     return "error"
 
 
-def banner_for(code: ErrorCode, message: str, retry_after: float | None = None) -> BannerView:
+def banner_for(
+    code: ErrorCode,
+    message: str = "",
+    retry_after: float | None = None,
+    *,
+    next_try: datetime | None = None,
+    now: datetime | None = None,
+) -> BannerView:
     """The banner for an error code: what happened, and the action that fixes it.
 
-    The headline and the action are `text_format.error_advice` (shared with the
-    tray's wording); the body is the error's own sentence, without repeating
-    the headline. `blocked` and `rate_limited` are the service being careful,
-    not a fault of the user: calm wording and no button (Retry would only make
-    a rate limit worse); the last numbers stay visible below.
+    Headline and body are `text_format.gui_error_text`: sentences for a person,
+    never a command to type (the banner's button is the action) and never the
+    scraper's own message, which is written for the log and the terminal
+    (`message` is accepted for callers that have one and deliberately unused).
+    `blocked` and `rate_limited` are the service being careful, not a fault of
+    the user: calm wording and no button (Retry would only make a rate limit
+    worse); a rate limit names the worker's real next try (`next_try`, read
+    from the core's schedule) when known.
     """
+    del message  # see the docstring
     advice = error_advice(code)
-    body = message.strip()
-    if body.startswith(advice.headline):
-        body = body[len(advice.headline) :].strip()
+    headline, body = gui_error_text(code)
     if code is ErrorCode.BLOCKED:
-        # The scraper's message may sound technical; this one is what matters to a person.
         body = (
             "This happens now and then and is not a problem with your login. "
             "It will try again by itself."
         )
     elif code is ErrorCode.RATE_LIMITED:
-        wait = _minutes(max(retry_after or 0.0, 300.0))
-        body = f"The numbers below stay; the next try is in about {wait}."
+        if next_try is not None and now is not None and next_try > now:
+            body = f"The numbers below stay; the next try is at {format_clock(next_try, now)}."
+        else:
+            wait = _minutes(max(retry_after or 0.0, 300.0))
+            body = f"The numbers below stay; the next try is in about {wait}."
+    elif code is ErrorCode.BUSY:
+        body = "The numbers follow in a moment."
     action: BannerAction | None = None if advice.action == "none" else advice.action
-    return BannerView(_tone(code), advice.headline, body, action)
+    return BannerView(_tone(code), headline, body, action)
+
+
+def login_failure_text(code: ErrorCode, with_key: bool, message: str = "") -> str:
+    """The login panel's sentence when a login failed: true for how it was tried.
+
+    With no browser at all, discovery's own message stays: it names the one way
+    to get one (`claude-tray install-browser`, issue 13's choice), a command the
+    panel cannot run itself yet.
+    """
+    if code is ErrorCode.BROWSER_MISSING and message:
+        return message
+    if code is ErrorCode.LOGIN_CANCELLED:
+        return "Login cancelled."
+    if code is ErrorCode.NETWORK_ERROR:
+        what = "the key could not be checked" if with_key else "the login could not finish"
+        return f"No connection to claude.ai: {what}. Nothing was changed."
+    if with_key and code in (ErrorCode.SESSION_EXPIRED, ErrorCode.NO_SESSION, ErrorCode.FORBIDDEN):
+        return "claude.ai did not accept this key. Copy the whole sessionKey value again."
+    headline, body = gui_error_text(code)
+    return f"{headline} {body}".strip()
 
 
 def usage_page_url(base_url: str | None) -> str:

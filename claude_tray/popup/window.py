@@ -44,8 +44,10 @@ from claude_tray.events import (
 from claude_tray.popup.login import LoginPanel
 from claude_tray.popup.model import (
     BannerView,
+    LimitView,
     banner_for,
     limit_views,
+    login_failure_text,
     money_view,
     source_text,
     updated_text,
@@ -170,6 +172,7 @@ class Popup:
         start_at_login: StartAtLogin | None = None,
         window_mode: bool = False,
         on_close: Callable[[], None] | None = None,
+        next_poll_at: Callable[[], datetime | None] | None = None,
     ) -> None:
         self.root = root
         self._start_at_login = start_at_login
@@ -187,6 +190,8 @@ class Popup:
         )
         self.window_mode = window_mode
         self._on_close = on_close
+        #: The worker's next poll (`StateSnapshot.next_poll_at`), for the back-off banner.
+        self._next_poll_at = next_poll_at
 
         self.document: UsageDocument | None = None
         self.from_cache = False
@@ -311,6 +316,10 @@ class Popup:
             wraplength=width - 40,
         )
         self._dismissed: BannerView | None = None
+        self._error: tuple[ErrorCode, str, float | None] | None = None
+        self._notes: list[BannerView] = []
+        self._resets_refreshed: set[tuple[str, str]] = set()
+        self._note_on_screen: BannerView | None = None
 
         # A plain 1-px frame: clam's ttk.Separator draws a dark line whatever the style says.
         tk.Frame(outer, height=1, background=BORDER).grid(
@@ -357,6 +366,11 @@ class Popup:
     def visible(self) -> bool:
         """Whether the popup is on screen."""
         return self.window.state() == "normal"
+
+    @property
+    def current_banner(self) -> BannerView | None:
+        """What the banner shows: the error if there is one, else the oldest unseen note."""
+        return self._shown_banner()
 
     @property
     def close_on_focus_out(self) -> bool:
@@ -416,6 +430,9 @@ class Popup:
         self.login_panel.key_entry.delete(0, tk.END)
         if self.settings is not None:
             self.settings.cancel()
+        if self._note_on_screen is not None and self._note_on_screen in self._notes:
+            self._notes.remove(self._note_on_screen)  # seen: the popup was open with it
+        self._note_on_screen = None
         self.window.withdraw()
 
     def toggle(self, near: tuple[int, int] | None = None) -> None:
@@ -443,11 +460,11 @@ class Popup:
                     self.logged_in = True
                 if event.document.notices:
                     body = " ".join(event.document.notices)
-                    self._set_banner(BannerView("info", "Read, with a note", body, None))
+                    self._add_note(BannerView("info", "Read, with a note", body, None))
         elif isinstance(event, SaveFailed):
-            self._set_banner(BannerView("info", "Could not save a file", event.message, None))
+            self._add_note(BannerView("info", "Could not save a file", event.message, None))
         elif isinstance(event, RefreshFailed):
-            self._set_banner(banner_for(event.code, event.message, event.retry_after))
+            self._set_error(event.code, event.message, event.retry_after)
             if event.code in LOGIN_CODES:
                 self.logged_in = False
         elif isinstance(event, StatusChanged):
@@ -474,7 +491,7 @@ class Popup:
         code = getattr(error, "error", None) or getattr(error, "code", None)
         if isinstance(code, ErrorCode):
             message = str(getattr(error, "message", ""))
-            self._set_banner(banner_for(code, message, getattr(error, "retry_after", None)))
+            self._set_error(code, message, getattr(error, "retry_after", None))
             if code in LOGIN_CODES:
                 self.logged_in = False
         elif error is None:
@@ -484,8 +501,12 @@ class Popup:
         self._render()
 
     def show_message(self, title: str, body: str) -> None:
-        """A calm note in the banner (a notification where the tray cannot show one)."""
-        self._set_banner(BannerView("info", title, body, None))
+        """A calm note in the banner (a notification where the tray cannot show one).
+
+        A note stays until the user has seen it (the popup was open with it, then
+        closed, or its × was pressed); fresh numbers do not wipe it.
+        """
+        self._add_note(BannerView("info", title, body, None))
         self._render()
 
     def set_standalone(self, note: tuple[str, str] | None) -> None:
@@ -607,6 +628,7 @@ class Popup:
         self.document = None
         self.from_cache = False
         self.banner_view = None
+        self._error = None
         self.login_panel.reset()
         self._set_notice("Logged out")
 
@@ -674,9 +696,16 @@ class Popup:
             return "break"
         return None
 
+    def dismiss_banner(self) -> None:
+        """What the banner's × does: the note shown is seen, an error banner hidden."""
+        self._banner_dismissed()
+
     def _banner_dismissed(self) -> None:
-        self._dismissed = self.banner_view
-        self.banner_view = None
+        shown = self._shown_banner()
+        if shown is not None and shown in self._notes:
+            self._notes.remove(shown)
+        elif shown is not None:
+            self._dismissed = shown
         self._render()
 
     # Window kinds -------------------------------------------------------------------
@@ -732,22 +761,46 @@ class Popup:
         if event.code is None:
             self._logged_out()
             return
-        self.login_panel.finished(False, event.code, event.message)
+        with_key = self.login_panel.login_state == "key"
+        self.login_panel.finished(
+            False, event.code, login_failure_text(event.code, with_key, event.message)
+        )
         self.logged_in = False
         if not self.login_open:
             # The login was started from the tray menu: say how it ended here.
-            self._set_banner(banner_for(event.code, event.message))
+            self._set_error(event.code, event.message, None)
 
     # Drawing ------------------------------------------------------------------------
 
     def _set_banner(self, view: BannerView | None) -> None:
         self.banner_view = view
+        self._error = None
+
+    def _set_error(self, code: ErrorCode, message: str, retry_after: float | None) -> None:
+        """An error banner; rebuilt at each render, so a back-off names the current next try."""
+        self.banner_view = self._error_view(code, message, retry_after)
+        self._error = (code, message, retry_after)
+
+    def _error_view(self, code: ErrorCode, message: str, retry_after: float | None) -> BannerView:
+        next_try = self._next_poll_at() if self._next_poll_at is not None else None
+        return banner_for(code, message, retry_after, next_try=next_try, now=self._clock())
+
+    def _add_note(self, view: BannerView) -> None:
+        if view not in self._notes:
+            self._notes.append(view)
+
+    def _shown_banner(self) -> BannerView | None:
+        """The error banner if there is one, else the oldest note not yet seen."""
+        if self.banner_view is not None and self.banner_view != self._dismissed:
+            return self.banner_view
+        return self._notes[0] if self._notes else None
 
     def _clear_banner(self, *, login_only: bool) -> None:
         if self.banner_view is None:
             return
         if not login_only or self.banner_view.action == "login":
             self.banner_view = None
+            self._error = None
 
     def _set_notice(self, text: str) -> None:
         self._notice = text
@@ -773,9 +826,12 @@ class Popup:
         )
         hidden.grid_remove()
         shown.grid()
-        view = self.banner_view
+        if self._error is not None and self._error[0] is ErrorCode.RATE_LIMITED:
+            self.banner_view = self._error_view(*self._error)
+        view = self._shown_banner()
+        self._note_on_screen = view if view in self._notes and self.visible else None
         # The login panel says itself why a login is needed: no second "Log in…".
-        if view is None or view == self._dismissed or (self.login_open and view.action == "login"):
+        if view is None or (self.login_open and view.action == "login"):
             self.banner.place_forget()
         else:
             self.banner.show(view)
@@ -827,6 +883,7 @@ class Popup:
     def _render_card(self, now: datetime) -> None:
         document = self.document
         views = [] if document is None else limit_views(document, self.config.thresholds, now)
+        self._refresh_after_resets(views)
         money = (
             None if document is None else money_view(document.extra_usage, self.config.thresholds)
         )
@@ -850,6 +907,18 @@ class Popup:
         else:
             self.empty_label.configure(text=self._empty_text())
             self.empty_label.grid(row=0, column=0, sticky="w")
+
+    def _refresh_after_resets(self, views: list[LimitView]) -> None:
+        """A reset passed since the last reading: ask for new numbers, once per reset.
+
+        Only while the popup is open (someone is looking); the core keeps to the
+        read budget and says so when it refuses.
+        """
+        passed = {(view.id, view.reset_text) for view in views if view.reset_passed}
+        new = passed - self._resets_refreshed
+        if new and self.visible and self.status is not Status.REFRESHING:
+            self._resets_refreshed |= new
+            self.core.refresh_now()
 
     def _empty_text(self) -> str:
         if self.document is not None:
