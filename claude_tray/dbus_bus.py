@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import stat
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +38,25 @@ OPEN_TIMEOUT = 2.0
 MethodHandler = Callable[[Message], "Message | None"]
 SignalHandler = Callable[[Message], None]
 ReplyHandler = Callable[[Message], None]
+
+
+def session_bus_address() -> str | None:
+    """The session bus: DBUS_SESSION_BUS_ADDRESS, else systemd's per-user socket
+    `$XDG_RUNTIME_DIR/bus` when it exists (jeepney reads only the variable)."""
+    address = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    if address:
+        return address
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and stat.S_ISSOCK(_mode(os.path.join(runtime, "bus"))):
+        return f"unix:path={os.path.join(runtime, 'bus')}"
+    return None
+
+
+def _mode(path: str) -> int:
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return 0
 
 
 class BusUnavailable(RuntimeError):
@@ -107,8 +128,11 @@ class Bus:
     @classmethod
     def open(cls, bus: str = "SESSION") -> Bus:
         """Connect and say Hello; raises `BusUnavailable` with the reason."""
+        address = session_bus_address() if bus == "SESSION" else bus
+        if address is None:
+            raise BusUnavailable("no session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
         try:
-            return cls(open_dbus_connection(bus, auth_timeout=OPEN_TIMEOUT))
+            return cls(open_dbus_connection(address, auth_timeout=OPEN_TIMEOUT))
         except Exception as exc:  # KeyError (no address), OSError, TimeoutError, auth errors
             raise BusUnavailable(f"no {bus.lower()} bus ({type(exc).__name__}: {exc})") from exc
 

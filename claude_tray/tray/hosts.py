@@ -44,15 +44,18 @@ def session_bus_names(
 ) -> tuple[bool, dict[str, bool]]:
     """(whether the session bus answers, which of `names` have an owner, or with
     `activatable` also which the bus would start on demand)."""
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not os.environ.get("XDG_RUNTIME_DIR"):
-        return False, {}
     try:
         from jeepney.bus_messages import message_bus
         from jeepney.io.blocking import open_dbus_connection
+
+        from claude_tray.dbus_bus import session_bus_address
     except ImportError:  # not on Linux
         return False, {}
+    address = session_bus_address()
+    if address is None:
+        return False, {}
     try:
-        with open_dbus_connection(bus="SESSION", auth_timeout=PROBE_TIMEOUT) as conn:
+        with open_dbus_connection(bus=address, auth_timeout=PROBE_TIMEOUT) as conn:
             owned = {}
             for name in names:
                 reply = conn.send_and_get_reply(
