@@ -419,7 +419,7 @@ class Core:
             document = busy_document()
         elif self._refused_wait is not None:
             minutes = max(1, round(self._refused_wait / 60))
-            note = f"Read limit for this hour reached; next in {minutes} min"
+            note = f"Read limit: next read in {minutes} min"
             self._emit(RefreshRequested(accepted=False, message=note))
         self._done(on_done, document)
 

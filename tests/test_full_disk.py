@@ -143,3 +143,43 @@ def test_read_only_data_folder_status_prints_the_usage(tmp_path: Path, emulator:
         _check_rotation_kept_the_numbers(home, emulator, "read-only")
     finally:
         _umount(data)
+
+
+def test_full_disk_the_tray_shows_the_numbers_and_says_which_file(
+    tiny_home: Path, emulator: Emulator
+) -> None:
+    """The tray's core on a full disk: fresh numbers, the rotation notice, and SaveFailed
+    naming the cache file, with the reason and what to do."""
+    import queue
+
+    from claude_tray.config import Config
+    from claude_tray.core import Core
+    from claude_tray.events import Event, RefreshFailed, SaveFailed, UsageUpdated
+    from claude_tray.paths import AppPaths
+    from claude_tray.runner import ScraperRunner
+
+    store_session(tiny_home, emulator)
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(tiny_home)})
+    env = {**emulator_env(tiny_home, emulator)}
+    config = Config(source="web")
+    events: queue.Queue[Event] = queue.Queue()
+    core = Core(paths, config, events, runner=ScraperRunner(paths, config, env=env))
+    try:
+        fill_up(tiny_home)
+        emulator.set_scenario("rotate")
+        seen: list[Event] = []
+        assert core.refresh_now()
+        while not any(isinstance(e, (SaveFailed, RefreshFailed)) for e in seen):
+            seen.append(events.get(timeout=60))
+    finally:
+        core.shutdown(timeout=5)
+    assert not any(isinstance(e, RefreshFailed) for e in seen), seen
+    updated = [e for e in seen if isinstance(e, UsageUpdated) and not e.stale]
+    assert len(updated) == 1 and updated[0].document.limits
+    assert "web_session.json" in " ".join(updated[0].document.notices)
+    failed = next(e for e in seen if isinstance(e, SaveFailed))
+    assert isinstance(failed, SaveFailed)
+    assert failed.path.endswith("last_usage.json")
+    assert "last_usage.json" in failed.message and "disk is full" in failed.message
+    assert "Free some disk space" in failed.message
+    assert core.state.snapshot().usage == updated[0].document

@@ -824,3 +824,52 @@ def test_login_without_any_browser_offers_install_browser(harness: Harness, tmp_
     assert "No Chrome, Chromium or Edge browser was found." in shown
     assert "claude-tray install-browser" in shown
     harness.screenshot("login_no_browser")
+
+
+# --- issue 7: the read budget, files that could not be saved, a source switch -----------------
+
+
+def test_a_refresh_refused_by_the_read_budget_says_so(harness: Harness) -> None:
+    """The header says the hour's read limit is reached and when the next read can be."""
+    harness.popup.apply_event(UsageUpdated(usage_document()))
+    harness.popup.show()
+    note = "Read limit: next read in 7 min"
+    harness.popup.apply_event(RefreshRequested(accepted=False, message=note))
+    harness.settle()
+    assert harness.popup.status_label.cget("text") == note
+    harness.screenshot("read_budget_refused")
+    assert "42%" in texts(harness.popup.window)  # the numbers stay
+
+
+def test_a_file_that_could_not_be_saved_is_named_above_the_numbers(harness: Harness) -> None:
+    """SaveFailed shows a calm banner naming the file and what to do; the numbers stay."""
+    from claude_tray.events import SaveFailed
+
+    harness.popup.apply_event(UsageUpdated(usage_document()))
+    message = (
+        "The latest usage numbers could not be saved to /home/sam/.cache/claude-tray/"
+        "last_usage.json (the disk is full). Free some disk space; claude-tray tries again."
+    )
+    harness.popup.apply_event(SaveFailed("/home/sam/.cache/claude-tray/last_usage.json", message))
+    harness.popup.show()
+    harness.settle()
+    assert harness.popup.banner.winfo_viewable()
+    shown = " ".join(texts(harness.popup.window))
+    assert "Could not save a file" in shown and "disk is full" in shown
+    assert "42%" in shown
+    harness.screenshot("save_failed")
+
+
+def test_notices_of_a_reading_show_with_its_numbers(harness: Harness) -> None:
+    """A reading through Claude Code's login, because the web session is expired, says so."""
+    notice = (
+        "Read through Claude Code's login instead of the claude.ai session. Your claude.ai "
+        "session has expired. Log in again with `claude-tray login`."
+    )
+    document = usage_document().model_copy(update={"source": "claude-code", "notices": [notice]})
+    harness.popup.apply_event(UsageUpdated(document))
+    harness.popup.show()
+    harness.settle()
+    shown = " ".join(texts(harness.popup.window))
+    assert "Claude Code's login" in shown and "via Claude Code" in shown
+    harness.screenshot("source_fallback_notice")

@@ -460,7 +460,7 @@ class Popup:
                     self.logged_in = True
                 if event.document.notices:
                     body = " ".join(event.document.notices)
-                    self._add_note(BannerView("info", "Read, with a note", body, None))
+                    self._add_note(BannerView("info", "About these numbers", body, None))
         elif isinstance(event, SaveFailed):
             self._add_note(BannerView("info", "Could not save a file", event.message, None))
         elif isinstance(event, RefreshFailed):

@@ -226,8 +226,8 @@ def _poll(paths: AppPaths, env: Mapping[str, str], args: argparse.Namespace) -> 
         if problem is not None:
             # Never switch source silently (issue 7): say why these numbers are not the web's.
             notice = (
-                "These numbers were read through Claude Code's login, because the stored "
-                f"claude.ai session cannot be used: {problem.message}"
+                "Read through Claude Code's login instead of the claude.ai session. "
+                + problem.message
             )
             document = dataclasses.replace(document, notices=[*document.notices, notice])
     return document
