@@ -386,3 +386,20 @@ def test_frozen_install_browser_uses_the_bundled_driver(
     assert str(frozen_exe.parent) in result.stdout
     assert "Could not download Chromium: this machine cannot reach" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_frozen_autostart_entry_starts_the_frozen_executable(
+    frozen_exe: Path, tray_home: Path, tmp_path: Path
+) -> None:
+    """`<exe> autostart on` writes an XDG entry whose Exec is this executable; off removes it."""
+    from claude_tray.autostart import parse_desktop_exec, read_desktop_keys
+
+    env = _env(tray_home, XDG_CONFIG_HOME=str(tmp_path / "xdg"))
+    entry = tmp_path / "xdg" / "autostart" / "claude-tray.desktop"
+    on = _run(frozen_exe, ["autostart", "on"], env)
+    assert on.returncode == 0, on.stderr
+    argv = parse_desktop_exec(read_desktop_keys(entry.read_text())["Exec"])
+    assert argv == [str(frozen_exe), "run"]
+    assert _run(frozen_exe, ["autostart", "status"], env).returncode == 0
+    assert _run(frozen_exe, ["autostart", "off"], env).returncode == 0
+    assert not entry.exists()
