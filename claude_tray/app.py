@@ -497,6 +497,8 @@ class TrayApp:
         if isinstance(event, UsageUpdated) and not event.stale:
             self._logged_in = True if event.document.source == "web" else self._logged_in
             self._notify_thresholds(event)
+            if event.document.source == "web":
+                self._warn_login_expiry()
         elif isinstance(event, RefreshFailed) and event.code in LOGIN_CODES:
             self._logged_in = False
         elif isinstance(event, LoginFinished):
@@ -612,6 +614,21 @@ class TrayApp:
             self._no_tray_shown = False
             log.info("a tray host shows the icon now")
             self.popup.set_standalone(None)
+
+    def _warn_login_expiry(self) -> None:
+        """Once, a few days before the stored claude.ai login ends: say so, with Log in."""
+        from claude_tray.login_expiry import check
+
+        try:
+            warning = check(self.paths, _utc_now())
+        except Exception:
+            log.exception("checking when the login ends failed")
+            return
+        if warning is None:
+            return
+        self.popup.show_message(warning.title, warning.body, action="login", tone="warning")
+        if self.config.notifications:
+            self.tray.notify(warning.title, warning.body)
 
     def _notice(self, title: str, body: str) -> None:
         """A message in the popup's banner (where the tray has no notifications)."""

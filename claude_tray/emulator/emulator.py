@@ -217,6 +217,10 @@ class Emulator:
         """
         self._state.set_usage_body(body.encode("utf-8") if isinstance(body, str) else body)
 
+    def set_session_cookie_max_age(self, seconds: int | None) -> None:
+        """Max-Age of the sessionKey cookies from now on (None: a year, the default)."""
+        self._state.session_cookie_max_age = seconds
+
     def set_moving(self, moving: bool) -> None:
         """Start or stop the demo movement (stopping freezes the current numbers)."""
         self._state.set_moving(moving)

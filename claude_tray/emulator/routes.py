@@ -20,6 +20,7 @@ from typing import Final
 from claude_tray.emulator import pages
 from claude_tray.emulator.recorder import RequestLog
 from claude_tray.emulator.replies import (
+    COOKIE_MAX_AGE,
     Reply,
     Request,
     html_reply,
@@ -147,8 +148,14 @@ def _web_usage(state: EmulatorState, request: Request, org_uuid: str) -> Reply:
     reply = _usage_reply(state, scenario)
     if scenario == "rotate":
         new_key = state.rotate_session_key(request.cookies.get("sessionKey", ""))
-        reply = reply.with_cookie(set_cookie("sessionKey", new_key, http_only=True))
+        reply = reply.with_cookie(
+            set_cookie("sessionKey", new_key, http_only=True, max_age=_key_max_age(state))
+        )
     return reply
+
+
+def _key_max_age(state: EmulatorState) -> int:
+    return state.session_cookie_max_age or COOKIE_MAX_AGE
 
 
 def _oauth_usage(state: EmulatorState, request: Request) -> Reply:
@@ -280,7 +287,7 @@ def _verify_code(state: EmulatorState, request: Request) -> Reply:
     org = state.login_org()
     return (
         json_reply(200, {"success": True})
-        .with_cookie(set_cookie("sessionKey", key, http_only=True))
+        .with_cookie(set_cookie("sessionKey", key, http_only=True, max_age=_key_max_age(state)))
         .with_cookie(set_cookie("lastActiveOrg", org.uuid, http_only=False))
     )
 

@@ -70,6 +70,8 @@ class EmulatorState:
         self.started = clock()
         self._cycle_seconds = cycle_seconds
         self._scenario = check_scenario(scenario)
+        #: Max-Age of the sessionKey cookies handed out (login, rotation); tests shorten it.
+        self.session_cookie_max_age: int | None = None
         self._keys: dict[str, _Key] = {}
         self._serial = 0
         #: In `session_expired`, keys with a serial below this are rejected.

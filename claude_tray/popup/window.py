@@ -43,8 +43,10 @@ from claude_tray.events import (
 )
 from claude_tray.popup.login import LoginPanel
 from claude_tray.popup.model import (
+    BannerAction,
     BannerView,
     LimitView,
+    Tone,
     banner_for,
     limit_views,
     login_failure_text,
@@ -500,13 +502,16 @@ class Popup:
             self.logged_in = True
         self._render()
 
-    def show_message(self, title: str, body: str) -> None:
-        """A calm note in the banner (a notification where the tray cannot show one).
+    def show_message(
+        self, title: str, body: str, *, action: BannerAction | None = None, tone: Tone = "info"
+    ) -> None:
+        """A note in the banner (a notification where the tray cannot show one), with an
+        optional action button (e.g. Log in before the login ends).
 
         A note stays until the user has seen it (the popup was open with it, then
         closed, or its × was pressed); fresh numbers do not wipe it.
         """
-        self._add_note(BannerView("info", title, body, None))
+        self._add_note(BannerView(tone, title, body, action))
         self._render()
 
     def set_standalone(self, note: tuple[str, str] | None) -> None:

@@ -14,12 +14,14 @@ the session cookie to wherever it points), and must never log a header value.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import http.client
 import logging
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
 from claude_tray.scraper import budget
@@ -81,6 +83,23 @@ def parse_set_cookie(value: str) -> tuple[str, str, bool] | None:
     return name, cookie_value, deleted
 
 
+def cookie_expiry(value: str, now: datetime) -> datetime | None:
+    """When a `Set-Cookie` header says the cookie ends (Max-Age wins over Expires), or None."""
+    _first, _, attributes = value.partition(";")
+    expires: datetime | None = None
+    for attribute in attributes.split(";"):
+        key, _, attr_value = attribute.partition("=")
+        key = key.strip().lower()
+        if key == "max-age":
+            with contextlib.suppress(ValueError, OverflowError):
+                return now + timedelta(seconds=int(attr_value.strip()))
+        elif key == "expires":
+            with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+                parsed = email.utils.parsedate_to_datetime(attr_value.strip())
+                expires = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return expires
+
+
 class HttpTransport:
     """GET paths of one origin with a cookie jar and fixed extra headers."""
 
@@ -96,6 +115,7 @@ class HttpTransport:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._cookies: dict[str, str] = {k: v for k, v in (cookies or {}).items() if v}
+        self._expiries: dict[str, datetime] = {}
         self._headers: dict[str, str] = {
             "User-Agent": user_agent,
             "Accept": "application/json, text/plain, */*",
@@ -115,6 +135,10 @@ class HttpTransport:
         """The cookies as they are now, including any the service has set."""
         return dict(self._cookies)
 
+    def cookie_expiries(self) -> dict[str, datetime]:
+        """When the cookies the service set in this run end, where it said (Max-Age/Expires)."""
+        return dict(self._expiries)
+
     def _absorb_cookies(self, set_cookies: list[str]) -> dict[str, str]:
         changed: dict[str, str] = {}
         for raw in set_cookies:
@@ -125,8 +149,14 @@ class HttpTransport:
             changed[name] = "" if deleted else value
             if deleted:
                 self._cookies.pop(name, None)
+                self._expiries.pop(name, None)
             else:
                 self._cookies[name] = value
+                ends = cookie_expiry(raw, datetime.now(timezone.utc))
+                if ends is None:
+                    self._expiries.pop(name, None)
+                else:
+                    self._expiries[name] = ends
         return changed
 
     def _request(self, path: str) -> urllib.request.Request:

@@ -65,6 +65,8 @@ class WebSession:
     invalid_at: datetime | None = None
     #: When the service last answered this key with a plain 401 (None after a success).
     unauthorized_at: datetime | None = None
+    #: When the sessionKey cookie ends, from its Max-Age/Expires (None when not known).
+    key_expires_at: datetime | None = None
 
     def all_cookies(self) -> dict[str, str]:
         """Every cookie to send, the session key and `lastActiveOrg` included."""
@@ -89,11 +91,18 @@ class WebSession:
         }
         merged = {**self.cookies, **others}
         saved_at = self.saved_at
+        expires = self.key_expires_at
         if key != self.session_key:
             add_secret(key)
             saved_at = now or datetime.now(timezone.utc)
+            expires = None  # the old key's end says nothing about the new one
         return replace(
-            self, session_key=key, last_active_org=last_org, cookies=merged, saved_at=saved_at
+            self,
+            session_key=key,
+            last_active_org=last_org,
+            cookies=merged,
+            saved_at=saved_at,
+            key_expires_at=expires,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -109,6 +118,9 @@ class WebSession:
             "invalid_at": None if self.invalid_at is None else self.invalid_at.isoformat(),
             "unauthorized_at": (
                 None if self.unauthorized_at is None else self.unauthorized_at.isoformat()
+            ),
+            "key_expires_at": (
+                None if self.key_expires_at is None else self.key_expires_at.isoformat()
             ),
         }
 
@@ -145,6 +157,7 @@ class WebSession:
             invalid=raw.get("invalid") is True,
             invalid_at=when("invalid_at"),
             unauthorized_at=when("unauthorized_at"),
+            key_expires_at=when("key_expires_at"),
         )
 
 

@@ -252,7 +252,14 @@ class WebReader:
             return self.session
         if not isinstance(cookies, dict):
             return self.session
-        return self.session.with_cookies(cookies)
+        session = self.session.with_cookies(cookies)
+        # Where the service said when the sessionKey cookie ends, remember it: the tray
+        # warns a few days before (claude_tray.login_expiry).
+        read_expiries = getattr(self.transport, "cookie_expiries", None)
+        ends = read_expiries().get("sessionKey") if callable(read_expiries) else None
+        if isinstance(ends, datetime) and cookies.get("sessionKey") == session.session_key:
+            session = dataclasses.replace(session, key_expires_at=ends)
+        return session
 
 
 def _configured_browser(paths: AppPaths) -> str | None:
