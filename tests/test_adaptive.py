@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from claude_tray.adaptive import MIN_SECONDS, next_wait
-from claude_tray.documents import ErrorDocument, Limit, UsageDocument
+from claude_tray.documents import Document, ErrorDocument, Limit, UsageDocument
 from claude_tray.errors import ErrorCode
 from claude_tray.paths import AppPaths
 from tests.test_core import Stepped
@@ -92,7 +92,7 @@ def test_through_the_core_on_the_fake_clock(app_paths: AppPaths) -> None:
 
     The core's read budget is the real one (20 reads an hour): no wait is under 180 s.
     """
-    answers = [
+    answers: list[Document] = [
         doc(20.0),
         doc(40.0),
         doc(72.0),
