@@ -354,8 +354,14 @@ class TrayApp:
             return
         with contextlib.suppress(ValueError, OSError):
             signal.set_wakeup_fd(self.waker.signal_fd, warn_on_full_buffer=False)
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda _signum, _frame: self._on_tray_command(TrayCommand.QUIT))
+        # SIGHUP: the terminal or the X session went away; quit cleanly like SIGTERM
+        # (the scraper child ends with us anyway: runner.py's lifeline).
+        signums = [signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)]
+        for signum in signums:
+            if signum is not None:
+                signal.signal(
+                    signum, lambda _signum, _frame: self._on_tray_command(TrayCommand.QUIT)
+                )
 
     def quit(self) -> None:
         """Stop polling, end any scraper child, remove the icon and end Tk's loop."""

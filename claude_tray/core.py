@@ -726,6 +726,14 @@ class Core:
                 ),
             )
         self.state.clear_usage()
+        # The logged-out look at once (icon and tooltip), not "no data" until the
+        # next poll says no_session.
+        self.state.record_error(
+            ErrorDocument(
+                error=ErrorCode.NO_SESSION,
+                message="Logged out. Log in again to see the usage of this account.",
+            )
+        )
         with self._flags:
             self._backoff_streak = 0
         return SessionDocument(

@@ -22,6 +22,7 @@ from PIL import Image, ImageChops, ImageStat
 from claude_tray.config import Thresholds
 from claude_tray.emulator import Emulator
 from claude_tray.icon import LEVEL_COLOURS, render_icon
+from claude_tray.paths import AppPaths
 from tests.support.display import start_xvfb
 from tests.support.gui import (
     Geometry,
@@ -346,7 +347,12 @@ def test_second_instance_shows_first_popup_and_exits_0(host: TrayHost, launcher:
 def test_quit_ends_app_and_scraper_child_within_2_seconds(
     host: TrayHost, launcher: Launcher, emulator: Emulator
 ) -> None:
-    """Quit in the popup, during a hanging poll, exits 0 within 2 s and leaves no process."""
+    """Quit in the popup, during a hanging poll, exits 0 and leaves no process, by the clean
+    path: the quit watchdog (which ends the process itself after 1.8 s) must not have fired.
+
+    The time is checked apart, with a generous bound: a pass must never rest on the
+    watchdog's os._exit (the reviewer's finding: the old 2.0 s bound was met by it).
+    """
     launcher.login()
     emulator.set_scenario("hang")
     app = launcher.start()
@@ -371,9 +377,121 @@ def test_quit_ends_app_and_scraper_child_within_2_seconds(
     code = app.process.wait(30)
     elapsed = time.monotonic() - started
     assert code == 0, app.output()
-    assert elapsed < 2.0, f"Quit took {elapsed:.2f} s"
     wait_for(lambda: not processes_of(launcher.home), 10, "every app process to be gone")
     assert find_icon_gone(host)
+    log_text = app_log(launcher.home) + app.output()
+    assert "quit took longer than" not in log_text, "Quit ended by the watchdog, not by itself"
+    assert "quitting" in log_text
+    assert elapsed < 10.0, f"Quit took {elapsed:.2f} s"
+
+
+def app_log(home: Path) -> str:
+    path = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)}).log_file
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def next_button_right_of(
+    host: TrayHost, popup: Geometry, button: tuple[int, int]
+) -> tuple[int, int]:
+    """The centre of the button right of `button` on its row (Refresh -> Log out)."""
+    shot = host.screenshot().crop(popup.box)
+    x, y = button[0] - popup.x, button[1] - popup.y
+    background = shot.getpixel((shot.width - 3, y))
+
+    def differs(at: int) -> bool:
+        return colour_distance(shot.getpixel((at, y)), background) > 8  # type: ignore[arg-type]
+
+    run = 0
+    while x < shot.width - 1 and run < 3:  # to the end of `button` (its text may be pale)
+        x += 1
+        run = run + 1 if not differs(x) else 0
+    while x < shot.width - 1 and not differs(x):  # over the gap
+        x += 1
+    left = x
+    gap = 0
+    while x < shot.width - 1 and gap < 6:  # over the next button (a run of background ends it)
+        x += 1
+        gap = gap + 1 if not differs(x) else 0
+    right = x - gap
+    assert right > left + 20, "no button right of Refresh"
+    return popup.x + (left + right) // 2, button[1]
+
+
+def test_logout_during_a_hung_poll_is_done_at_once(
+    host: TrayHost, launcher: Launcher, emulator: Emulator, artifacts: Path
+) -> None:
+    """Log out pressed while a poll hangs: the session file and the browser profile are
+    gone and the icon shows the logged-out look within 3 s (issue 7 item 2).
+
+    Before, the logout waited behind the hung poll and its retries (minutes).
+    """
+    launcher.login()
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(launcher.home)})
+    profile, session_file = paths.browser_profile_dir, paths.session_file
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "Local State").write_text("{}")
+    assert session_file.exists()
+    app = launcher.start()
+    icon = find_icon(host, ICON_TIMEOUT)
+    wait_for_look(icon, 42.0, "normal")  # logged in: the popup offers Log out
+    emulator.set_scenario("hang")
+    popup = open_popup(host, icon)
+    refresh = accent_button(host, popup)
+    logout_at = next_button_right_of(host, popup, refresh)
+    click(host, *refresh)  # this poll hangs
+    wait_for(
+        lambda: any("claude_tray.scraper" in " ".join(p.cmdline()) for p in descendants(app.pid)),
+        60,
+        "a scraper child stuck in the hanging poll",
+    )
+    time.sleep(0.5)
+    started = time.monotonic()
+    click(host, *logout_at)
+    shown = wait_for_look(icon, None, "logged_out", timeout=30)
+    wait_for(lambda: not session_file.exists() and not profile.exists(), 30, "the files to go")
+    took = time.monotonic() - started
+    save_artifact(host.screenshot(), artifacts, "logout-during-hung-poll")
+    save_artifact(shown.resize((shown.width * 8, shown.height * 8)), artifacts, "logout-icon")
+    assert app.alive()
+    assert not any("claude_tray.scraper" in " ".join(p.cmdline()) for p in descendants(app.pid)), (
+        "the hung poll's child is still there"
+    )
+    assert took < 3.0, f"the logout took {took:.2f} s"
+
+
+def test_sigkill_of_the_tray_during_a_poll_hung_in_the_browser_leaves_nothing(
+    host: TrayHost, launcher: Launcher, emulator: Emulator
+) -> None:
+    """SIGKILL of the tray while its poll hangs inside Chromium: within 5 s no process of
+    the run is left (found by its home folder). Before, the scraper child and its
+    Chromium lived on."""
+    from tests.support.browser import DEBIAN_CHROMIUM
+    from tests.support.lifeline import gone_within, processes_of_run
+
+    launcher.login()
+    launcher.env["CLAUDE_TRAY_BROWSER"] = str(DEBIAN_CHROMIUM)
+    emulator.set_scenario("cloudflare")
+    app = launcher.start()
+    wait_for(
+        lambda: any(status == 403 for _m, _p, status in emulator.requests), 90, "the challenge"
+    )
+    emulator.set_scenario("hang")  # the browser path that follows hangs inside Chromium
+    profile = str(AppPaths.from_env({"CLAUDE_TRAY_HOME": str(launcher.home)}).browser_profile_dir)
+    wait_for(
+        lambda: any(profile in line for line in processes_of_run(launcher.home)),
+        90,
+        "Chromium on the run's profile",
+    )
+    time.sleep(1.0)
+    assert app.alive()
+    app.process.kill()
+    app.process.wait(10)
+    gone, took, left = gone_within(launcher.home, 30.0)
+    assert gone, f"left behind: {[line[:300] for line in left]}"
+    assert took < 5.0, f"the run's processes took {took:.1f} s to go"
 
 
 def find_icon_gone(host: TrayHost) -> bool:
