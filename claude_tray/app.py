@@ -249,6 +249,7 @@ class TrayApp:
         from claude_tray.popup.window import Popup
 
         self.paths = paths
+        self._forecast_colour: Any = None  # pace_colour.ForecastColour, made when first used
         self.config = config
         self.root = root
         self.options = options or StartOptions()
@@ -642,6 +643,20 @@ class TrayApp:
 
     # The tray: one place -------------------------------------------------------------------
 
+    def _forecast_level(self, snapshot: Any, look: str) -> Any:
+        """The icon's colour band from the forecast (opt-in setting), else None."""
+        if not self.config.icon_colour_follows_pace or look != "normal":
+            return None
+        from claude_tray.pace_colour import ForecastColour, forecast_percent
+        from claude_tray.text_format import headline_limit
+
+        limit = headline_limit(snapshot.usage, self.config.icon_limit)
+        if limit is None:
+            return None
+        if self._forecast_colour is None:
+            self._forecast_colour = ForecastColour()
+        return self._forecast_colour.update(forecast_percent(limit), self.config.thresholds)
+
     def _view_for(self, snapshot: Any) -> TrayView:
         from claude_tray.icon import icon_look_for, icon_text, render_icon
         from claude_tray.text_format import tooltip_text
@@ -650,11 +665,14 @@ class TrayApp:
         percent, look = icon_look_for(
             snapshot, now, self.config.interval_minutes, self.config.icon_limit
         )
-        key = (percent, look, self.config.thresholds)
+        level = self._forecast_level(snapshot, look)
+        key = (percent, look, self.config.thresholds, level)
         if key != self._image_key or self._image is None:
-            self._image = render_icon(percent, look, self.config.thresholds)
+            self._image = render_icon(percent, look, self.config.thresholds, level=level)
             self._image_key = key
-            self._draw = functools.partial(render_icon, percent, look, self.config.thresholds)
+            self._draw = functools.partial(
+                render_icon, percent, look, self.config.thresholds, level=level
+            )
         title = tooltip_text(
             snapshot.usage,
             now,

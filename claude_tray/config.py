@@ -76,6 +76,8 @@ class Config(BaseModel):
     #: "adaptive": the interval is the longest wait, shorter while usage moves or is near
     #: a threshold or a reset; "fixed": always the interval.
     poll_mode: Literal["adaptive", "fixed"] = "adaptive"
+    #: Colour the icon by the percent projected at the reset (the pace), not the percent used.
+    icon_colour_follows_pace: bool = False
     #: Days of readings the local history keeps (`claude-tray history`, pace, sparklines).
     history_days: int = Field(90, ge=1, le=3650)
 

@@ -382,8 +382,12 @@ def render_icon(
     size: int = 64,
     *,
     matte: RGB | None = None,
+    level: Level | None = None,
 ) -> Image.Image:
     """The tray image (RGBA, `size`×`size`) for a percentage in a look.
+
+    `level` overrides the colour band the percentage would give (the opt-in
+    colour that follows the forecast, `pace_colour`).
 
     Cached: equal inputs (after flooring the percentage) reuse one drawing; the
     caller gets its own copy, so changing it cannot spoil the cache. Never raises
@@ -396,8 +400,8 @@ def render_icon(
     size = max(8, min(int(size), 1024))
     chosen: IconLook = look if look in ICON_LOOKS else "normal"
     value = _normalise(percent)
-    level = level_for(value, thresholds or Thresholds())
-    image = _render_cached(icon_text(value), level, chosen, size)
+    band = level if level is not None else level_for(value, thresholds or Thresholds())
+    image = _render_cached(icon_text(value), band, chosen, size)
     if matte is None:
         return image.copy()
     backdrop = Image.new("RGBA", image.size, (*matte, 255))
