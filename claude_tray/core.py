@@ -253,10 +253,15 @@ class Core:
         return self._expect(self._run("poll", args, cancel=cancel), UsageDocument)
 
     def _poll_time_limit(self) -> float:
+        """The time budget of one poll child: what the child may use before it gives up."""
         default_timeout = getattr(self._runner, "default_timeout", None)
-        if callable(default_timeout):
-            return float(default_timeout("poll"))
-        return float(self.config.poll_timeout_seconds)
+        limit = (
+            float(default_timeout("poll"))
+            if callable(default_timeout)
+            else float(self.config.poll_timeout_seconds)
+        )
+        child_budget = getattr(self._runner, "child_budget", None)
+        return float(child_budget(limit)) if callable(child_budget) else limit
 
     def _refresh(self, *, retry: bool) -> Document | None:
         """One refresh (with retries of transient failures); None if a child already runs.

@@ -145,3 +145,21 @@ def test_logout_waits_for_the_scraper_lock_of_another_process(app_paths: AppPath
     assert not app_paths.session_file.exists()
     assert not app_paths.browser_profile_dir.exists()
     core.shutdown()
+
+
+def test_a_timeout_that_used_the_whole_budget_is_not_retried_at_once(
+    app_paths: AppPaths, tray_home: Path
+) -> None:
+    """A hung child ended at the time limit: one child only, the next try on the schedule."""
+    config = Config(poll_timeout_seconds=5)
+    core = Core(
+        app_paths,
+        config,
+        queue.Queue(),
+        runner=fake_runner(app_paths, "hang", config=config),
+        policy=RetryPolicy(attempts=3, first_retry_seconds=0.1),
+    )
+    document = core.poll_usage_blocking(retry=True)
+    assert isinstance(document, ErrorDocument) and document.error is ErrorCode.TIMEOUT
+    assert [r.event for r in read_runs(tray_home)] == ["start"]
+    core.shutdown()

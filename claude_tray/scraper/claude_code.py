@@ -118,6 +118,8 @@ def _read_keychain() -> str | None:
     try:
         result = subprocess.run(
             ["security", "find-generic-password", "-s", KEYCHAIN_SERVICE, "-w"],
+            # Not the scraper's stdin: that is the lifeline to the app (lifeline.py).
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=10,
