@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -53,6 +54,8 @@ class Enricher:
         self._paths = paths
         self.retention_days = retention_days
         self._feed_mtime: float | None = None
+        # The worker (after a poll) and the UI thread (check_feed) both refresh.
+        self._lock = threading.Lock()
         self.live = False
         #: The sparklines of the numbers last enriched (the popup draws them).
         self.trends: tuple[trend.Trend, ...] = ()
@@ -183,10 +186,11 @@ class Enricher:
     def refresh(self, document: UsageDocument, now: datetime | None = None) -> UsageDocument:
         """Merge the feed and work out the pace again for numbers already shown."""
         at = now or _utc_now()
-        try:
-            enriched = self.merge(document, self._feed(), at)
-            self.live = enriched.live
-            return self.with_pace(enriched.document, at)
-        except Exception:  # an extra must never cost the numbers
-            log.exception("could not add the feed or the pace to the numbers")
-            return document
+        with self._lock:
+            try:
+                enriched = self.merge(document, self._feed(), at)
+                self.live = enriched.live
+                return self.with_pace(enriched.document, at)
+            except Exception:  # an extra must never cost the numbers
+                log.exception("could not add the feed or the pace to the numbers")
+                return document
