@@ -394,6 +394,15 @@ def _cached_usage(paths: AppPaths, max_age: float, source: str) -> UsageDocument
 
 
 def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
+    if args.max_age is not None:
+        from claude_tray.quick_status import quick_status
+
+        # Fresh cached numbers need neither pydantic nor the core: printed in a few
+        # milliseconds for status bars (issue 12); anything else takes the full path.
+        quick = quick_status(fmt, args.max_age, args.source)
+        if quick is not None:
+            print(quick)
+            return EXIT_OK
     from datetime import datetime, timezone
 
     from claude_tray.documents import dump_document

@@ -14,13 +14,16 @@ pydantic at module level.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import json
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, Union, cast
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
 
@@ -283,6 +286,78 @@ def validate_document(raw: object, kind: type[_T]) -> _T:
         return cast("_T", _adapter(kind).validate_python(raw))
     except ValidationError as exc:
         raise ValueError(f"not a claude-tray document: {exc.error_count()} problems") from None
+
+
+def from_json_data(kind: type[_T], raw: object) -> _T:
+    """A `kind` from JSON data this program wrote itself (the usage cache), without pydantic.
+
+    Strict and small: every field must have exactly the type the dataclass
+    says (an int counts as a float), no unknown keys; raises ValueError
+    otherwise. Documents from the scraper child go through `load_document`
+    (pydantic) instead: this is for our own files on the quick paths (issue 12).
+    """
+    return cast("_T", _build(kind, raw, kind.__name__))
+
+
+def _build(annotation: Any, raw: object, where: str) -> Any:
+    origin = typing.get_origin(annotation)
+    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
+        if not isinstance(raw, dict):
+            raise ValueError(f"{where}: not an object")
+        hints = _hints(annotation)
+        known = {item.name for item in dataclasses.fields(annotation) if item.init}
+        unknown = set(raw) - known
+        if unknown:
+            raise ValueError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+        values = {name: _build(hints[name], raw[name], f"{where}.{name}") for name in raw}
+        try:
+            return annotation(**values)
+        except TypeError as exc:  # a required field is missing
+            raise ValueError(f"{where}: {exc}") from None
+    if origin in (Union, types.UnionType):
+        members = typing.get_args(annotation)
+        if raw is None and type(None) in members:
+            return None
+        for member in members:
+            if member is type(None):
+                continue
+            with contextlib.suppress(ValueError):
+                return _build(member, raw, where)
+        raise ValueError(f"{where}: none of the allowed types")
+    if origin is Literal:
+        if raw in typing.get_args(annotation) and not isinstance(raw, bool):
+            return raw
+        raise ValueError(f"{where}: not one of the allowed values")
+    if origin is list:
+        if not isinstance(raw, list):
+            raise ValueError(f"{where}: not a list")
+        (member,) = typing.get_args(annotation)
+        return [_build(member, item, f"{where}[{index}]") for index, item in enumerate(raw)]
+    if annotation is datetime:
+        if not isinstance(raw, str):
+            raise ValueError(f"{where}: not a time")
+        return datetime.fromisoformat(raw)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return annotation(raw)
+    if annotation is float:
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return float(raw)
+        raise ValueError(f"{where}: not a number")
+    if annotation in (int, str, bool):
+        if type(raw) is annotation:
+            return raw
+        raise ValueError(f"{where}: not a {annotation.__name__}")
+    raise ValueError(f"{where}: cannot read {annotation!r}")
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(kind: type) -> dict[str, Any]:
+    hints = _HINTS.get(kind)
+    if hints is None:
+        hints = _HINTS[kind] = typing.get_type_hints(kind)
+    return hints
 
 
 def load_document(text: str) -> Document:

@@ -15,9 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
-from claude_tray.config import IconLimit, Thresholds
 from claude_tray.documents import (
     ErrorDocument,
     ExtraUsage,
@@ -27,6 +26,23 @@ from claude_tray.documents import (
     to_utc,
 )
 from claude_tray.errors import BACKOFF_CODES, LOGIN_CODES, ErrorCode
+
+if TYPE_CHECKING:
+    # Only for annotations: the config module imports pydantic, which the quick
+    # `status --max-age` path must not load (issue 12).
+    from claude_tray.config import IconLimit
+
+
+class ThresholdsLike(Protocol):
+    """What this module reads of `config.Thresholds` (any object with these three)."""
+
+    @property
+    def moderate(self) -> float: ...
+    @property
+    def warning(self) -> float: ...
+    @property
+    def critical(self) -> float: ...
+
 
 #: Windows truncates a tray tooltip (NOTIFYICONDATA.szTip) at 128 chars incl. NUL.
 TOOLTIP_MAX = 127
@@ -72,7 +88,7 @@ def format_percent(percent: float | None) -> str:
     return f"{shown}%"
 
 
-def level_for(percent: float | None, thresholds: Thresholds) -> Level:
+def level_for(percent: float | None, thresholds: ThresholdsLike) -> Level:
     """Which colour band a percentage is in; unknown or NaN counts as calm."""
     if percent is None or math.isnan(percent):
         return "calm"
@@ -606,7 +622,7 @@ def _source_name(source: str) -> str:
     return {"web": "claude.ai web session", "claude-code": "Claude Code login"}.get(source, source)
 
 
-def waybar_class(percent: float | None, thresholds: Thresholds) -> WaybarClass:
+def waybar_class(percent: float | None, thresholds: ThresholdsLike) -> WaybarClass:
     """Waybar's class for a percentage: normal below warning, then warning, then critical."""
     level = level_for(percent, thresholds)
     if level == "critical":
@@ -624,7 +640,7 @@ def _pango(text: str) -> str:
 
 def waybar_payload(
     doc_or_error: UsageDocument | ErrorDocument | SessionDocument,
-    thresholds: Thresholds,
+    thresholds: ThresholdsLike,
     *,
     icon_limit: IconLimit | str = "highest",
     now: datetime | None = None,

@@ -80,3 +80,29 @@ def test_status_loads_no_tray_tk_pillow_or_emulator(emulator: Emulator, tmp_path
     assert code == 0
     assert "claude_tray.runner" in modules
     assert _top(modules, HEAVY_FOR_STATUS) == set()
+
+
+def test_status_max_age_with_fresh_numbers_loads_no_pydantic(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The cached path prints the tray's numbers without pydantic, the core or a child."""
+    from tests.support.cli import emulator_env, run_cli
+    from tests.support.cli import store_session as cli_store_session
+
+    home = tmp_path / "home"
+    cli_store_session(home, emulator)
+    env = emulator_env(home, emulator)
+    assert run_cli(["status", "--json"], env).returncode == 0  # fills the cache
+    polls = emulator.count("/api/organizations/")
+    for fmt in ("json", "waybar", "text"):
+        code, modules = loaded_modules(
+            "claude_tray", ["status", "--format", fmt, "--max-age", "600"], env
+        )
+        assert code == 0
+        assert _top(modules, ("pydantic", "pydantic_core", "claude_tray.core")) == set()
+        assert "claude_tray.quick_status" in modules
+    assert emulator.count("/api/organizations/") == polls  # no child asked the service
+    # Too old for --max-age 0: the full path polls again.
+    code, modules = loaded_modules("claude_tray", ["status", "--json", "--max-age", "0"], env)
+    assert code == 0 and "claude_tray.core" in modules
+    assert emulator.count("/api/organizations/") > polls
