@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from claude_tray import __version__
+from claude_tray.console import tolerate_unencodable, write_json_line
 
 if TYPE_CHECKING:
     from claude_tray.config import Config, LoadedConfig
@@ -437,15 +438,15 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
         log.warning("status: %s", sentence)
         print(f"{PROG}: {sentence}", file=sys.stderr)
     if fmt == "json":
-        # Exactly the scraper's document (usage or error), for scripts.
-        print(dump_document(document))
+        # Exactly the scraper's document (usage or error), for scripts; UTF-8 bytes.
+        write_json_line(dump_document(document))
     elif fmt == "waybar":
         import json
 
         from claude_tray.text_format import waybar_payload
 
         payload = waybar_payload(document, config.thresholds, icon_limit=config.icon_limit)
-        print(json.dumps(payload, separators=(", ", ": ")))
+        write_json_line(json.dumps(payload, separators=(", ", ": ")))
         # interface.md: Waybar hides a module whose command fails, so the error look
         # it was just given must come with exit code 0.
         return EXIT_OK
@@ -621,7 +622,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
         import json
 
         body = {"schema_version": 1, "readings": [row.to_json() for row in rows]}
-        print(json.dumps(body, indent=2))
+        write_json_line(json.dumps(body, indent=2))
     elif args.csv:
         import csv
 
@@ -684,6 +685,8 @@ def main(argv: list[str] | None = None) -> int:
     if arguments[:1] == ["scraper"]:
         return _run_scraper(arguments[1:])
 
+    # Text in the console's encoding, never a UnicodeEncodeError (console.py says why).
+    tolerate_unencodable(sys.stdout, sys.stderr)
     parser = build_parser()
     args = parser.parse_args(arguments)
     command = args.command or "run"
