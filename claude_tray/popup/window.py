@@ -415,11 +415,14 @@ class Popup:
         self.window.deiconify()
         self.window.lift()
         self.window.focus_force()
-        self._had_focus = False
         for delay in REFIT_MS:
             self.window.after(delay, self._refit)
         # The focus ring starts on the main action, so Return does what it shows.
         self.refresh_button.focus_set()
+        # Tk may already count the popup as focused (at start-up on Windows, or after it
+        # was closed with Escape) and then sends no FocusIn: ask Tk instead of waiting for
+        # the event, or the first FocusOut would be ignored and the popup would stay.
+        self._had_focus = self._focus_is_ours()
         self._schedule_tick()
 
     def hide(self) -> None:
