@@ -300,7 +300,15 @@ def _win32_tray_area() -> Rect | None:
     if not taskbar:
         return None
     notify = user32.FindWindowExW(taskbar, None, "TrayNotifyWnd", None)
-    return _win32_window_rect(notify or taskbar)
+    if notify:
+        return _win32_window_rect(notify)
+    bar = _win32_window_rect(taskbar)  # Wine's taskbar has no TrayNotifyWnd child
+    if bar is None:
+        return None
+    # The notification area is at the taskbar's far end (right, or bottom when upright).
+    if bar.width >= bar.height:
+        return Rect(bar.right - bar.height, bar.top, bar.right, bar.bottom)
+    return Rect(bar.left, bar.bottom - bar.width, bar.right, bar.bottom)
 
 
 def _user32() -> Any:
