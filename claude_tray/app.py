@@ -215,6 +215,9 @@ class StartOptions:
     on_started: Callable[[Any], bool] | None = None
     #: Extra words in the window title and tooltip ("demo").
     label: str = ""
+    #: The read budget's limit (reads an hour, all processes of this home); None:
+    #: the default. The demo reads its own local emulator, which has no budget.
+    reads_per_hour: int | None = None
     #: The settings dialog's start-at-login switch (start_app gives the real one;
     #: None hides it, as in-process tests want).
     start_at_login: StartAtLogin | None = None
@@ -268,7 +271,12 @@ class TrayApp:
         self.waker = Waker(root, self._on_wake)
         self.events = WakingQueue(self.waker.wake)
         self.commands: queue.SimpleQueue[TrayCommand] = queue.SimpleQueue()
-        self.core = Core(paths, config, self.events)
+        from claude_tray.read_budget import ReadBudget
+
+        budget = None
+        if self.options.reads_per_hour is not None:
+            budget = ReadBudget.for_paths(paths, limit=self.options.reads_per_hour)
+        self.core = Core(paths, config, self.events, budget=budget)
         from claude_tray.network_watch import NetworkWatch
 
         # NetworkManager's "connected again" (Linux; optional): poll at once after an outage.

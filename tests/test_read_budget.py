@@ -148,3 +148,10 @@ def test_status_respects_the_budget(tmp_path: Path, emulator: Emulator) -> None:
     assert bar.returncode == 0
     assert json.loads(bar.stdout)["class"] == "error"
     assert emulator.requests == []
+
+
+def test_the_demo_is_not_held_to_the_service_budget() -> None:
+    """The demo polls its local emulator every 15 s: its budget leaves room for all of them."""
+    from claude_tray.demo import DEMO_INTERVAL_MINUTES, DEMO_READS_PER_HOUR
+
+    assert DEMO_READS_PER_HOUR >= 2 * 60 / DEMO_INTERVAL_MINUTES
