@@ -29,7 +29,6 @@ import subprocess
 import sys
 import threading
 import tkinter as tk
-import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -196,6 +195,8 @@ def open_url(url: str) -> None:
                     start_new_session=True,
                 )
             else:
+                import webbrowser  # rare (a click), and 0.7 MB for the whole run (issue 12)
+
                 webbrowser.open(url)
         except Exception:
             log.warning("could not open %s in a browser", url, exc_info=True)

@@ -21,7 +21,6 @@ one entry.
 from __future__ import annotations
 
 import os
-import plistlib
 import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -390,6 +389,8 @@ class WindowsAutostart:
 
 def launch_agent_plist(command: Sequence[str]) -> bytes:
     """The LaunchAgent: run the app once at login, as an interactive (UI) process."""
+    import plistlib  # macOS only, and only when the setting is read or changed
+
     return plistlib.dumps(
         {
             "Label": LAUNCH_AGENT_LABEL,
@@ -414,6 +415,8 @@ class MacAutostart:
         return self.home / "Library" / "LaunchAgents" / f"{LAUNCH_AGENT_LABEL}.plist"
 
     def _read(self) -> dict[str, object] | None:
+        import plistlib  # macOS only (see launch_agent_plist)
+
         try:
             data = plistlib.loads(self.path.read_bytes())
         except FileNotFoundError:

@@ -106,3 +106,22 @@ def test_status_max_age_with_fresh_numbers_loads_no_pydantic(
     code, modules = loaded_modules("claude_tray", ["status", "--json", "--max-age", "0"], env)
     assert code == 0 and "claude_tray.core" in modules
     assert emulator.count("/api/organizations/") > polls
+
+
+def test_the_tray_app_does_not_load_rare_path_modules() -> None:
+    """Opening a URL (webbrowser) and macOS's LaunchAgent (plistlib) load on use only."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys, claude_tray.app; print(json.dumps(sorted(sys.modules)))",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stdout))
+    assert "claude_tray.app" in modules
+    assert _top(modules, ("webbrowser", "plistlib", "playwright", "claude_tray.emulator")) == set()

@@ -20,7 +20,6 @@ import sys
 import threading
 import time
 import tkinter as tk
-import webbrowser
 from collections.abc import Callable
 from datetime import datetime, timezone
 from tkinter import ttk
@@ -127,6 +126,8 @@ def open_in_browser(url: str) -> None:
     `webbrowser.open` may wait for a console browser or a slow `xdg-open`, so
     it runs in a short-lived daemon thread.
     """
+    import webbrowser  # rare (a click), and 0.7 MB for the whole run (issue 12)
+
     threading.Thread(target=webbrowser.open, args=(url,), name="open-url", daemon=True).start()
 
 
