@@ -103,3 +103,25 @@ def test_the_banner_offers_log_in(harness: Harness) -> None:
     assert not harness.popup.login_open
     harness.click(harness.popup.banner.button)
     assert harness.popup.login_open  # the ways to log in, in the card's place
+
+
+@pytest.mark.browser
+@pytest.mark.display
+def test_a_browser_login_stores_when_its_cookie_ends(tray_home: Path) -> None:
+    """The headed login against login_auto keeps the sessionKey cookie's end (real Chromium)."""
+    from tests.support.browser import run_scraper, scraper_env
+    from tests.support.child import one_document
+    from tests.support.display import xvfb_display
+
+    with xvfb_display() as display, Emulator("login_auto") as emulator:
+        emulator.set_session_cookie_max_age(2 * 86400)
+        env = scraper_env(tray_home, emulator.base_url, extra={"DISPLAY": display.name})
+        completed = run_scraper(["login", "--timeout", "120"], env, timeout=180.0)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert one_document(completed.stdout)["logged_in"] is True
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(tray_home)})
+    session = load_session(paths)
+    assert session is not None and session.key_expires_at is not None
+    now = datetime.now(timezone.utc)
+    assert abs(session.key_expires_at - (now + timedelta(days=2))) < timedelta(minutes=5)
+    assert login_expiry.check(paths, now) is not None

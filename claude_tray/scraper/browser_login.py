@@ -13,11 +13,13 @@ value, only cookie names.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import time
 import urllib.parse
+from datetime import datetime, timezone
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Error
@@ -96,10 +98,30 @@ def _logged_in(context: BrowserContext, base_url: str) -> dict[str, str] | None:
     return cookies
 
 
+def _cookie_ends(context: BrowserContext, base_url: str) -> dict[str, datetime]:
+    """When the site's cookies end, where the browser knows (expires > 0)."""
+    out: dict[str, datetime] = {}
+    with contextlib.suppress(Error):
+        for cookie in context.cookies([base_url.rstrip("/") + "/"]):
+            name, expires = cookie.get("name"), cookie.get("expires")
+            if name and isinstance(expires, (int, float)) and expires > 0:
+                with contextlib.suppress(OverflowError, OSError, ValueError):
+                    out[str(name)] = datetime.fromtimestamp(float(expires), tz=timezone.utc)
+    return out
+
+
 def run_browser_login(
-    base_url: str, profile_dir: Path, browser: Path, *, timeout: float
+    base_url: str,
+    profile_dir: Path,
+    browser: Path,
+    *,
+    timeout: float,
+    ends: dict[str, datetime] | None = None,
 ) -> dict[str, str]:
     """Let the user log in in a visible window; returns the site's cookies.
+
+    `ends`, when given, is filled with when each of those cookies ends (the
+    browser's `expires`; a cookie for the browser session only has none).
 
     Raises `ClaudeTrayError`: login_cancelled when the user closes the window,
     login_timeout after `timeout` seconds, browser_missing when no window can
@@ -162,6 +184,8 @@ def run_browser_login(
                 ) from exc
             if cookies is not None:
                 log.info("login: logged in; cookies received: %s", ", ".join(sorted(cookies)))
+                if ends is not None:
+                    ends.update(_cookie_ends(context, base_url))
                 return cookies
             if time.monotonic() >= deadline:
                 raise ClaudeTrayError(

@@ -523,6 +523,7 @@ def login_with_cookies(
     trusted: bool,
     timeout: float = DEFAULT_TIMEOUT,
     sleep: Callable[[float], None] = time.sleep,
+    key_expires_at: datetime | None = None,
 ) -> SessionDocument:
     """Check a new session against the service (organizations + usage) and store it.
 
@@ -537,7 +538,10 @@ def login_with_cookies(
             ErrorCode.NO_SESSION, "The login did not produce a claude.ai session key."
         )
     add_secret(key)
-    candidate = WebSession(session_key=key).with_cookies(dict(cookies))
+    # `key_expires_at`: when the browser says the new key's cookie ends (login_expiry).
+    candidate = WebSession(session_key=key, key_expires_at=key_expires_at).with_cookies(
+        dict(cookies)
+    )
     run = WebRun(paths, env, candidate, persist=False, timeout=timeout, sleep=sleep)
     note = ""
 
@@ -580,7 +584,10 @@ def login_in_browser(
     from claude_tray.scraper.browser_login import run_browser_login
 
     browser = find_browser(env, configured=_configured_browser(paths))
+    ends: dict[str, datetime] = {}
     cookies = run_browser_login(
-        base_url_from(env), paths.browser_profile_dir, browser, timeout=login_timeout
+        base_url_from(env), paths.browser_profile_dir, browser, timeout=login_timeout, ends=ends
     )
-    return login_with_cookies(paths, env, cookies, trusted=True, timeout=timeout)
+    return login_with_cookies(
+        paths, env, cookies, trusted=True, timeout=timeout, key_expires_at=ends.get("sessionKey")
+    )
