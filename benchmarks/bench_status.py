@@ -98,8 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if code != 0 or not _is_usage(out):
             print(f"status failed during warm-up: {out[:300]}", file=sys.stderr)
             return 1
+        budget = Path(tmp) / "home" / "data" / "read_budget.json"
         for _ in range(args.runs):
             for name, command in commands.items():
+                # The read budget (20 an hour) protects the real service; against the
+                # emulator it would refuse run 20 onwards, so it starts afresh each run.
+                budget.unlink(missing_ok=True)
                 seconds, out, code = _timed(command, env)
                 times[name].append(seconds)
                 if name != "python -c pass" and (code != 0 or not _is_usage(out)):
