@@ -46,3 +46,16 @@ def test_render_icon_takes_the_forecast_band() -> None:
     same = render_icon(30.0, "normal", T, level="calm")
     assert plain.tobytes() == same.tobytes()  # 30 % is calm either way
     assert plain.tobytes() != forecast.tobytes()  # the same number, the critical colour
+
+
+def test_the_setting_is_in_the_settings_form() -> None:
+    import dataclasses
+
+    from claude_tray.popup.settings import SettingsForm, config_from_form
+
+    base = Config()
+    form = SettingsForm.from_config(base)
+    assert not form.colour_follows_pace
+    on = config_from_form(base, dataclasses.replace(form, colour_follows_pace=True))
+    assert on.icon_colour_follows_pace
+    assert SettingsForm.from_config(on).colour_follows_pace

@@ -47,6 +47,8 @@ class SettingsForm:
     browser_path: str = ""
     #: Poll at exactly the interval instead of adaptively (the interval as the longest wait).
     fixed_interval: bool = False
+    #: Colour the icon by the forecast at the reset instead of the percent used.
+    colour_follows_pace: bool = False
     python_path: str = ""
 
     @classmethod
@@ -60,6 +62,7 @@ class SettingsForm:
             critical=_number_text(config.thresholds.critical),
             notifications=config.notifications,
             fixed_interval=config.poll_mode == "fixed",
+            colour_follows_pace=config.icon_colour_follows_pace,
             browser_path=config.browser_path or "",
             python_path=config.python_path or "",
         )
@@ -122,6 +125,7 @@ def config_from_form(base: Config, form: SettingsForm) -> Config:
                 "thresholds": {"moderate": moderate, "warning": warning, "critical": critical},
                 "notifications": form.notifications,
                 "poll_mode": "fixed" if form.fixed_interval else "adaptive",
+                "icon_colour_follows_pace": form.colour_follows_pace,
                 # An empty field means "find it yourself"; existence is the doctor's
                 # job (checking here would be I/O on the UI thread).
                 "browser_path": form.browser_path.strip() or None,
@@ -202,6 +206,12 @@ class SettingsDialog(tk.Toplevel):
             )
             entry.grid(row=1, column=column, sticky="w", padx=(0, 10))
         ttk.Label(thresholds, text="%", style="Muted.TLabel").grid(row=1, column=3, sticky="w")
+        self.colour_follows_pace = tk.BooleanVar(self, value=form.colour_follows_pace)
+        ttk.Checkbutton(
+            thresholds,
+            text="Colour the icon by the forecast at the reset",
+            variable=self.colour_follows_pace,
+        ).grid(row=2, column=0, columnspan=4, sticky="w", pady=(6, 0))
 
         self.notifications = tk.BooleanVar(self, value=form.notifications)
         notify = ttk.Checkbutton(
@@ -296,6 +306,7 @@ class SettingsDialog(tk.Toplevel):
             critical=self.critical.get(),
             notifications=bool(self.notifications.get()),
             fixed_interval=bool(self.fixed_interval.get()),
+            colour_follows_pace=bool(self.colour_follows_pace.get()),
             browser_path=self.browser_path.get(),
             python_path=self.python_path.get(),
         )
