@@ -318,3 +318,41 @@ def test_run_without_display_says_use_status(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     # The failed start left no lock behind: the next start is not told "already running".
     assert not (tmp_path / "home" / "data" / "instance.lock").exists()
+
+
+@pytest.mark.display
+def test_icon_colour_follows_the_forecast_only_when_asked(app: TrayApp) -> None:
+    """Issue 14: 30 % used but heading for 95 % at the reset: coloured by the forecast (opt-in)."""
+    from claude_tray.documents import Pace
+
+    heading = usage(30.0)
+    limit = heading.limits[0]
+    ahead = Limit(**{**limit.__dict__, "pace": Pace(elapsed_percent=20.0, projected_percent=95.0)})
+    document = UsageDocument.build(source="web", limits=[ahead], last_updated=heading.last_updated)
+    deliver(app, UsageUpdated(document))
+    off = app.tray.view.image.tobytes()
+    app.config = app.config.model_copy(update={"icon_colour_follows_pace": True})
+    app.refresh_tray()
+    on = app.tray.view.image.tobytes()
+    assert on != off  # the same 30 %, another colour
+    deliver(app, UsageUpdated(heading))  # no pace known: the percent used decides
+    assert app.tray.view.image.tobytes() == off
+
+
+@pytest.mark.display
+def test_login_expiry_is_announced_once_with_log_in(app: TrayApp, app_paths: AppPaths) -> None:
+    """Issue 14: a stored login ending in 2 days gives one banner with the Log in action."""
+    from claude_tray.scraper.session_store import WebSession, save_session
+
+    ends = datetime.now(timezone.utc) + timedelta(days=2)
+    save_session(app_paths, WebSession(session_key="sk-ant-sid01-expiry-test", key_expires_at=ends))
+    while app.popup.current_banner is not None:  # the config note from the fixture
+        app.popup.dismiss_banner()
+    deliver(app, UsageUpdated(usage(42.0)))
+    banner = app.popup.current_banner
+    assert banner is not None
+    assert banner.title.startswith("Your claude.ai login ends in 1 d 23 h")
+    assert banner.action == "login"
+    app.popup.dismiss_banner()
+    deliver(app, UsageUpdated(usage(43.0)))
+    assert app.popup.current_banner is None
