@@ -1,6 +1,9 @@
 """The tray icon: the headline percentage as big digits on a coloured square.
 
-`render_icon` is a pure, cached function of (percent, look, thresholds, size).
+`render_icon` is a pure, cached function of (percent, look, thresholds, size);
+`size` is a side or the (width, height) of the slot the tray host offers
+(trayer's 32 px panel gives 24×30, others 22×22), and the icon is drawn for
+that box rather than drawn once and stretched.
 The digits are drawn from our own block glyphs (a 3×5 grid whose stroke and
 counter widths are fitted to the pixel size) instead of a font: no font file
 exists on every platform, and rectangles snapped to whole pixels stay sharp at
@@ -13,8 +16,10 @@ image to 16 or 32 px gets whole pixels back.
 Looks (all on a rounded square; transparent corners, see `matte`):
 - normal: the level's colour (calm green, moderate amber, warning orange,
   critical red) with white or near-black digits, whichever contrasts more;
-- refreshing: the same plus a blue dot over the last digit's bottom-right
-  cell (a cell every glyph fills, so no digit changes its reading);
+- refreshing: the same plus a blue bar in the margin under the digits (it
+  touches no digit, so none changes its reading);
+- paused: a light background with the digits in the level's colour (darkened
+  to stay readable): "the numbers as they were, not moving";
 - stale: greyed background with a trace of the level colour, faded digits;
 - no_data: grey with "--"; logged_out: grey with a key;
 - error: near-black with a red frame, the last number in white ("!" in red
@@ -68,6 +73,7 @@ ICON_LOOKS: tuple[IconLook, ...] = (
     "no_data",
     "refreshing",
     "stale",
+    "paused",
     "logged_out",
     "error",
 )
@@ -88,6 +94,7 @@ _GREY: RGB = (117, 117, 117)
 _ERROR_BG: RGB = (48, 48, 48)
 _ERROR_MARK: RGB = (244, 67, 54)
 _REFRESH_MARK: RGB = (33, 150, 243)
+_PAUSED_BG: RGB = (240, 240, 238)
 
 _SUPERSAMPLE = 4
 
@@ -146,22 +153,25 @@ class _Metrics:
         return sum(self.glyph_width(c) for c in text) + self.gap * (len(text) - 1)
 
 
-def _fit_metrics(text: str, size: int) -> _Metrics:
-    """The boldest whole-pixel strokes with which `text` fits the square of `size`.
+def _fit_metrics(text: str, width: int, height_px: int) -> _Metrics:
+    """The boldest whole-pixel strokes with which `text` fits a box of width×height.
 
     Strokes come first, then the gap between glyphs (up to a stroke wide, so
-    "99" does not melt into one blob), then the counters (the holes).
+    "99" does not melt into one blob), then the counters (the holes). The
+    digits are as tall as three quarters of the box's shorter side.
     """
-    pad = max(1, round(size / 16))
-    avail = size - 2 * pad
-    height = max(5, round(size * 0.75))
+    side = min(width, height_px)
+    pad = max(1, round(side / 16))
+    avail = width - 2 * pad
+    height = max(5, round(side * 0.75))
     stroke_y = max(1, round(height * 0.17))
     wide = sum(1 for c in text if c not in _NARROW_GLYPHS)
     gaps = len(text) - 1
     best: _Metrics | None = None
     for stroke_x in range(max(1, round(height * 0.2)), 0, -1):
         gap = max(1, round(stroke_x * 0.5))
-        flag = max(1, round(stroke_x * 0.6))
+        # A flag as wide as a stroke: a thinner one made "100" read "IOO" at 22 px.
+        flag = stroke_x
         metrics = _Metrics(stroke_x, stroke_y, 0, flag, gap, height)
         free = avail - metrics.text_width(text)
         counter = free // wide if wide else stroke_x
@@ -181,15 +191,19 @@ def _fit_metrics(text: str, size: int) -> _Metrics:
 Box = tuple[int, int, int, int]  # left, top, right, bottom (exclusive)
 
 
-def _glyph_cells(text: str, size: int) -> list[list[Box]]:
-    """Per glyph, the filled cells as pixel boxes, `text` centred in the square."""
-    m = _fit_metrics(text, size)
+Size = tuple[int, int]  # width, height
+
+
+def _glyph_cells(text: str, size: Size) -> list[list[Box]]:
+    """Per glyph, the filled cells as pixel boxes, `text` centred in the box."""
+    box_width, box_height = size
+    m = _fit_metrics(text, box_width, box_height)
     inner = m.height - 3 * m.stroke_y
     upper = inner // 2
     rows = [m.stroke_y, upper, m.stroke_y, inner - upper, m.stroke_y]
     row_tops = [sum(rows[:i]) for i in range(5)]
-    x = (size - m.text_width(text)) // 2
-    y0 = (size - m.height) // 2
+    x = (box_width - m.text_width(text)) // 2
+    y0 = (box_height - m.height) // 2
     glyphs: list[list[Box]] = []
     for char in text:
         if char in _NARROW_GLYPHS:
@@ -211,32 +225,35 @@ def _glyph_cells(text: str, size: int) -> list[list[Box]]:
     return glyphs
 
 
-def _design_grid(size: int) -> int:
+def _design_grid(size: Size) -> Size:
     """The pixel grid glyphs are laid out on (see `_text_mask`)."""
-    return 16 if size >= 32 and size % 16 == 0 else size
+    width, height = size
+    if width == height and width >= 32 and width % 16 == 0:
+        return (16, 16)
+    return size
 
 
-def _text_mask(text: str, size: int) -> Image.Image:
-    """A mask ("L") of `text` centred in the square, drawn with whole-pixel rectangles.
+def _text_mask(text: str, size: Size) -> Image.Image:
+    """A mask ("L") of `text` centred in the box, drawn with whole-pixel rectangles.
 
-    Sizes that are multiples of 16 from 32 up are drawn on the 16 px grid and
-    enlarged: the tray usually gets the 64 px image and scales it down itself,
-    and a design on that grid comes back exactly at 16 and 32 px.
+    Square sizes that are multiples of 16 from 32 up are drawn on the 16 px
+    grid and enlarged: a host that is given the 64 px image and scales it down
+    itself gets whole pixels back at 16 and 32 px.
     """
     grid = _design_grid(size)
-    mask = Image.new("L", (grid, grid), 0)
+    mask = Image.new("L", grid, 0)
     draw = ImageDraw.Draw(mask)
     for cells in _glyph_cells(text, grid):
         for left, top, right, bottom in cells:
             draw.rectangle((left, top, right - 1, bottom - 1), fill=255)
     if grid != size:
-        mask = mask.resize((size, size), Image.Resampling.NEAREST)
+        mask = mask.resize(size, Image.Resampling.NEAREST)
     return mask
 
 
 def _draw_text(image: Image.Image, text: str, colour: RGB) -> None:
-    """Paint `text` in `colour` onto the square image."""
-    image.paste((*colour, 255), (0, 0), _text_mask(text, image.width))
+    """Paint `text` in `colour` onto the image."""
+    image.paste((*colour, 255), (0, 0), _text_mask(text, image.size))
 
 
 # --- colours -------------------------------------------------------------------------------
@@ -269,51 +286,57 @@ def _mix(a: RGB, b: RGB, share_of_b: float) -> RGB:
 # --- drawing -------------------------------------------------------------------------------
 
 
-def _smooth_layer(size: int, paint: Any) -> Image.Image:
+def _smooth_layer(size: int | Size, paint: Any) -> Image.Image:
     """An RGBA layer drawn at 4× by `paint(draw, scale)` and reduced, for smooth curves."""
-    big = Image.new("RGBA", (size * _SUPERSAMPLE, size * _SUPERSAMPLE), (0, 0, 0, 0))
+    width, height = (size, size) if isinstance(size, int) else size
+    big = Image.new("RGBA", (width * _SUPERSAMPLE, height * _SUPERSAMPLE), (0, 0, 0, 0))
     paint(ImageDraw.Draw(big), _SUPERSAMPLE)
     # An area average (reduce), not LANCZOS: no ringing, so flat areas keep their exact colour.
     return big.reduce(_SUPERSAMPLE)
 
 
-def _background(size: int, colour: RGB) -> Image.Image:
+def _radius(size: Size) -> float:
+    return min(size) * 0.2
+
+
+def _background(size: Size, colour: RGB) -> Image.Image:
     def paint(draw: ImageDraw.ImageDraw, s: int) -> None:
-        full = size * s
-        radius = round(size * 0.2 * s)
-        draw.rounded_rectangle((0, 0, full - 1, full - 1), radius=radius, fill=(*colour, 255))
+        width, height = size[0] * s, size[1] * s
+        radius = round(_radius(size) * s)
+        draw.rounded_rectangle((0, 0, width - 1, height - 1), radius=radius, fill=(*colour, 255))
 
     return _smooth_layer(size, paint)
 
 
-def _corner_dot(text: str, size: int, colour: RGB) -> Image.Image:
-    """A dot over the last glyph's bottom-right cell, bulging into the corner.
+def _refresh_bar(text: str, size: Size, colour: RGB) -> Image.Image:
+    """A bar in the margin under the digits, one pixel clear of them.
 
-    Every glyph fills that cell, so covering it hides nothing; a bigger badge
-    over the digits turned "42" into "4?" at 16 px.
+    It covers no part of any digit (a dot over the last digit's corner turned
+    "42" into "4?" at 16 px and hid a stroke at 22 px).
     """
     grid = _design_grid(size)
-    scale = size / grid
-    left, top, right, bottom = _glyph_cells(text, grid)[-1][-1]
-    radius = max(right - left, bottom - top) * scale
-    cx, cy = right * scale, bottom * scale
+    scale_y = size[1] / grid[1]
+    cells = [cell for glyph in _glyph_cells(text, grid) for cell in glyph]
+    digits_bottom = max(bottom for _l, _t, _r, bottom in cells) * scale_y
+    inset = _radius(size)
+    layer = Image.new("RGBA", size, (0, 0, 0, 0))
+    top = math.ceil(digits_bottom) + 1
+    bottom = min(size[1], top + max(1, round(min(size) / 10)))
+    if top < bottom:
+        ImageDraw.Draw(layer).rectangle(
+            (round(inset), top, size[0] - 1 - round(inset), bottom - 1), fill=(*colour, 255)
+        )
+    return layer
+
+
+def _frame(size: Size, colour: RGB) -> Image.Image:
+    """A ring along the icon's edge, one 16 px-grid pixel wide, outside the digits."""
 
     def paint(draw: ImageDraw.ImageDraw, s: int) -> None:
-        r = radius * s
-        draw.ellipse((cx * s - r, cy * s - r, cx * s + r, cy * s + r), fill=(*colour, 255))
-
-    return _smooth_layer(size, paint)
-
-
-def _frame(size: int, colour: RGB) -> Image.Image:
-    """A ring along the square's edge, one 16 px-grid pixel wide, outside the digits."""
-
-    def paint(draw: ImageDraw.ImageDraw, s: int) -> None:
-        full = size * s
-        width = max(1, round(size / 16)) * s
+        width = max(1, round(min(size) / 16)) * s
         draw.rounded_rectangle(
-            (0, 0, full - 1, full - 1),
-            radius=round(size * 0.2 * s),
+            (0, 0, size[0] * s - 1, size[1] * s - 1),
+            radius=round(_radius(size) * s),
             outline=(*colour, 255),
             width=width,
         )
@@ -321,19 +344,25 @@ def _frame(size: int, colour: RGB) -> Image.Image:
     return _smooth_layer(size, paint)
 
 
-def _key(size: int, colour: RGB) -> Image.Image:
+def _key(size: Size, colour: RGB) -> Image.Image:
     """A key lying on its side: ring on the left, shaft and two teeth to the right."""
 
     def paint(draw: ImageDraw.ImageDraw, s: int) -> None:
-        u = size * s / 16  # design units on a 16-unit grid
+        side = min(size)
+        u = side * s / 16  # design units on a 16-unit grid, centred in the box
+        dx = (size[0] - side) * s / 2
+        dy = (size[1] - side) * s / 2
         stroke = 2.2 * u
-        cy = 8 * u
-        draw.ellipse((1.5 * u, cy - 4 * u, 9.5 * u, cy + 4 * u), fill=(*colour, 255))
+        cy = 8 * u + dy
+        draw.ellipse((dx + 1.5 * u, cy - 4 * u, dx + 9.5 * u, cy + 4 * u), fill=(*colour, 255))
         hole = 4 * u - stroke
-        draw.ellipse((5.5 * u - hole, cy - hole, 5.5 * u + hole, cy + hole), fill=(0, 0, 0, 0))
-        draw.rectangle((9 * u, cy - stroke / 2, 14.8 * u, cy + stroke / 2), fill=(*colour, 255))
-        draw.rectangle((12.6 * u, cy, 14.8 * u, cy + 4 * u), fill=(*colour, 255))
-        draw.rectangle((10 * u, cy, 11.8 * u, cy + 3 * u), fill=(*colour, 255))
+        centre = dx + 5.5 * u
+        draw.ellipse((centre - hole, cy - hole, centre + hole, cy + hole), fill=(0, 0, 0, 0))
+        draw.rectangle(
+            (dx + 9 * u, cy - stroke / 2, dx + 14.8 * u, cy + stroke / 2), fill=(*colour, 255)
+        )
+        draw.rectangle((dx + 12.6 * u, cy, dx + 14.8 * u, cy + 4 * u), fill=(*colour, 255))
+        draw.rectangle((dx + 10 * u, cy, dx + 11.8 * u, cy + 3 * u), fill=(*colour, 255))
 
     return _smooth_layer(size, paint)
 
@@ -345,7 +374,7 @@ def _normalise(percent: float | None) -> float | None:
 
 
 @lru_cache(maxsize=256)
-def _render_cached(text: str, level: Level, look: IconLook, size: int) -> Image.Image:
+def _render_cached(text: str, level: Level, look: IconLook, size: Size) -> Image.Image:
     level_colour = LEVEL_COLOURS[level]
     has_number = text != "--"
     if look == "logged_out":
@@ -362,6 +391,13 @@ def _render_cached(text: str, level: Level, look: IconLook, size: int) -> Image.
         image.alpha_composite(_frame(size, _ERROR_MARK))
         _draw_text(image, text if has_number else "!", _WHITE if has_number else _ERROR_MARK)
         return image
+    if look == "paused":
+        image = _background(size, _PAUSED_BG)
+        image.alpha_composite(_frame(size, _mix(_GREY, _WHITE, 0.45)))  # an edge on light panels
+        shown = text if has_number else "--"
+        ink = _mix(level_colour, _DARK, 0.35) if has_number else _GREY
+        _draw_text(image, shown, ink)
+        return image
     if look == "stale":
         background = _mix(_GREY, level_colour, 0.25)
         image = _background(size, background)
@@ -371,7 +407,7 @@ def _render_cached(text: str, level: Level, look: IconLook, size: int) -> Image.
     image = _background(size, background)
     _draw_text(image, text, text_colour_for(background))
     if look == "refreshing":
-        image.alpha_composite(_corner_dot(text, size, _REFRESH_MARK))
+        image.alpha_composite(_refresh_bar(text, size, _REFRESH_MARK))
     return image
 
 
@@ -379,12 +415,12 @@ def render_icon(
     percent: float | None,
     look: IconLook | str,
     thresholds: Thresholds | None = None,
-    size: int = 64,
+    size: int | tuple[int, int] = 64,
     *,
     matte: RGB | None = None,
     level: Level | None = None,
 ) -> Image.Image:
-    """The tray image (RGBA, `size`×`size`) for a percentage in a look.
+    """The tray image (RGBA) for a percentage in a look, `size` square or (width, height).
 
     `level` overrides the colour band the percentage would give (the opt-in
     colour that follows the forecast, `pace_colour`).
@@ -397,11 +433,12 @@ def render_icon(
     show transparency: pystray's xorg backend pastes the image onto black
     (pystray/_xorg.py `_assert_icon_data`), so the corners would turn black.
     """
-    size = max(8, min(int(size), 1024))
+    width, height = (size, size) if isinstance(size, int) else size
+    box = (max(8, min(int(width), 1024)), max(8, min(int(height), 1024)))
     chosen: IconLook = look if look in ICON_LOOKS else "normal"
     value = _normalise(percent)
     band = level if level is not None else level_for(value, thresholds or Thresholds())
-    image = _render_cached(icon_text(value), band, chosen, size)
+    image = _render_cached(icon_text(value), band, chosen, box)
     if matte is None:
         return image.copy()
     backdrop = Image.new("RGBA", image.size, (*matte, 255))
@@ -453,9 +490,10 @@ def icon_look_for(
     `snapshot` is a `claude_tray.state.StateSnapshot` or anything with its
     attributes (`status`, `usage`, `usage_stale`, `last_error`). Order of
     precedence: logged out (`no_session`/`session_expired`) > refreshing >
-    error > no data > stale (numbers older than two intervals, or loaded from
-    the cache) > normal. `blocked` and `rate_limited` are not shown as errors:
-    the app waits and retries by itself, and the last numbers stay valid.
+    error > no data > paused (auto-refresh off) > stale (numbers older than two
+    intervals, or loaded from the cache) > normal. `blocked` and `rate_limited`
+    are not shown as errors: the app waits and retries by itself, and the last
+    numbers stay valid.
     """
     usage = getattr(snapshot, "usage", None)
     top = headline_limit(usage, icon_limit)
@@ -474,6 +512,8 @@ def icon_look_for(
         return percent, "error"
     if usage is None or percent is None:
         return None, "no_data"
+    if getattr(snapshot, "paused", False):
+        return percent, "paused"
     from_cache = bool(getattr(snapshot, "usage_stale", False))
     if is_stale(usage, from_cache=from_cache, now=to_utc(now), interval_minutes=interval_minutes):
         return percent, "stale"

@@ -51,7 +51,7 @@ Level = Literal["calm", "moderate", "warning", "critical"]
 ErrorAction = Literal["login", "retry", "settings", "none"]
 WaybarClass = Literal["normal", "warning", "critical", "error", "login"]
 #: The icon's looks (`claude_tray.icon.IconLook`); defined here so text needs no Pillow.
-Look = Literal["normal", "no_data", "refreshing", "stale", "logged_out", "error"]
+Look = Literal["normal", "no_data", "refreshing", "stale", "paused", "logged_out", "error"]
 
 # Weekday and month names fixed in English: Tk calls setlocale(LC_ALL, ""), after
 # which strftime("%a") would switch language mid-run.

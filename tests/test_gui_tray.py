@@ -130,14 +130,11 @@ def launcher(host: TrayHost, emulator: Emulator, tmp_path: Path) -> Iterator[Lau
 # --- pixels -------------------------------------------------------------------------------
 
 
-def on_screen(image: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """How pystray's xorg backend puts `image` into a window of `size`.
-
-    It scales the RGBA image with LANCZOS and pastes it onto a black RGB image
-    (pystray/_xorg.py `_assert_icon_data`).
-    """
-    shown = Image.new("RGB", size)
-    shown.paste(image.resize(size, Image.Resampling.LANCZOS))
+def on_screen(image: Image.Image, panel: tuple[int, int, int]) -> Image.Image:
+    """How the xorg icon shows `image` (drawn for its slot): the window is cut to the
+    icon's shape (alpha >= 128), so the panel shows in the corners (tray.xorg)."""
+    shown = Image.new("RGB", image.size, panel)
+    shown.paste(image.convert("RGB"), mask=image.getchannel("A").point(lambda a: 255 * (a >= 128)))
     return shown
 
 
@@ -146,8 +143,10 @@ def difference(a: Image.Image, b: Image.Image) -> float:
     return float(sum(ImageStat.Stat(ImageChops.difference(a, b)).mean) / 3)
 
 
-def expected_look(percent: float | None, look: str, size: tuple[int, int]) -> Image.Image:
-    return on_screen(render_icon(percent, look, Thresholds()), size)
+def expected_look(
+    percent: float | None, look: str, size: tuple[int, int], panel: tuple[int, int, int]
+) -> Image.Image:
+    return on_screen(render_icon(percent, look, Thresholds(), size=size), panel)
 
 
 def wait_for_look(
@@ -157,8 +156,9 @@ def wait_for_look(
 
     def matches() -> Image.Image | None:
         shown = icon.screenshot()
-        expected = expected_look(percent, look, shown.size)
-        return shown if difference(shown, expected) < 6.0 else None
+        panel = shown.convert("RGB").getpixel((0, 0))  # the corner: the panel shows there
+        expected = expected_look(percent, look, shown.size, panel)  # type: ignore[arg-type]
+        return shown if difference(shown.convert("RGB"), expected) < 6.0 else None
 
     try:
         return wait_for(matches, timeout, f"the icon to show {percent} in look {look}")  # type: ignore[no-any-return]
@@ -311,8 +311,11 @@ def test_logged_out_look_when_session_expired(
     launcher.start()
     icon = find_icon(host, ICON_TIMEOUT)
     shown = wait_for_look(icon, None, "logged_out")
-    no_data = expected_look(None, "no_data", shown.size)
-    assert difference(shown, no_data) > 6.0  # really a different picture than "no data"
+    panel = shown.convert("RGB").getpixel((0, 0))
+    no_data = expected_look(None, "no_data", shown.size, panel)  # type: ignore[arg-type]
+    assert (
+        difference(shown.convert("RGB"), no_data) > 6.0
+    )  # really a different picture than "no data"
     save_artifact(host.screenshot(), artifacts, "icon_logged_out")
 
 

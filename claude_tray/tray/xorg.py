@@ -8,6 +8,13 @@ is never reached. This subclass asks for button events on the icon window and
 runs the default menu action on the left and the right button, and remembers
 where the click happened so the popup can open next to the icon.
 
+It also draws the icon for the slot the tray host gives (trayer's 32 px panel
+gives a 24×30 window) through `sized_renderer`, instead of pystray's LANCZOS
+stretch of one square image, and cuts the rounded corners out of the window
+with the X SHAPE extension: pystray pastes the RGBA image onto black without
+its alpha (`_assert_icon_data`), which showed black corners; with a bounding
+shape the panel itself shows through them, whatever its colour.
+
 Importing this module imports `pystray._xorg`, which opens an X connection: the
 caller (`tray.choice`) imports it only after choosing the xorg backend and checking
 the display.
@@ -17,9 +24,11 @@ This module must not know about the app's menu, state or popup.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import Xlib.X
+from PIL import Image
 from pystray import _xorg
 
 from claude_tray.tray.view import x11_title
@@ -45,6 +54,11 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         self.on_host_changed: Any = None
         self._host_present = False
         self._told_no_host = False
+        #: Draws the icon for a (width, height) slot; set by `tray.control` (TrayView.draw).
+        self.sized_renderer: Callable[[Any], Image.Image] | None = None
+        self.label = ""
+        #: The (width, height) last drawn and whether its corners were cut (for tests).
+        self.drawn: tuple[tuple[int, int], bool] | None = None
         super().__init__(name, icon, x11_title(title or ""), menu, **kwargs)
         self._listen_for_tray_hosts()
         # pystray draws on Expose and ConfigureNotify only. An image drawn while
@@ -175,6 +189,48 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         # flush made it arrive in every run.
         self._window.destroy()
         self._display.sync()
+
+    def _assert_icon_data(self, width: int, height: int) -> None:
+        # Replaces pystray's: drawn for the slot, corners cut by a window shape.
+        if self._icon_data and self._icon_data.size == (width, height):
+            return
+        image: Image.Image | None = None
+        if self.sized_renderer is not None:
+            try:
+                image = self.sized_renderer((width, height))
+            except Exception:  # a drawing bug must not kill the tray thread: stretch instead
+                self._log.exception("drawing the icon at %sx%s failed", width, height)
+        if image is None or image.size != (width, height):
+            image = self._icon.convert("RGBA").resize((width, height), Image.Resampling.LANCZOS)
+        image = image.convert("RGBA")
+        alpha = image.getchannel("A")
+        # Pixels kept by the shape show their own colour at full strength (an edge
+        # pixel blended with black would draw a dark rim on a light panel).
+        solid = Image.new("RGB", (width, height), (0, 0, 0))
+        solid.paste(image.convert("RGB"), mask=alpha.point(lambda a: 255 if a else 0))
+        data: Any = solid
+        data.tostring = solid.tobytes  # what pystray's put_pil_image call expects
+        self._icon_data = data
+        shaped = self._shape_corners(alpha.point(lambda a: 255 if a >= 128 else 0).convert("1"))
+        self.drawn = ((width, height), shaped)
+
+    def _shape_corners(self, mask: Image.Image) -> bool:
+        """Make the window the shape of `mask` (1: the icon, 0: the panel shows)."""
+        try:
+            from Xlib.ext import shape
+
+            if not self._display.has_extension("SHAPE"):
+                return False
+            pixmap = self._window.create_pixmap(mask.width, mask.height, 1)
+            gc = pixmap.create_gc(foreground=1, background=0)
+            pixmap.put_pil_image(gc, 0, 0, mask)
+            self._window.shape_mask(shape.SO.Set, shape.SK.Bounding, 0, 0, pixmap)
+            gc.free()
+            pixmap.free()
+        except Exception:  # no SHAPE, or the server refused: square corners, still drawn
+            self._log.info("could not cut the icon's corners", exc_info=True)
+            return False
+        return True
 
     def _on_button_press(self, event: Any) -> None:
         # Runs on the icon's own X thread. `self()` runs the menu's default
