@@ -74,6 +74,9 @@ SETTLE_REDRAW_MS = 2_000
 #: Milliseconds after start without a tray host before the popup opens as a window
 #: that explains (a panel starting with the session usually comes within this).
 NO_TRAY_GRACE_MS = 3_000
+#: Milliseconds between an XEmbed tray appearing and moving the icon there, so an
+#: SNI host that came with it registers the item first.
+XEMBED_SWITCH_GRACE_MS = 1_500
 #: Seconds Quit may take before the process ends itself anyway.
 QUIT_DEADLINE = 1.8
 #: Seconds the core gets to stop its worker and end a running scraper child.
@@ -297,6 +300,8 @@ class TrayApp:
         self._told_no_tray = False
         self._xembed_appeared = threading.Event()
         self._xembed_watch: Any = None
+        self._watcher_appeared = threading.Event()
+        self._watcher_watch: Any = None
         self._no_tray_job: str | None = None
         #: Notifications the desktop could not show (bus thread -> Tk thread).
         self._lost_notes: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
@@ -337,6 +342,7 @@ class TrayApp:
         self._install_signal_handlers()
         self.root.after_idle(self._started)
         self._no_tray_job = self.root.after(NO_TRAY_GRACE_MS, self._check_tray_host)
+        self._watch_for_sni_watcher()
         self._tick_job = self.root.after(ICON_TICK_MS, self._tick)
         self._feed_job: str | None = self.root.after(FEED_CHECK_MS, self._check_feed)
         self.root.mainloop()
@@ -392,6 +398,9 @@ class TrayApp:
         if self.desktop_notifier is not None:
             with contextlib.suppress(Exception):
                 self.desktop_notifier.close()
+        if self._watcher_watch is not None:
+            with contextlib.suppress(Exception):
+                self._watcher_watch.stop()
         try:
             self.core.shutdown(timeout=CORE_SHUTDOWN_TIMEOUT)
         except Exception:
@@ -436,7 +445,12 @@ class TrayApp:
             return
         if self._xembed_appeared.is_set():
             self._xembed_appeared.clear()
-            self._use_xembed_tray()
+            # A panel that hosts both kinds (xfce) takes the X selection a moment
+            # before its watcher accepts the item: let SNI win that race.
+            self.root.after(XEMBED_SWITCH_GRACE_MS, self._use_xembed_tray)
+        if self._watcher_appeared.is_set():
+            self._watcher_appeared.clear()
+            self._use_sni_host()
         if self._host_changed.is_set():
             self._host_changed.clear()
             if self.tray.host_present:
@@ -579,7 +593,9 @@ class TrayApp:
         """SNI found no host: an XEmbed tray (trayer, polybar, i3bar) starting later should
         get the icon too, so watch the X display for one (once; its thread blocks)."""
         display = os.environ.get("DISPLAY")
-        if self.tray.backend.name != "sni" or not display or self._xembed_watch is not None:
+        if self.tray.backend.name != "sni" or self.tray.backend.forced or not display:
+            return
+        if self._xembed_watch is not None:
             return
         from claude_tray.tray.hosts import XEmbedWatch
 
@@ -589,6 +605,40 @@ class TrayApp:
 
         self._xembed_watch = XEmbedWatch(display, appeared)
         self._xembed_watch.start()
+
+    def _watch_for_sni_watcher(self) -> None:
+        """On xorg: a StatusNotifierWatcher that appears later (a panel, the GNOME
+        extension turned on) takes the icon, as SNI is the better host."""
+        if self.tray.backend.name != "xorg" or self._watcher_watch is not None:
+            return
+        if not sys.platform.startswith("linux") or self.tray.backend.forced:
+            return  # a forced backend stays
+        from claude_tray.tray.hosts import WatcherWatch
+
+        def appeared() -> None:  # the watch's bus thread
+            self._watcher_appeared.set()
+            self.waker.wake()
+
+        watch = WatcherWatch(appeared)
+        if watch.start():
+            self._watcher_watch = watch
+
+    def _use_sni_host(self) -> None:
+        if self.tray.backend.name != "xorg":
+            return
+        from claude_tray.tray.choice import TrayUnavailable, load_sni_backend
+
+        try:
+            backend = load_sni_backend()
+        except TrayUnavailable as exc:
+            log.warning("a StatusNotifierWatcher appeared but %s", exc)
+            return
+        log.info("a StatusNotifierWatcher appeared: moving the icon to it")
+        if self._watcher_watch is not None:
+            self._watcher_watch.stop()
+            self._watcher_watch = None
+        self.tray.switch_to(backend)
+        self._redraw_tray = True
 
     def _use_xembed_tray(self) -> None:
         if self.tray.host_present or self.tray.backend.name != "sni":
@@ -603,6 +653,8 @@ class TrayApp:
         log.info("an XEmbed tray appeared and no SNI host is there: moving the icon to it")
         self.tray.switch_to(backend)
         self._redraw_tray = True
+        self._xembed_watch = None  # it fired and ended; SNI may find no host again later
+        self._watch_for_sni_watcher()
 
     def _check_tray_host(self) -> None:
         """Open the popup as a window that explains when no tray shows the icon (undone

@@ -604,3 +604,35 @@ def test_an_xembed_tray_started_late_gets_the_icon(emulator: Emulator, tmp_path:
             trayer.terminate()
             trayer.wait(10)
         desktop.stop()
+
+
+def test_a_watcher_that_appears_later_takes_the_icon_from_xembed(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Only trayer at the start (xorg chosen, docked); then xfce4-panel brings a
+    StatusNotifierWatcher: the icon moves to SNI, registers and the panel draws it."""
+    from tests.support.gui import start_trayer
+
+    desktop = Desktop(tmp_path / "x")
+    app = None
+    trayer = start_trayer(desktop.display)
+    try:
+        app = App(desktop, emulator, tmp_path / "home")
+        wait_for(lambda: "tray backend: xorg" in app.output(), 30, "the xorg backend")
+        time.sleep(1.0)  # docked in trayer, nothing to move yet
+        assert "moving the icon" not in app.output()
+        trayer.terminate()
+        trayer.wait(10)
+        desktop.panel.start()
+        wait_for(app.item, 10, "the item to register with the new watcher")
+        shown = wait_for_percent(desktop, 42.0)
+        save_artifact(shown.resize((shown.width * 8, shown.height * 8)), tmp_path, "sni_from_xorg")
+        assert "moving the icon to it" in app.output()
+        assert "Traceback" not in app.output(), app.output()[-3000:]
+    finally:
+        if app is not None:
+            app.stop()
+        if trayer.poll() is None:
+            trayer.terminate()
+            trayer.wait(10)
+        desktop.stop()

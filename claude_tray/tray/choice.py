@@ -86,6 +86,17 @@ def load_xorg_backend() -> Backend:
     return Backend("xorg", pystray, ClickableXorgIcon)
 
 
+def load_sni_backend() -> Backend:
+    """The StatusNotifierItem backend beside whatever pystray was imported as."""
+    try:
+        import pystray
+
+        from claude_tray.tray.sni import StatusNotifierIcon
+    except Exception as exc:
+        raise TrayUnavailable(f"the StatusNotifierItem backend cannot start: {exc}") from exc
+    return Backend("sni", pystray, StatusNotifierIcon)
+
+
 def _forget_pystray() -> None:
     for name in [n for n in sys.modules if n == "pystray" or n.startswith("pystray.")]:
         del sys.modules[name]
@@ -103,6 +114,8 @@ class Backend:
     name: str
     pystray: ModuleType
     icon_class: type[Any]
+    #: Chosen by the user (PYSTRAY_BACKEND): the app never moves the icon elsewhere.
+    forced: bool = False
 
 
 def load_backend(platform: str = sys.platform) -> Backend:
@@ -149,8 +162,8 @@ def load_backend(platform: str = sys.platform) -> Backend:
                 no_display = exc
             errors.append(f"{name}: {exc}")
             continue
-        log.info("tray backend: %s", name)
-        return Backend(name, pystray, icon_class)
+        log.info("tray backend: %s%s", name, " (PYSTRAY_BACKEND)" if forced else "")
+        return Backend(name, pystray, icon_class, forced)
     if no_display is not None:
         raise TrayUnavailable(NO_DISPLAY_MESSAGE) from no_display
     raise TrayUnavailable(

@@ -145,6 +145,57 @@ class XEmbedWatch:
         self._on_tray()
 
 
+class WatcherWatch:
+    """Says, on the bus thread, each time a StatusNotifierWatcher appears on the session bus.
+
+    One connection of its own, subscribed to the bus daemon's NameOwnerChanged
+    for the watcher names; its thread blocks between signals (no wake-ups).
+    """
+
+    def __init__(self, on_watcher: Callable[[], None]) -> None:
+        self._on_watcher = on_watcher
+        self._bus: object | None = None
+
+    def start(self) -> bool:
+        """Start watching; False when there is no session bus."""
+        from jeepney import MatchRule, Message
+
+        from claude_tray.dbus_bus import Bus, BusUnavailable
+
+        try:
+            bus = Bus.open()
+        except BusUnavailable as exc:
+            log.info("not watching for a StatusNotifierWatcher: %s", exc)
+            return False
+
+        def changed(message: Message) -> None:
+            name, _old, new = (str(part) for part in message.body)
+            if name in WATCHER_NAMES and new:
+                log.info("a StatusNotifierWatcher (%s) appeared", name)
+                self._on_watcher()
+
+        bus.start("sni-watch")
+        for name in WATCHER_NAMES:
+            rule = MatchRule(
+                type="signal",
+                sender="org.freedesktop.DBus",
+                interface="org.freedesktop.DBus",
+                member="NameOwnerChanged",
+                path="/org/freedesktop/DBus",
+            )
+            rule.add_arg_condition(0, name)
+            bus.subscribe(rule, changed)
+        self._bus = bus
+        return True
+
+    def stop(self) -> None:
+        from claude_tray.dbus_bus import Bus
+
+        if isinstance(self._bus, Bus):
+            self._bus.close()
+        self._bus = None
+
+
 def probe_hosts() -> TrayHosts:
     """Ask the session bus and the X display (the latter only when no watcher answered)."""
     bus, owned = session_bus_names(WATCHER_NAMES)

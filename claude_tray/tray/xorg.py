@@ -171,6 +171,19 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         self._draw()
         self._icon_valid = True
 
+    def _on_destroy_notify(self, event: Any) -> None:
+        # Runs on the X thread. pystray's version logs "Failed to dock icon" with a
+        # traceback when the tray host goes away and no other is there (and fails
+        # on `None.id` when it was never docked); the icon docks again quietly
+        # when a host announces itself (`_listen_for_tray_hosts`).
+        manager: Any = getattr(self, "_systray_manager", None)
+        if manager is None or event.window.id != manager.id:
+            return
+        self._systray_manager = None
+        self._set_host(False)
+        self._told_no_host = False
+        self._dock_quietly()
+
     def _dock_quietly(self) -> bool:
         try:
             self._assert_docked()
