@@ -552,18 +552,24 @@ class Core:
         self._submit(task, first=True)
 
     def check_feed(self) -> bool:
-        """Show new numbers from Claude Code's status line, if its feed file changed.
+        """Show new numbers from Claude Code's status line, if its feed file changed,
+        and stop calling them live once they are no longer fresh.
 
         Cheap when nothing changed (one stat); safe from the UI thread. True when
-        new numbers were shown.
+        new numbers (or the end of "live") were shown.
         """
-        if not self.enricher.feed_changed():
+        quiet = self.enricher.went_quiet()
+        if not (self.enricher.feed_changed() or quiet):
             return False
         shown = self.state.snapshot().usage
         if shown is None:
             return False
         document = self.enricher.refresh(shown)
-        if document == shown:
+        if quiet:
+            # Claude Code went idle: not "live" any more, and the service is read again
+            # soon instead of waiting out the feed's 30 minutes.
+            self._worker.poll_soon(60.0, "Claude Code's status line went quiet")
+        elif document == shown:
             return False
         self.state.update_numbers(document)
         self._emit(

@@ -41,6 +41,7 @@ FEED_POLL_SECONDS = 30 * 60
 class Enriched:
     document: UsageDocument
     live: bool  # some of its numbers are live from Claude Code's status line
+    live_until: datetime | None = None  # when they stop counting as live
 
 
 def _utc_now() -> datetime:
@@ -57,6 +58,8 @@ class Enricher:
         # The worker (after a poll) and the UI thread (check_feed) both refresh.
         self._lock = threading.Lock()
         self.live = False
+        #: While `live`: when the feed's newest merged reading stops counting as fresh.
+        self.live_until: datetime | None = None
         #: The sparklines of the numbers last enriched (the popup draws them).
         self.trends: tuple[trend.Trend, ...] = ()
 
@@ -98,6 +101,10 @@ class Enricher:
             mtime = None
         return mtime != self._feed_mtime
 
+    def went_quiet(self, now: datetime | None = None) -> bool:
+        """True when the numbers shown as live are no longer fresh (Claude Code is idle)."""
+        return self.live and self.live_until is not None and (now or _utc_now()) >= self.live_until
+
     def feed_is_fresh(self, now: datetime | None = None) -> bool:
         return feed.is_fresh(feed.load(self._paths.statusline_feed_file), now or _utc_now())
 
@@ -109,6 +116,7 @@ class Enricher:
         polled_at = document.last_updated
         limits: list[Limit] = []
         live = False
+        live_until: datetime | None = None
         for limit in document.limits:
             reading = readings.get(limit.id)
             ours = feed.Reading(limit.id, limit.percent, limit.resets_at, polled_at)
@@ -118,7 +126,10 @@ class Enricher:
                     percent=reading.percent,
                     resets_at=reading.resets_at or limit.resets_at,
                 )
-                live = live or now - reading.read_at < feed.FRESH_FOR
+                if now - reading.read_at < feed.FRESH_FOR:
+                    live = True
+                    until = reading.read_at + feed.FRESH_FOR
+                    live_until = until if live_until is None else max(live_until, until)
             limits.append(limit)
         if limits == list(document.limits):
             return Enriched(document, False)
@@ -129,7 +140,7 @@ class Enricher:
             usage_percent=None if top is None else top.percent,
             reset_time=None if top is None else top.resets_at,
         )
-        return Enriched(merged, live)
+        return Enriched(merged, live, live_until)
 
     # -- 3. pace ------------------------------------------------------------------------
 
@@ -190,6 +201,7 @@ class Enricher:
             try:
                 enriched = self.merge(document, self._feed(), at)
                 self.live = enriched.live
+                self.live_until = enriched.live_until
                 return self.with_pace(enriched.document, at)
             except Exception:  # an extra must never cost the numbers
                 log.exception("could not add the feed or the pace to the numbers")

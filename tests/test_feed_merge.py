@@ -7,6 +7,7 @@ harness as test_core), so the rule is checked where it is applied.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -113,3 +114,23 @@ def test_check_feed_shows_new_numbers_between_polls(app_paths: AppPaths) -> None
     # The feed's rows are in the history too, next to the poll's.
     sources = {row.source for row in history.query(app_paths.history_file)}
     assert sources == {"web", "statusline"}
+
+
+def test_when_claude_code_goes_quiet_live_ends_and_the_service_is_read_soon(
+    app_paths: AppPaths,
+) -> None:
+    now = datetime.now(timezone.utc)
+    # A reading that stays fresh for two more seconds.
+    fed(app_paths, 61.0, at=now - feed.FRESH_FOR + timedelta(seconds=2))
+    stepped = Stepped(app_paths, [polled(55.0, at=now - timedelta(minutes=20))], interval_minutes=5)
+    stepped.poll()
+    assert stepped.core.enricher.live
+    assert stepped.core.worker.seconds_until_poll() == pytest.approx(FEED_POLL_SECONDS)
+    assert not stepped.core.check_feed()  # unchanged and still fresh: nothing to do
+    time.sleep(2.5)
+    assert stepped.core.check_feed()
+    shown = [e for e in drain(stepped.events) if isinstance(e, UsageUpdated)]
+    assert not shown[-1].live
+    assert shown[-1].document.limits[0].percent == 61.0  # still the newest numbers known
+    assert stepped.core.worker.seconds_until_poll() == pytest.approx(60)
+    assert not stepped.core.check_feed()  # said once
