@@ -58,7 +58,30 @@ def teardown_logging() -> None:
             handler.close()
 
 
-class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+class QuietWriteErrors:
+    """For file handlers: a log file that cannot be written (full disk, read-only
+    folder) is said once on stderr, in one line, instead of logging's own
+    "--- Logging error ---" traceback for every record (issue 7: a full disk must
+    give clear messages, and the numbers must still print)."""
+
+    baseFilename: str
+    _write_failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            super().handleError(record)  # type: ignore[misc]  # a real bug: logging's report
+            return
+        if not self._write_failed:
+            self._write_failed = True
+            with contextlib.suppress(Exception):
+                sys.stderr.write(
+                    f"claude-tray: cannot write the log file {self.baseFilename} "
+                    f"({error.strerror or error}); log lines are lost until it can.\n"
+                )
+
+
+class _PrivateRotatingFileHandler(QuietWriteErrors, logging.handlers.RotatingFileHandler):
     """A rotating file handler whose files (the first and every rotated one) are mode 0600.
 
     The log is redacted, but it still tells when and how the user polled: keep it private.

@@ -182,3 +182,26 @@ def test_full_disk_the_tray_shows_the_numbers_and_says_which_file(
     assert "last_usage.json" in failed.message and "disk is full" in failed.message
     assert "Free some disk space" in failed.message
     assert core.state.snapshot().usage == updated[0].document
+
+
+def test_full_disk_with_full_logs_gives_one_clear_line_not_tracebacks(
+    tiny_home: Path, emulator: Emulator
+) -> None:
+    """When even the log files cannot grow, `status` prints the usage, exit 0, and says once
+    that the log cannot be written, instead of logging's traceback for every line."""
+    store_session(tiny_home, emulator)
+    first = run_cli(["status", "--json", "--source", "web"], emulator_env(tiny_home, emulator))
+    assert first.returncode == 0, first.stderr
+    fill_up(tiny_home)
+    for log_file in (tiny_home / "logs").glob("*.log"):
+        with open(log_file, "ab", buffering=0) as handle, contextlib.suppress(OSError):
+            while True:  # use up the room left in the log's last page too
+                handle.write(b"#")
+    done = run_cli(["status", "--json", "--source", "web"], emulator_env(tiny_home, emulator))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "success"
+    assert "Logging error" not in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.count("cannot write the log file") == 1
+    assert "claude-tray.log" in done.stderr
+    # The cache could not be saved either, and the person is told which file.
+    assert "last_usage.json" in done.stderr and "disk is full" in done.stderr

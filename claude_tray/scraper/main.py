@@ -114,7 +114,12 @@ def _private_file_handler(path: Path) -> logging.Handler | None:
             os.replace(path, path.with_name(path.name + ".1"))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.close(fd)  # created private; the handler reopens it for appending
-        return logging.FileHandler(path, encoding="utf-8")
+        from claude_tray.logsetup import QuietWriteErrors
+
+        class _QuietFileHandler(QuietWriteErrors, logging.FileHandler):
+            pass
+
+        return _QuietFileHandler(path, encoding="utf-8")
     except OSError:
         return None
 
