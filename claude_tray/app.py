@@ -32,7 +32,7 @@ import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image
 
@@ -57,6 +57,9 @@ from claude_tray.tray import (
     darwin_icon_options,
     load_backend,
 )
+
+if TYPE_CHECKING:
+    from claude_tray.popup.window import Popup
 
 log = logging.getLogger(__name__)
 
@@ -252,8 +255,8 @@ class TrayApp:
         """`exit_deadline`: seconds after Quit starts at which the process ends itself
         even if something hangs (the real app sets it; in-process tests do not)."""
         from claude_tray.core import Core
+        from claude_tray.lazy_popup import LazyPopup
         from claude_tray.notifications import ThresholdNotifier
-        from claude_tray.popup.window import Popup
 
         self.paths = paths
         self._forecast_colour: Any = None  # pace_colour.ForecastColour, made when first used
@@ -314,17 +317,9 @@ class TrayApp:
             **icon_options,
         )
         self.desktop_notifier = self._open_desktop_notifier()
-        self.popup = Popup(
-            root,
-            self.core,
-            config,
-            on_quit=self.quit,
-            on_save_config=self.save_settings,
-            open_url=open_url,
-            start_at_login=self.options.start_at_login,
-            # The worker's own next try (the back-off banner names it); memory only.
-            next_poll_at=lambda: self.core.state.snapshot().next_poll_at,
-        )
+        # Built on first use (lazy_popup.py): its modules and widgets are about 5 MB
+        # and 0.2 s between start and the first icon (issue 12).
+        self.popup: Popup = cast("Popup", LazyPopup(self._build_popup))
         self.popup.apply_snapshot(snapshot)
         for problem in config_problems or []:
             log.warning("config: %s", problem)
@@ -333,6 +328,21 @@ class TrayApp:
                 "Some settings were ignored",
                 "; ".join(config_problems)[:400] + ". The defaults are used for those.",
             )
+
+    def _build_popup(self) -> Popup:
+        from claude_tray.popup.window import Popup
+
+        return Popup(
+            self.root,
+            self.core,
+            self.config,
+            on_quit=self.quit,
+            on_save_config=self.save_settings,
+            open_url=open_url,
+            start_at_login=self.options.start_at_login,
+            # The worker's own next try (the back-off banner names it); memory only.
+            next_poll_at=lambda: self.core.state.snapshot().next_poll_at,
+        )
 
     # Starting and stopping -----------------------------------------------------------------
 
