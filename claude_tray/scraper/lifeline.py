@@ -111,6 +111,16 @@ def _watch_stdin() -> None:
     die("the parent closed the lifeline (stdin)")
 
 
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _prctl(option: int, value: int) -> bool:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -137,7 +147,10 @@ def install(env: Mapping[str, str]) -> bool:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         _prctl(_PR_SET_CHILD_SUBREAPER, 1)
         expected = env.get(ENV_PARENT_PID, "")
-        if expected.isdigit() and os.getppid() != int(expected):
+        if expected.isdigit() and os.getppid() != int(expected) and not _exists(int(expected)):
+            # (A one-file frozen build has its bootloader between the app and this
+            # process: then the parent pid differs while the app still lives, and
+            # the stdin lifeline, shared through the bootloader, is what holds.)
             die("the parent was gone before the lifeline was tied")
     threading.Thread(target=_watch_stdin, name="lifeline", daemon=True).start()
     if not _handoff.wait(HANDOFF_WAIT_SECONDS):
