@@ -76,7 +76,7 @@ FEED_CHECK_MS = 5_000
 SETTLE_REDRAW_MS = 2_000
 #: Milliseconds after start without a tray host before the popup opens as a window
 #: that explains (a panel starting with the session usually comes within this).
-NO_TRAY_GRACE_MS = 3_000
+NO_TRAY_GRACE_MS = 2_000
 #: Milliseconds between an XEmbed tray appearing and moving the icon there, so an
 #: SNI host that came with it registers the item first.
 XEMBED_SWITCH_GRACE_MS = 1_500

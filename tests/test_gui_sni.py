@@ -406,10 +406,11 @@ def test_panel_started_late_and_restarted_shows_the_icon(
         desktop.panel.stop()
     app = App(desktop, emulator, tmp_path / "home")
     try:
-        wait_for(lambda: popup_open(desktop), 5 + 3, "the no-tray window")
+        wait_for(lambda: popup_open(desktop), 5, "the no-tray window within 5 s")
         opened_after = time.monotonic() - app.started
+        print(f"the no-tray window opened {opened_after:.2f} s after the app started")
         save_artifact(desktop.screenshot(), artifacts, "sni_no_tray_window")
-        assert opened_after < 8, opened_after
+        assert opened_after < 5, opened_after
         title = desktop.xdotool("getwindowname", desktop.visible_windows(POPUP_NAME)[0])
         assert "no tray found" in title.lower()
 
