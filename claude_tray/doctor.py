@@ -558,6 +558,49 @@ def check_reachable(name: str, variable: str, url: str, *, configured: bool = Fa
 _T = TypeVar("_T")
 
 
+def check_history(paths: AppPaths, now: datetime) -> Check:
+    """The local history (issue 14): how much is stored; a broken file is only a note."""
+    from claude_tray import history
+    from claude_tray.text_format import format_age
+
+    path = paths.history_file
+    if not path.exists():
+        return Check("History", "ok", "no readings stored yet")
+    try:
+        count, oldest = history.summary(path)
+    except history.HistoryUnavailable as exc:
+        return Check(
+            "History",
+            "note",
+            f"{path.name} cannot be read ({exc}); the app sets it aside and starts afresh",
+        )
+    since = "" if oldest is None else f", the oldest {format_age(oldest, now)}"
+    return Check("History", "ok", f"{count} readings{since}")
+
+
+def check_statusline(paths: AppPaths, env: Mapping[str, str], now: datetime) -> Check:
+    """Claude Code's status line (optional): installed, and when it last fed a reading."""
+    from claude_tray import feed
+    from claude_tray.statusline_install import SettingsError, is_ours, parse, settings_path
+    from claude_tray.text_format import format_age
+
+    try:
+        parsed = parse(settings_path(env).read_text(encoding="utf-8"))
+        member = parsed.find("statusLine")
+        installed = member is not None and is_ours(member.value)
+    except (OSError, UnicodeDecodeError, SettingsError):
+        installed = False
+    if not installed:
+        return Check(
+            "Status line", "ok", "not installed (optional: claude-tray statusline --install)"
+        )
+    readings = feed.load(paths.statusline_feed_file)
+    if not readings:
+        return Check("Status line", "ok", "installed; no reading from Claude Code yet")
+    latest = max(reading.read_at for reading in readings.values())
+    return Check("Status line", "ok", f"installed; last reading {format_age(latest, now)}")
+
+
 def _same(row: Check) -> Check:
     return row
 
@@ -612,6 +655,8 @@ def run_checks(
         *judge_sources(config.source, web, claude_code),
         _guarded("Config", lambda: check_config(loaded), _same),
         _guarded("Folders", lambda: check_folders(paths), _same),
+        _guarded("History", lambda: check_history(paths, now), _same),
+        _guarded("Status line", lambda: check_statusline(paths, env, now), _same),
     ]
     if config.source in ("auto", "web"):
         base = env.get("CLAUDE_TRAY_BASE_URL") or DEFAULT_BASE_URL

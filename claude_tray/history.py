@@ -277,6 +277,24 @@ def query(
     ]
 
 
+def summary(path: Path) -> tuple[int, datetime | None]:
+    """How many readings are stored and the oldest one's time, read-only (for the doctor).
+
+    Never sets anything aside or creates the file; raises `HistoryUnavailable`.
+    """
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=1.0)
+    except sqlite3.Error as exc:
+        raise HistoryUnavailable(str(exc)) from None
+    try:
+        count, oldest = connection.execute("SELECT COUNT(*), MIN(at) FROM readings").fetchone()
+    except sqlite3.Error as exc:
+        raise HistoryUnavailable(str(exc)) from None
+    finally:
+        connection.close()
+    return int(count), None if oldest is None else _dt(float(oldest))
+
+
 def parse_duration(text: str) -> timedelta:
     """`90s`, `30m`, `6h`, `7d`, `2w`, or several (`1h30m`); raises ValueError."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

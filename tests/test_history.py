@@ -199,3 +199,23 @@ def test_history_cli_against_the_moving_emulator(tmp_path: Path) -> None:
     bad = run_cli(["history", "--since", "soon"], env, timeout=60)
     assert bad.returncode == 2
     assert "duration" in bad.stderr
+
+
+def test_doctor_row_counts_readings_and_never_touches_a_broken_file(tmp_path: Path) -> None:
+    from claude_tray.doctor import check_history
+
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(tmp_path / "home")})
+    paths.ensure()
+    assert check_history(paths, NOW).result == "no readings stored yet"
+    assert not paths.history_file.exists()  # the doctor made no database
+    history.add(paths.history_file, [_row("session", 1.0, NOW - timedelta(hours=2))], source="web")
+    history.add(paths.history_file, [_row("session", 2.0, NOW)], source="web")
+    row = check_history(paths, NOW)
+    assert row.verdict == "ok"
+    assert row.result.startswith("2 readings, the oldest ")
+    for extra in ("-wal", "-shm"):
+        Path(f"{paths.history_file}{extra}").unlink(missing_ok=True)
+    paths.history_file.write_bytes(b"not a database" * 100)
+    broken = check_history(paths, NOW)
+    assert broken.verdict == "note"
+    assert paths.history_file.read_bytes() == b"not a database" * 100  # left as it was

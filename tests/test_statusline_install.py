@@ -187,3 +187,24 @@ def test_member_edits_round_trip(text: str) -> None:
 def test_parse_refuses_what_is_not_one_object(text: str) -> None:
     with pytest.raises(SettingsError):
         parse(text)
+
+
+def test_doctor_row_says_whether_it_is_installed_and_when_it_last_fed(
+    setup: tuple[Path, dict[str, str]],
+) -> None:
+    from datetime import datetime, timezone
+
+    from claude_tray.doctor import check_statusline
+    from claude_tray.paths import AppPaths
+
+    config, env = setup
+    paths = AppPaths.from_env(env)
+    now = datetime.now(timezone.utc)
+    (config / "settings.json").write_text(OTHER_KEYS, encoding="utf-8")
+    assert check_statusline(paths, env, now).result.startswith("not installed")
+    assert _cli(env, "--install").returncode == 0
+    assert check_statusline(paths, env, now).result == "installed; no reading from Claude Code yet"
+    _run_installed(config / "settings.json", env)
+    row = check_statusline(paths, env, datetime.now(timezone.utc))
+    assert row.verdict == "ok"
+    assert row.result.startswith("installed; last reading ")
