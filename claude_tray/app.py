@@ -231,6 +231,9 @@ class StartOptions:
     #: Welcome the user on the first start on this machine (start_app turns it on;
     #: in-process tests leave it off).
     first_run: bool = False
+    #: How Settings shows and limits the interval (popup.settings.IntervalRule); None:
+    #: minutes, 1 to 1440. The demo counts in seconds.
+    interval_rule: Any = None
 
 
 def _utc_now() -> datetime:
@@ -340,6 +343,7 @@ class TrayApp:
             on_save_config=self.save_settings,
             open_url=open_url,
             start_at_login=self.options.start_at_login,
+            interval_rule=self.options.interval_rule,
             # The worker's own next try (the back-off banner names it); memory only.
             next_poll_at=lambda: self.core.state.snapshot().next_poll_at,
         )

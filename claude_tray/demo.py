@@ -3,10 +3,13 @@
 The emulator runs in this process with usage that moves (a session climbs from
 a few percent past 100 % in a couple of minutes, then resets), the app polls it
 every few seconds, so the icon visibly changes within a minute. Everything the
-demo stores lives in its own home (`<cache>/demo`), so the user's real session,
-settings and cached numbers are never read or touched; the scraper children
-find that home, and the emulator, through `CLAUDE_TRAY_HOME` and
-`CLAUDE_TRAY_BASE_URL` / `CLAUDE_TRAY_API_URL`.
+demo stores lives in its own home (`<cache>/demo`): its session, cached numbers,
+its log (the user's log gets not one line of it) and its settings, which the
+next demo run starts from (the first run starts from the user's). The scraper
+children find that home, and the emulator, through `CLAUDE_TRAY_HOME` and
+`CLAUDE_TRAY_BASE_URL` / `CLAUDE_TRAY_API_URL`. Settings count the demo's
+interval in seconds (`popup.settings.DEMO_SECONDS`); the real app keeps its
+1–1440 minutes.
 
 This module must NOT talk to anything but 127.0.0.1 and must NOT write outside
 the demo home.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,10 +46,45 @@ def demo_home(paths: AppPaths) -> Path:
     return paths.cache_dir / "demo"
 
 
-def demo_config(config: Config) -> Config:
-    """The user's settings, reading the web source often."""
+def demo_config(config: Config, saved: Path | None = None) -> Config:
+    """The demo's settings: those saved by an earlier demo run (`saved`), else the user's;
+    reading the web source, every 15 s unless the demo's own settings say otherwise."""
+    interval = DEMO_INTERVAL_MINUTES
+    if saved is not None and saved.exists():
+        config, interval = _saved_demo_config(saved, config)
     # model_copy skips validation: the 15 s interval is below the file's 1 min floor.
-    return config.model_copy(update={"source": "web", "interval_minutes": DEMO_INTERVAL_MINUTES})
+    return config.model_copy(update={"source": "web", "interval_minutes": interval})
+
+
+def _saved_demo_config(path: Path, fallback: Config) -> tuple[Config, float]:
+    """The demo's own config file, and its interval even when below the file's 1-minute floor.
+
+    The config loader refuses an interval under a minute (the real app's limit) and
+    keeps the default; the demo saved its seconds there on purpose, so they are read
+    back here from the file itself.
+    """
+    from claude_tray.config import load_config
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # the same fallback as claude_tray.config
+        import tomli as tomllib
+
+    loaded = load_config(path)
+    interval = DEMO_INTERVAL_MINUTES
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8")).get("interval_minutes")
+    except (OSError, ValueError):
+        return fallback, interval
+    lowest, highest = DEMO_SECONDS_RANGE
+    number = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+    if number and lowest / 60 <= float(raw) <= highest / 60:
+        interval = float(raw)
+    return loaded.config, interval
+
+
+#: The demo's interval limits in seconds (the same as popup.settings.DEMO_SECONDS).
+DEMO_SECONDS_RANGE = (5, 3600)
 
 
 @dataclass(frozen=True)
@@ -80,6 +119,8 @@ def demo_environment(paths: AppPaths, config: Config) -> Iterator[DemoSetup]:
     home = demo_home(paths)
     demo_paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)})
     demo_paths.ensure()
+    debug = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+    _log_into(demo_paths, debug)
     claude_code_dir = home / "claude-code"  # empty: the real Claude Code login is not read
     claude_code_dir.mkdir(parents=True, exist_ok=True)
     with Emulator(moving=True) as emulator:
@@ -89,11 +130,24 @@ def demo_environment(paths: AppPaths, config: Config) -> Iterator[DemoSetup]:
             "CLAUDE_TRAY_API_URL": emulator.base_url,
             "CLAUDE_CONFIG_DIR": str(claude_code_dir),
         }
-        with _environment(values):
-            log.info("demo: emulator at %s, home %s", emulator.base_url, home)
-            yield DemoSetup(
-                demo_paths, demo_config(config), emulator.base_url, emulator.session_key
-            )
+        try:
+            with _environment(values):
+                log.info("demo: emulator at %s, home %s", emulator.base_url, home)
+                yield DemoSetup(
+                    demo_paths,
+                    demo_config(config, demo_paths.config_file),
+                    emulator.base_url,
+                    emulator.session_key,
+                )
+        finally:
+            _log_into(paths, debug)  # the user's own log again
+
+
+def _log_into(paths: AppPaths, debug: bool) -> None:
+    """From here on, log to the log file of `paths` (with --debug, to stderr too)."""
+    from claude_tray.logsetup import setup_logging
+
+    setup_logging(paths, debug=debug)
 
 
 def _log_in_and_poll(session_key: str) -> Any:
@@ -110,6 +164,7 @@ def _log_in_and_poll(session_key: str) -> Any:
 def run_demo(paths: AppPaths, config: Config) -> int:
     """Run the tray app against the emulator until Quit."""
     from claude_tray.app import StartOptions, start_app
+    from claude_tray.popup.settings import DEMO_SECONDS
 
     with demo_environment(paths, config) as setup:
         options = StartOptions(
@@ -117,6 +172,7 @@ def run_demo(paths: AppPaths, config: Config) -> int:
             label=DEMO_LABEL,
             # Every 15 s from a local emulator: the service's read budget does not apply.
             reads_per_hour=DEMO_READS_PER_HOUR,
+            interval_rule=DEMO_SECONDS,
         )
         return start_app(setup.paths, setup.config, options)
 

@@ -13,7 +13,8 @@ import math
 import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
-from tkinter import ttk
+from tkinter import filedialog, ttk
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -31,6 +32,32 @@ ICON_CHOICES: dict[IconLimit, str] = {
     "session": "The current session",
     "weekly": "The weekly limit",
 }
+
+
+@dataclass(frozen=True)
+class IntervalRule:
+    """How the refresh interval is shown and which values Save accepts.
+
+    The real app counts in minutes from 1 to 1440 (the config file's own
+    limits); the demo, which reads a local emulator, counts in seconds.
+    """
+
+    unit: Literal["minutes", "seconds"] = "minutes"
+    low: float = 1
+    high: float = 24 * 60
+
+    def shown(self, minutes: float) -> float:
+        """The interval in this rule's unit."""
+        return minutes * 60 if self.unit == "seconds" else minutes
+
+    def minutes(self, value: float) -> float:
+        """A value in this rule's unit, in minutes."""
+        return value / 60 if self.unit == "seconds" else value
+
+
+MINUTES = IntervalRule()
+#: The demo's: every 5 s to every hour.
+DEMO_SECONDS = IntervalRule("seconds", 5, 3600)
 
 
 @dataclass(frozen=True)
@@ -52,9 +79,10 @@ class SettingsForm:
     python_path: str = ""
 
     @classmethod
-    def from_config(cls, config: Config) -> SettingsForm:
+    def from_config(cls, config: Config, rule: IntervalRule = MINUTES) -> SettingsForm:
+        """The form for `config`; the interval in `rule`'s unit (the field keeps its name)."""
         return cls(
-            interval_minutes=_number_text(config.interval_minutes),
+            interval_minutes=_number_text(round(rule.shown(config.interval_minutes), 2)),
             source=config.source,
             icon_limit=config.icon_limit,
             moderate=_number_text(config.thresholds.moderate),
@@ -93,12 +121,19 @@ def _number(text: str, what: str, problems: list[str]) -> float | None:
     return value
 
 
-def config_from_form(base: Config, form: SettingsForm) -> Config:
-    """A new config: `base` with the form's values; raises SettingsInvalid when any is wrong."""
+def config_from_form(base: Config, form: SettingsForm, rule: IntervalRule = MINUTES) -> Config:
+    """A new config: `base` with the form's values; raises SettingsInvalid when any is wrong.
+
+    The interval is read in `rule`'s unit and checked against its limits.
+    """
     problems: list[str] = []
-    interval = _number(form.interval_minutes, "The refresh interval", problems)
-    if interval is not None and not 1 <= interval <= 24 * 60:
-        problems.append("The refresh interval must be between 1 and 1440 minutes.")
+    shown = _number(form.interval_minutes, "The refresh interval", problems)
+    if shown is not None and not rule.low <= shown <= rule.high:
+        problems.append(
+            f"The refresh interval must be between {_number_text(rule.low)} and "
+            f"{_number_text(rule.high)} {rule.unit}."
+        )
+    interval = None if shown is None else rule.minutes(shown)
     levels = {
         "moderate": _number(form.moderate, "The moderate threshold", problems),
         "warning": _number(form.warning, "The warning threshold", problems),
@@ -116,10 +151,11 @@ def config_from_form(base: Config, form: SettingsForm) -> Config:
             ["The thresholds must go up: moderate ≤ warning ≤ critical."],
         )
     try:
-        return Config.model_validate(
+        validated = Config.model_validate(
             {
                 **base.model_dump(),
-                "interval_minutes": interval,
+                # Below the file's 1-minute floor only where the rule allows it (the demo).
+                "interval_minutes": max(interval, 1.0),
                 "source": form.source,
                 "icon_limit": form.icon_limit,
                 "thresholds": {"moderate": moderate, "warning": warning, "critical": critical},
@@ -135,6 +171,9 @@ def config_from_form(base: Config, form: SettingsForm) -> Config:
     except ValidationError as exc:  # a rule of Config this form does not know yet
         problems = [str(error.get("msg", "invalid value")) for error in exc.errors()]
         raise SettingsInvalid(problems) from None
+    if interval < 1.0:  # the demo's seconds; model_copy keeps them past the 1-minute floor
+        return validated.model_copy(update={"interval_minutes": interval})
+    return validated
 
 
 class SettingsDialog(tk.Toplevel):
@@ -152,6 +191,8 @@ class SettingsDialog(tk.Toplevel):
         name: str | None = None,
         class_: str = "Toplevel",
         title: str = "Settings",
+        interval_rule: IntervalRule = MINUTES,
+        choose_file: Callable[..., str] | None = None,
     ) -> None:
         """`start_at_login`: the autostart switch (None hides the checkbox)."""
         if name is None:
@@ -166,6 +207,9 @@ class SettingsDialog(tk.Toplevel):
         self._on_save = on_save
         self._on_close = on_close
         self._start_at_login = start_at_login
+        self._rule = interval_rule
+        # The file chooser (a dialog of its own; tests pass a stand-in).
+        self._choose_file = choose_file or filedialog.askopenfilename
         self.saved: Config | None = None
 
         body = ttk.Frame(self, padding=(18, 16, 18, 14))
@@ -176,9 +220,11 @@ class SettingsDialog(tk.Toplevel):
             row=0, column=0, columnspan=2, sticky="w", pady=(0, 12)
         )
 
-        form = SettingsForm.from_config(config)
+        form = SettingsForm.from_config(config, interval_rule)
         interval_row = ttk.Frame(body)
-        self.interval = ttk.Spinbox(interval_row, from_=1, to=1440, increment=1, width=6)
+        self.interval = ttk.Spinbox(
+            interval_row, from_=interval_rule.low, to=interval_rule.high, increment=1, width=6
+        )
         self.interval.set(form.interval_minutes)
         self.source = ttk.Combobox(
             body, values=list(SOURCE_CHOICES.values()), state="readonly", width=30
@@ -219,7 +265,7 @@ class SettingsDialog(tk.Toplevel):
         )
 
         self.interval.grid(row=0, column=0)
-        ttk.Label(interval_row, text="minutes").grid(row=0, column=1, padx=(6, 0))
+        ttk.Label(interval_row, text=interval_rule.unit).grid(row=0, column=1, padx=(6, 0))
         # Adaptive by default: the interval is the longest wait, shorter while usage moves.
         self.fixed_interval = tk.BooleanVar(self, value=form.fixed_interval)
         ttk.Checkbutton(interval_row, text="Fixed interval", variable=self.fixed_interval).grid(
@@ -250,28 +296,44 @@ class SettingsDialog(tk.Toplevel):
                 row=len(rows) + 2, column=0, columnspan=2, sticky="w", pady=(4, 0)
             )
 
-        # Advanced: only needed when discovery fails (browser_missing, python_missing).
+        # The browser: empty finds one; Browse… picks a program without typing its path.
+        row = len(rows) + 3
         tk.Frame(body, height=1, background=BORDER).grid(
-            row=len(rows) + 3, column=0, columnspan=2, sticky="ew", pady=(14, 10)
+            row=row, column=0, columnspan=2, sticky="ew", pady=(14, 10)
         )
-        self.browser_path = ttk.Entry(body, width=32)
+        browser_row = ttk.Frame(body)
+        browser_row.columnconfigure(0, weight=1)
+        self.browser_path = ttk.Entry(browser_row, width=26)
         self.browser_path.insert(0, form.browser_path)
-        self.python_path = ttk.Entry(body, width=32)
+        self.browse_button = ttk.Button(browser_row, text="Browse…", command=self._browse)
+        self.browser_path.grid(row=0, column=0, sticky="we")
+        self.browse_button.grid(row=0, column=1, padx=(6, 0))
+        ttk.Label(body, text="Browser").grid(row=row + 1, column=0, sticky="w", padx=(0, 14))
+        browser_row.grid(row=row + 1, column=1, sticky="we", pady=(2, 0))
+        ttk.Label(body, text="Empty: find Chrome, Chromium or Edge.", style="Muted.TLabel").grid(
+            row=row + 2, column=1, sticky="w", pady=(1, 6)
+        )
+
+        # Advanced (folded): the Python that runs the usage reader; most people never
+        # need it (python_missing), so it opens by itself only when it is set.
+        self.advanced_button = ttk.Button(body, style="Link.TButton", command=self._toggle_advanced)
+        self.advanced_button.grid(row=row + 3, column=0, columnspan=2, sticky="w", pady=(4, 0))
+        self.advanced = ttk.Frame(body)
+        self.advanced.columnconfigure(1, weight=1)
+        self.python_path = ttk.Entry(self.advanced, width=32)
         self.python_path.insert(0, form.python_path)
-        advanced = [
-            ("Browser", self.browser_path, "Empty: find Chrome, Chromium or Edge."),
-            ("Python", self.python_path, "Empty: the Python claude-tray runs on."),
-        ]
-        row = len(rows) + 4
-        for text, entry, hint in advanced:
-            ttk.Label(body, text=text).grid(row=row, column=0, sticky="w", padx=(0, 14))
-            entry.grid(row=row, column=1, sticky="we", pady=(2, 0))
-            ttk.Label(body, text=hint, style="Muted.TLabel").grid(
-                row=row + 1, column=1, sticky="w", pady=(1, 6)
-            )
-            row += 2
+        ttk.Label(self.advanced, text="Python").grid(row=0, column=0, sticky="w", padx=(0, 14))
+        self.python_path.grid(row=0, column=1, sticky="we", pady=(2, 0))
+        ttk.Label(
+            self.advanced, text="Empty: the Python claude-tray runs on.", style="Muted.TLabel"
+        ).grid(row=1, column=1, sticky="w", pady=(1, 6))
+        self.advanced.grid(row=row + 4, column=0, columnspan=2, sticky="we", pady=(4, 0))
+        self._show_advanced(bool(form.python_path))
+        row += 5
 
         self.error = ttk.Label(body, style="Error.TLabel", wraplength=340, justify="left")
+        # Wrapped at the dialog's own width, so a long message never widens the dialog.
+        body.bind("<Configure>", lambda event: self.error.configure(wraplength=event.width - 40))
         self.error.grid(row=row, column=0, columnspan=2, sticky="w", pady=(10, 0))
         self.error.grid_remove()
 
@@ -287,6 +349,23 @@ class SettingsDialog(tk.Toplevel):
         self.bind("<Escape>", lambda _event: self.cancel())
         self.bind("<Return>", lambda _event: self.save())
         self.protocol("WM_DELETE_WINDOW", self.cancel)
+
+    def _browse(self) -> None:
+        chosen = self._choose_file(parent=self, title="Choose the browser claude-tray uses")
+        if chosen:
+            self.browser_path.delete(0, tk.END)
+            self.browser_path.insert(0, str(chosen))
+
+    def _show_advanced(self, shown: bool) -> None:
+        self.advanced_shown = shown
+        self.advanced_button.configure(text="▾ Advanced" if shown else "▸ Advanced")
+        if shown:
+            self.advanced.grid()
+        else:
+            self.advanced.grid_remove()
+
+    def _toggle_advanced(self) -> None:
+        self._show_advanced(not self.advanced_shown)
 
     def form(self) -> SettingsForm:
         """What the fields hold now."""
@@ -319,7 +398,7 @@ class SettingsDialog(tk.Toplevel):
     def save(self) -> None:
         """Validate; show what is wrong, or hand the new config over and close."""
         try:
-            config = config_from_form(self._base, self.form())
+            config = config_from_form(self._base, self.form(), self._rule)
         except SettingsInvalid as exc:
             self.error.configure(text="\n".join(exc.problems))
             self.error.grid()

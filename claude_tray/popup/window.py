@@ -65,7 +65,7 @@ from claude_tray.popup.placement import (
     place,
     tray_area,
 )
-from claude_tray.popup.settings import SettingsDialog
+from claude_tray.popup.settings import MINUTES, IntervalRule, SettingsDialog
 from claude_tray.popup.theme import BACKGROUND, BORDER, SURFACE, apply_theme, make_fonts
 from claude_tray.popup.widgets import Banner, LimitRow, MoneyRow
 from claude_tray.popup.x11 import add_wm_states, is_x11, set_decorations
@@ -176,6 +176,7 @@ class Popup:
         window_mode: bool = False,
         on_close: Callable[[], None] | None = None,
         next_poll_at: Callable[[], datetime | None] | None = None,
+        interval_rule: IntervalRule | None = None,
     ) -> None:
         self.root = root
         self._start_at_login = start_at_login
@@ -195,6 +196,7 @@ class Popup:
         self._on_close = on_close
         #: The worker's next poll (`StateSnapshot.next_poll_at`), for the back-off banner.
         self._next_poll_at = next_poll_at
+        self._interval_rule = interval_rule or MINUTES
 
         self.document: UsageDocument | None = None
         self.from_cache = False
@@ -574,6 +576,7 @@ class Popup:
             name=WINDOW_NAME,
             class_=WINDOW_CLASS,
             title=f"{WINDOW_TITLE} settings",
+            interval_rule=self._interval_rule,
         )
         self.settings.transient(self.window)
         settings = self.settings
