@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import logging.handlers
 import os
 import sys
 from io import TextIOWrapper
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from claude_tray.fileio import make_private_dir
 from claude_tray.redact import RedactingFilter
@@ -81,24 +80,31 @@ class QuietWriteErrors:
                 )
 
 
-class _PrivateRotatingFileHandler(QuietWriteErrors, logging.handlers.RotatingFileHandler):
+def _private_rotating_handler(*args: Any, **kwargs: Any) -> logging.Handler:
     """A rotating file handler whose files (the first and every rotated one) are mode 0600.
 
-    The log is redacted, but it still tells when and how the user polled: keep it private.
+    The log is redacted, but it still tells when and how the user polled: keep it
+    private. The class is made here, not at import: logging.handlers costs a few
+    milliseconds that the scraper child, which only borrows `QuietWriteErrors`,
+    should not pay (issue 12).
     """
+    import logging.handlers
 
-    def _open(self) -> TextIOWrapper:
-        stream = super()._open()
-        with contextlib.suppress(OSError):
-            os.chmod(self.baseFilename, 0o600)
-        return stream
+    class PrivateRotatingFileHandler(QuietWriteErrors, logging.handlers.RotatingFileHandler):
+        def _open(self) -> TextIOWrapper:
+            stream = super()._open()
+            with contextlib.suppress(OSError):
+                os.chmod(self.baseFilename, 0o600)
+            return stream
+
+    return PrivateRotatingFileHandler(*args, **kwargs)
 
 
 def _file_handler(paths: AppPaths) -> logging.Handler | None:
     """The rotating file handler, or None when the log folder cannot be written."""
     try:
         make_private_dir(paths.log_dir)
-        return _PrivateRotatingFileHandler(
+        return _private_rotating_handler(
             paths.log_file, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         )
     except OSError as exc:

@@ -66,6 +66,8 @@ def test_scraper_poll_over_http_never_imports_pydantic(emulator: Emulator) -> No
     assert "claude_tray.usage_parser" in modules  # it did read usage
     assert _top(modules, ("pydantic", "pydantic_core", "playwright", "asyncio")) == set()
     assert _top(modules, HEAVY_FOR_STATUS) == set()
+    # The app's rotating log handler is the app's (tempfile and hashlib come with urllib).
+    assert _top(modules, ("logging.handlers",)) == set()
 
 
 def test_status_loads_no_tray_tk_pillow_or_emulator(emulator: Emulator, tmp_path: Path) -> None:
