@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,27 +32,50 @@ def wm_running(display: XvfbDisplay) -> bool:
     return "window id #" in done.stdout
 
 
+def _start(program: str, display: XvfbDisplay) -> subprocess.Popen[bytes] | str:
+    """openbox once it manages the display, or why it did not (its exit and output)."""
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [program, "--sm-disable"],
+            env=display.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while not wm_running(display):
+            if process.poll() is not None or time.monotonic() > deadline:
+                if process.poll() is None:
+                    process.kill()
+                process.wait(timeout=10)
+                stderr.seek(0)
+                tail = stderr.read()[-400:].decode("utf-8", "replace").strip()
+                return f"exit {process.returncode}: {tail or '(no output)'}"
+            time.sleep(0.1)
+        return process
+
+
 @contextmanager
-def openbox(display: XvfbDisplay) -> Iterator[subprocess.Popen[bytes]]:
-    """openbox managing `display` for the block; stopped (and waited for) afterwards."""
+def openbox(display: XvfbDisplay, attempts: int = 2) -> Iterator[subprocess.Popen[bytes]]:
+    """openbox managing `display` for the block; stopped (and waited for) afterwards.
+
+    Test equipment, not the product: an openbox that exits at start (seen once
+    in about twenty starts on the shared machine) is started once more.
+    """
     program = shutil.which("openbox")
     if program is None:
         raise RuntimeError("openbox is not installed (apt-get install openbox)")
-    process = subprocess.Popen(
-        [program, "--sm-disable"],
-        env=display.env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    failures: list[str] = []
+    process: subprocess.Popen[bytes] | None = None
+    for _ in range(attempts):
+        started = _start(program, display)
+        if not isinstance(started, str):
+            process = started
+            break
+        failures.append(started)
+    if process is None:
+        raise RuntimeError(f"openbox did not take {display.name}: {failures}")
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not wm_running(display):
-            if process.poll() is not None:
-                raise RuntimeError(f"openbox exited with {process.returncode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("openbox did not take the display")
-            time.sleep(0.1)
         yield process
     finally:
         process.terminate()
