@@ -63,6 +63,8 @@ class DesktopNotifier:
         self._on_failed = on_failed
         self._lock = threading.Lock()
         self._ids: dict[str, int] = {}  # kind -> the server's id of the last one shown
+        self._in_flight: set[str] = set()  # kinds whose Notify has no answer yet
+        self._waiting: dict[str, tuple[str, str]] = {}  # kind -> (title, body) to send next
         self._told_missing = False
         self._told_working = False
         bus.subscribe(
@@ -90,7 +92,29 @@ class DesktopNotifier:
         return cls(bus, icon, on_activated=on_activated, on_failed=on_failed)
 
     def notify(self, kind: str, title: str, body: str) -> None:
-        """Show (or replace the previous `kind` with) a notification; falls back via `on_failed`."""
+        """Show (or replace the previous `kind` with) a notification; falls back via `on_failed`.
+
+        While the server has not yet answered the previous one of `kind` (its id
+        is what `replaces_id` needs), the new one waits for that answer; only the
+        newest waiting one is sent.
+        """
+        with self._lock:
+            if kind in self._in_flight:
+                self._waiting[kind] = (title, body)
+                return
+            self._in_flight.add(kind)
+        self._send(kind, title, body)
+
+    def _settled(self, kind: str) -> None:
+        """The answer for `kind` came (or never will): send what waited for it."""
+        with self._lock:
+            waiting = self._waiting.pop(kind, None)
+            if waiting is None:
+                self._in_flight.discard(kind)
+                return
+        self._send(kind, *waiting)
+
+    def _send(self, kind: str, title: str, body: str) -> None:
         with self._lock:
             replaces = self._ids.get(kind, 0)
         hints: dict[str, tuple[str, Any]] = {"desktop-entry": ("s", APP_NAME)}
@@ -120,17 +144,19 @@ class DesktopNotifier:
             error = error_of(reply)
             if error is not None:
                 self._lost(title, body, str(error))
-                return
-            with self._lock:
-                self._ids[kind] = int(reply.body[0])
-            if not self._told_working:
-                self._told_working = True
-                log.info("desktop notifications go to the notification server")
+            else:
+                with self._lock:
+                    self._ids[kind] = int(reply.body[0])
+                if not self._told_working:
+                    self._told_working = True
+                    log.info("desktop notifications go to the notification server")
+            self._settled(kind)
 
         def on_timeout() -> None:
             if not answered.is_set():
                 answered.set()
                 self._lost(title, body, f"no answer within {REPLY_TIMEOUT:g} s")
+                self._settled(kind)
 
         self._bus.call_async(call, on_reply)
         timer = threading.Timer(REPLY_TIMEOUT, on_timeout)

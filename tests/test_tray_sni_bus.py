@@ -287,8 +287,9 @@ def test_notifications_replace_their_kind_carry_the_icon_and_open_the_popup(
             4,
             64 * 64 * 4,
         )
-        assert server.calls[1][1] == 41  # replaces the first one's id
-        assert server.calls[2][1] == 0  # another kind: a new one
+        replaces = {call[3]: call[1] for call in server.calls}
+        assert replaces["Claude: session over 90%"] == 41  # replaces the first one's id
+        assert replaces["Claude: session has reset"] == 0  # another kind: a new one
         server.invoke(99)  # not ours
         time.sleep(0.3)
         assert not activated.is_set()
