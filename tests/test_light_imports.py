@@ -127,3 +127,31 @@ def test_the_tray_app_does_not_load_rare_path_modules() -> None:
     modules = set(json.loads(done.stdout))
     assert "claude_tray.app" in modules
     assert _top(modules, ("webbrowser", "plistlib", "playwright", "claude_tray.emulator")) == set()
+
+
+def test_the_cache_loads_without_building_a_pydantic_validator(tmp_path: Path) -> None:
+    """The tray's first icon shows cached numbers read by the strict reader, not pydantic."""
+    from claude_tray.documents import dump_document
+    from claude_tray.paths import AppPaths
+    from claude_tray.usage_parser import parse_usage_body
+    from tests.support.usage_cases import ALL_CASES
+
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(tmp_path)})
+    paths.usage_cache_file.parent.mkdir(parents=True)
+    document = parse_usage_body(ALL_CASES[0].body, source="web")
+    paths.usage_cache_file.write_text(dump_document(document) + "\n")
+    code = (
+        "from claude_tray.paths import AppPaths; from claude_tray.state import AppState;"
+        "from claude_tray import documents;"
+        "doc = AppState(AppPaths.from_env()).load_cache();"
+        "print(doc is not None, bool(documents._ADAPTERS))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**scraper_env(), "CLAUDE_TRAY_HOME": str(tmp_path)},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.split() == ["True", "False"], done.stderr[-2000:]
