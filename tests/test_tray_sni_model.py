@@ -98,6 +98,10 @@ def test_tooltip_title_and_short_body() -> None:
         "week 18%\na\nb\nc",
     )
     assert split_tooltip("Claude: 42%") == ("Claude: 42%", "")
+    assert split_tooltip("Claude: session 42% (resets 14:00) · week 18% · Fable 3%") == (
+        "Claude: session 42% (resets 14:00)",
+        "week 18%\nFable 3%",
+    )
 
 
 @pytest.mark.parametrize(

@@ -34,8 +34,22 @@ def pixmaps(draw: Callable[[int], Image.Image] | None, image: Image.Image) -> li
     return out
 
 
+#: How the app's one-line tooltip separates its parts ("session 42% · week 18% · …").
+PART_SEPARATOR = " · "
+
+
 def split_tooltip(text: str) -> tuple[str, str]:
-    """The tooltip's title (first line) and body (the rest, a few short lines)."""
-    first, _, rest = text.strip().partition("\n")
+    """The tooltip's title and a short body (at most four lines).
+
+    A multi-line text: the first line, then the rest. The app's one-line
+    tooltip ("Claude: session 42% (resets 14:00) · week 18% · Fable 3%"): its
+    first part as the title, one further part per body line, which SNI hosts
+    show as a heading and a few lines instead of one long line.
+    """
+    text = text.strip()
+    if "\n" not in text and PART_SEPARATOR in text:
+        first, *parts = (part.strip() for part in text.split(PART_SEPARATOR))
+        return first, "\n".join([part for part in parts if part][:4])
+    first, _, rest = text.partition("\n")
     lines = [line.strip() for line in rest.splitlines() if line.strip()]
     return first.strip(), "\n".join(lines[:4])
