@@ -119,3 +119,30 @@ def test_sigint_to_login_closes_the_window_and_stores_nothing(
         paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(run_home)})
         assert not paths.session_file.exists()
         assert took < 5.0, f"the login's processes took {took:.1f} s to go"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_to_status_cancels_its_hung_poll(run_home: Path, signum: int) -> None:
+    """The terminal closing (SIGHUP) or a kill (SIGTERM): the poll's child goes, exit 128+N."""
+    with Emulator("hang") as emulator:
+        paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(run_home)})
+        paths.ensure()
+        saved = datetime.now(timezone.utc) - timedelta(hours=1)
+        save_session(paths, WebSession(session_key=emulator.session_key, saved_at=saved))
+        status = start_cli(["status", "--source", "web"], _cli_env(run_home, emulator.base_url))
+        try:
+            wait_for(
+                lambda: any("claude_tray.scraper" in line for line in processes_of_run(run_home)),
+                60,
+                "the poll's scraper child",
+            )
+            status.send_signal(signum)
+            _out, err = status.communicate(timeout=30)
+        finally:
+            if status.poll() is None:
+                status.kill()
+                status.communicate(timeout=30)
+        gone, _took, left = gone_within(run_home, 30.0)
+    assert status.returncode == 128 + signum, err
+    assert "cancelled" in err, err
+    assert gone, f"left behind: {left}"
