@@ -86,7 +86,8 @@ step "win_amd64 wheels"
 # --platform does not change marker evaluation (pip resolves markers for the host), so
 # pytest's Windows-only colorama is named by hand. Pinned by .ci/constraints.txt.
 WHEELS_WANTED="pystray Pillow pydantic pydantic-core schedule platformdirs tomli-w psutil \
-  playwright pytest pytest-timeout hypothesis colorama setuptools wheel"
+  playwright pytest pytest-timeout hypothesis colorama setuptools wheel \
+  pyinstaller pyinstaller-hooks-contrib pefile pywin32-ctypes altgraph"
 wanted_key=$(echo "$WHEELS_WANTED" | cat - .ci/constraints.txt | sha256sum | cut -c1-16)
 if [ "$(cat "$CACHE/wheels.key" 2>/dev/null)" != "$wanted_key" ]; then
   rm -rf "$CACHE/wheels"
@@ -205,6 +206,9 @@ if [ $# -eq 0 ]; then
   CLAUDE_TRAY_REQUIRE_REAL=1 "$HOST_PY" -m pytest -p no:cacheprovider -q -rfE \
     tests/test_windows_wine.py || failed="$failed windows-gui-tests"
   echo "screenshots: $RUN/screenshots"
+  step "Windows one-folder app: PyInstaller build and smoke run under Wine"
+  WPY="$WPY" RUN="$RUN" CACHE="$CACHE" HOST_PY="$HOST_PY" bash "$ROOT/.ci/windows/build-app.sh" \
+    || failed="$failed windows-app-build"
 fi
 if [ -n "$failed" ]; then
   echo "windows stage failed:$failed" >&2

@@ -500,9 +500,10 @@ def run_command(action: str, out: TextIO, err: TextIO, entry: Autostart | None =
     try:
         if action == "on":
             where = entry.enable(command)
-            print(
-                f"claude-tray will start at login: {where} starts {shlex.join(command)}", file=out
+            shown = (
+                windows_command_line(command) if sys.platform == "win32" else shlex.join(command)
             )
+            print(f"claude-tray will start at login: {where} starts {shown}", file=out)
             return 0
         if action == "off":
             removed = entry.disable()
