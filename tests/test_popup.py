@@ -391,6 +391,9 @@ def test_error_banner_says_what_happened_and_offers_the_fix(
         assert not banner.button.winfo_viewable()
         assert banner.view.tone == "info"
         assert not any("log in" in text.lower() for text in shown)
+    elif button == "Log in…":  # one way to log in: the footer's button, not a second one
+        assert not banner.button.winfo_viewable()
+        assert harness.popup.login_button.cget("text") == "Log in…"
     else:
         assert button in shown
     # The scraper's message is for the log and the terminal; the banner has its own words.
@@ -477,7 +480,8 @@ def test_snapshot_restores_numbers_error_and_pause(harness: Harness) -> None:
     shown = texts(harness.popup.window)
     assert "42%" in shown
     assert "Resume auto-refresh" in shown
-    assert "Log in…" in texts(harness.popup.banner)
+    assert "Your claude.ai session has expired." in texts(harness.popup.banner)
+    assert harness.popup.login_button.cget("text") == "Log in…"  # the one way to log in
 
 
 # --- buttons ----------------------------------------------------------------------------------
@@ -543,7 +547,7 @@ def test_pasted_key_reaches_the_core_and_leaves_the_field(harness: Harness) -> N
     popup.apply_event(RefreshFailed(ErrorCode.NO_SESSION, "Log in to see your usage."))
     popup.show(near=(1200, 10))
     harness.settle()
-    harness.click(popup.banner.button)  # "Log in…" opens the login panel
+    harness.click(popup.login_button)  # "Log in…" opens the login panel
     panel = popup.login_panel
     assert panel.winfo_viewable()
     harness.click(panel.key_entry)

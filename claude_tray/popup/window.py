@@ -846,6 +846,9 @@ class Popup:
         if view is None or (self.login_open and view.action == "login"):
             self.banner.place_forget()
         else:
+            if view.action == "login" and view is self.banner_view and not self.logged_in:
+                # The footer's "Log in…" is the one way in: no second one in the banner.
+                view = BannerView(view.tone, view.title, view.body, None)
             self.banner.show(view)
             self.banner.place(in_=self.content, x=0, y=0, relwidth=1.0)
             self.banner.tkraise()
