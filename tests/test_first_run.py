@@ -138,8 +138,8 @@ def test_first_start_without_login_opens_the_ways_to_log_in(
     assert app.popup.window.state() == "withdrawn"
     deliver(app, NO_SESSION)
     pump(app.root, lambda: app.popup.window.state() == "normal")
-    assert app.popup.banner_view is not None
-    assert app.popup.banner_view.title == "Welcome to claude-tray"
+    assert app.popup.current_banner is not None
+    assert app.popup.current_banner.title == "Welcome to claude-tray"
     panel = app.popup.login_panel
     pump(app.root, lambda: bool(panel.winfo_viewable()))
     assert panel.browser_button.winfo_viewable()
@@ -163,7 +163,7 @@ def test_second_start_does_not_open_the_popup_again(make_app: Callable[[], TrayA
     deliver(second, NO_SESSION)
     second.root.update()
     assert second.popup.window.state() == "withdrawn"
-    assert second.popup.banner_view is None or second.popup.banner_view.title != (
+    assert second.popup.current_banner is None or second.popup.current_banner.title != (
         "Welcome to claude-tray"
     )
 
@@ -176,7 +176,7 @@ def test_first_start_with_claude_code_says_where_the_numbers_come_from(
     app = make_app()
     deliver(app, UsageUpdated(_usage("claude-code")))
     assert app.popup.window.state() == "withdrawn"
-    banner = app.popup.banner_view
+    banner = app.popup.current_banner
     assert banner is not None and banner.title == "Reading your usage through Claude Code"
     assert "read-only" in banner.body
     assert "12%" in app.tray.view.title
