@@ -173,8 +173,8 @@ step "install wheels and the project (offline)"
 # A copy of the project (the checkout is never written): the package to install and the
 # tests to run from.
 mkdir -p "$RUN/src"
-cp -a claude_tray tests pyproject.toml README.md "$RUN/src/"
-find "$RUN/src" -name __pycache__ -prune -exec rm -rf {} +
+tar -c --exclude=__pycache__ claude_tray tests icons packaging benchmarks pyproject.toml README.md \
+  | tar -x -C "$RUN/src"
 if [ -n "${NEED_DEPS:-}" ]; then
   "$WPY" -m pip install -q --no-index --find-links "$CACHE/wheels" --no-warn-script-location \
     pystray Pillow pydantic schedule platformdirs tomli-w psutil playwright pytest \

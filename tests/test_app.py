@@ -300,6 +300,7 @@ def test_demo_environment_points_children_at_emulator_and_restores(app_paths: Ap
         pass
 
 
+@pytest.mark.posix_only
 def test_run_without_display_says_use_status(tmp_path: Path) -> None:
     """Without a display, `claude-tray run` says to use `status` and exits 1, no traceback."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}

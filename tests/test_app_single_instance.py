@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import stat
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from claude_tray.single_instance import (
     ask_to_show,
     pid_alive,
 )
+from tests.support.private import assert_private
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,7 +66,7 @@ def test_first_acquire_writes_private_lock_with_pid_port_and_token(
     assert raw["pid"] == os.getpid()
     assert raw["port"] == held.info.port > 0
     assert len(raw["token"]) >= 20
-    assert stat.S_IMODE(lock_path.stat().st_mode) == 0o600
+    assert_private(lock_path)
 
 
 def test_second_process_asks_first_to_show_and_gets_its_info(

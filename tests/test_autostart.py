@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import claude_tray
 from claude_tray.autostart import (
     MARKER_KEY,
@@ -46,6 +48,7 @@ def _entry(tmp_path: Path) -> Path:
 # ---------------------------------------------------------------- Linux, the real command
 
 
+@pytest.mark.posix_only
 def test_autostart_on_status_off_through_the_command(tmp_path: Path) -> None:
     """on writes one entry starting this venv's claude-tray; status says so; off removes it."""
     env = _env(tmp_path)
@@ -78,6 +81,7 @@ def test_autostart_on_status_off_through_the_command(tmp_path: Path) -> None:
     assert nothing.returncode == 0 and "nothing to remove" in nothing.stdout
 
 
+@pytest.mark.posix_only
 def test_the_entry_starts_this_install(tmp_path: Path) -> None:
     """The entry's Exec command is a working claude-tray of this checkout's version."""
     env = _env(tmp_path)
@@ -91,6 +95,7 @@ def test_the_entry_starts_this_install(tmp_path: Path) -> None:
     assert done.stdout.strip() == f"claude-tray {claude_tray.__version__}"
 
 
+@pytest.mark.posix_only
 def test_a_file_claude_tray_did_not_write_is_left_alone(tmp_path: Path) -> None:
     """A user's own claude-tray.desktop is neither overwritten by on nor removed by off."""
     env = _env(tmp_path)
@@ -151,6 +156,7 @@ def test_exec_quoting_round_trips_awkward_paths() -> None:
 # ---------------------------------------------------------------- what the entry starts
 
 
+@pytest.mark.posix_only
 def test_launch_command_of_a_frozen_build_and_a_venv() -> None:
     """Frozen: the executable (windowed twin on Windows); a venv: its claude-tray script."""
     assert launch_command(
@@ -253,6 +259,7 @@ def test_macos_launch_agent_plist(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- the menu launcher
 
 
+@pytest.mark.posix_only
 def test_menu_launcher_with_icons_installs_and_uninstalls(tmp_path: Path) -> None:
     """The launcher and the hicolor icons appear, and uninstall removes exactly those."""
     env = child_env(tmp_path / "home", {"XDG_DATA_HOME": str(tmp_path / "data")})

@@ -49,6 +49,7 @@ def test_env_variable_missing_file_names_it(tmp_path: Path) -> None:
     assert "CLAUDE_TRAY_BROWSER" in caught.value.message
 
 
+@pytest.mark.posix_only
 def test_env_variable_not_executable(tmp_path: Path) -> None:
     """A CLAUDE_TRAY_BROWSER that is a plain file without the exec bit is browser_missing."""
     plain = make_exe(tmp_path / "chrome", executable=False)
@@ -65,6 +66,7 @@ def test_env_variable_directory_is_not_a_browser(tmp_path: Path) -> None:
     assert caught.value.code is ErrorCode.BROWSER_MISSING
 
 
+@pytest.mark.posix_only
 def test_env_variable_command_name_found_on_path(tmp_path: Path) -> None:
     """A bare command name in CLAUDE_TRAY_BROWSER is looked up on PATH."""
     exe = make_exe(tmp_path / "bin" / "my-chromium")
@@ -161,6 +163,7 @@ def test_macos_app_bundle_in_env(tmp_path: Path) -> None:
     assert find_browser(env, system="darwin", root=tmp_path) == inner
 
 
+@pytest.mark.posix_only
 def test_path_search(tmp_path: Path) -> None:
     """A browser on PATH is found when no well-known location has one."""
     exe = make_exe(tmp_path / "bin" / "chromium-browser")
@@ -210,6 +213,7 @@ def test_user_browser_before_playwright(tmp_path: Path) -> None:
     assert find_browser(env, system="linux", root=root) == installed
 
 
+@pytest.mark.posix_only
 def test_non_executable_candidates_skipped(tmp_path: Path) -> None:
     """A well-known path holding a file without the exec bit is not chosen."""
     root = tmp_path / "root"
@@ -231,6 +235,7 @@ def test_nothing_found_says_how_to_fix(tmp_path: Path, system: str) -> None:
     assert "claude-tray install-browser" in caught.value.message
 
 
+@pytest.mark.posix_only
 def test_browser_version_of_fake(tmp_path: Path) -> None:
     """browser_version returns the line the executable prints for --version."""
     exe = make_exe(tmp_path / "chrome", version="Google Chrome 131.0.6778.85")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import stat
 import subprocess
 import sys
 from datetime import datetime
@@ -28,6 +27,7 @@ from tests.support.cli import emulator as emulator  # fixture
 from tests.support.cli import restore_logging as restore_logging  # autouse fixture
 from tests.support.display import XvfbDisplay
 from tests.support.display import xvfb as xvfb  # fixture
+from tests.support.private import assert_private
 
 USAGE_KEYS = {
     "schema_version",
@@ -363,7 +363,7 @@ def test_login_with_a_good_key_on_stdin(home: Path, emulator: Emulator) -> None:
     session_file = home / "data" / "web_session.json"
     stored_ok = json.loads(session_file.read_text())["sessionKey"] == key
     assert stored_ok  # compared apart so a failure never prints the key
-    assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
+    assert_private(session_file)
     assert done.stdout.strip()
     _secret_free(done, home, key)
     assert run_cli(["check-session"], env).returncode == 0
@@ -489,7 +489,7 @@ def test_log_file_names_threads_and_is_private(home: Path, emulator: Emulator) -
     store_session(home, emulator)
     run_cli(["status"], emulator_env(home, emulator))
     log_file = home / "logs" / "claude-tray.log"
-    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+    assert_private(log_file)
     lines = [line for line in log_file.read_text().splitlines() if line.strip()]
     assert lines
     stamp = lines[0].split(" ", 2)
@@ -498,6 +498,7 @@ def test_log_file_names_threads_and_is_private(home: Path, emulator: Emulator) -
 
 
 @pytest.mark.parametrize("args", [[], ["run"], ["demo"], ["--debug"]])
+@pytest.mark.posix_only
 def test_tray_commands_without_a_display_say_so(home: Path, args: list[str]) -> None:
     """`claude-tray`, `run` and `demo` start the tray app; without a display: exit 1, a sentence."""
     env = child_env(home)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import stat
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 
 from claude_tray.config import Config, Thresholds, load_config, parse_config, save_config
 from claude_tray.paths import AppPaths
+from tests.support.private import assert_private
 
 
 def _write(path: Path, text: str | bytes) -> bytes:
@@ -172,7 +172,7 @@ def test_save_then_load_round_trips_privately(app_paths: AppPaths) -> None:
         browser_path="/usr/bin/chromium",
     )
     save_config(app_paths.config_file, config)
-    assert stat.S_IMODE(app_paths.config_file.stat().st_mode) == 0o600
+    assert_private(app_paths.config_file)
     loaded = load_config(app_paths.config_file)
     assert loaded.problems == []
     assert loaded.config == config

@@ -75,6 +75,7 @@ def test_table_has_three_columns_and_redacts() -> None:
     assert "All fine." in format_table(rows[:1])
 
 
+@pytest.mark.posix_only
 def test_table_fits_80_columns_with_one_line_fixes() -> None:
     """At 80 columns no line is longer, a long result stays in its column, each fix is one line."""
     home = "/home/someone"
@@ -121,6 +122,7 @@ def test_a_check_that_breaks_becomes_a_problem_row() -> None:
 # ---------------------------------------------------------------- browser
 
 
+@pytest.mark.posix_only
 def test_no_browser_anywhere_says_what_to_install(tmp_path: Path) -> None:
     """On a machine without any browser the fix names the package to install."""
     empty = tmp_path / "empty-bin"
@@ -133,6 +135,7 @@ def test_no_browser_anywhere_says_what_to_install(tmp_path: Path) -> None:
     assert "claude-tray install-browser" in row.result
 
 
+@pytest.mark.posix_only
 def test_browser_variable_pointing_nowhere_is_named(tmp_path: Path) -> None:
     """A CLAUDE_TRAY_BROWSER that does not exist is named in the fix, with what to install."""
     env = {"CLAUDE_TRAY_BROWSER": "/nonexistent", "PATH": str(tmp_path), "HOME": str(tmp_path)}
@@ -142,6 +145,7 @@ def test_browser_variable_pointing_nowhere_is_named(tmp_path: Path) -> None:
     assert row.fix == "unset CLAUDE_TRAY_BROWSER; sudo apt install chromium"
 
 
+@pytest.mark.posix_only
 def test_browser_variable_pointing_nowhere_offers_the_found_one() -> None:
     """When another browser exists, the fix says to remove the setting to use it."""
     env = {**os.environ, "CLAUDE_TRAY_BROWSER": "/nonexistent"}
@@ -151,6 +155,7 @@ def test_browser_variable_pointing_nowhere_offers_the_found_one() -> None:
     assert "Found instead: " in row.result and "chromium" in row.result
 
 
+@pytest.mark.posix_only
 def test_browser_found_reports_its_version() -> None:
     """Debian's Chromium is found and its version is shown."""
     row = check_browser(Config(), {**os.environ, "CLAUDE_TRAY_BROWSER": TEST_BROWSER})
@@ -159,6 +164,7 @@ def test_browser_found_reports_its_version() -> None:
     assert TEST_BROWSER in row.result
 
 
+@pytest.mark.posix_only
 def test_configured_browser_path_pointing_nowhere(tmp_path: Path) -> None:
     """A wrong browser_path in the config is named in the fix."""
     env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}
@@ -363,6 +369,7 @@ def test_doctor_never_imports_playwright(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- the real command
 
 
+@pytest.mark.posix_only
 def test_doctor_all_fine_against_the_emulator(tmp_path: Path, emulator: Emulator) -> None:
     """With a stored session, Chromium and the emulator, every row is fine and the exit is 0."""
     home = tmp_path / "home"
@@ -379,6 +386,7 @@ def test_doctor_all_fine_against_the_emulator(tmp_path: Path, emulator: Emulator
     assert_secret_absent(key, (home / "logs" / "claude-tray.log").read_text())
 
 
+@pytest.mark.posix_only
 def test_doctor_with_a_wrong_browser_variable(tmp_path: Path, emulator: Emulator) -> None:
     """A browser variable naming nothing: exit 1, the row names it and says to unset it."""
     home = tmp_path / "home"
@@ -420,6 +428,7 @@ def test_doctor_with_a_missing_interpreter(tmp_path: Path, emulator: Emulator) -
     assert "/nonexistent" in scraper
 
 
+@pytest.mark.posix_only
 def test_desktop_rows_without_display_or_bus_are_notes() -> None:
     """No display and no session bus: the desktop rows say so as notes, not problems."""
     from claude_tray.doctor import desktop_checks

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import stat
 import threading
 import warnings
 from pathlib import Path
@@ -15,6 +14,7 @@ from claude_tray.logsetup import installed_handlers, setup_logging
 from claude_tray.paths import AppPaths
 from tests.support.cli import assert_secret_absent, fake_oauth_token, fake_session_key
 from tests.support.cli import restore_logging as restore_logging  # autouse fixture
+from tests.support.private import assert_private
 
 
 def _flush() -> None:
@@ -136,7 +136,7 @@ def test_log_files_are_private(app_paths: AppPaths, monkeypatch: pytest.MonkeyPa
         logging.getLogger("claude_tray.x").info("line %d %s", index, "y" * 40)
     _flush()
     for path in app_paths.log_dir.iterdir():
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        assert_private(path)
 
 
 def test_unwritable_log_folder_falls_back_to_stderr(

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from tests.support.child import REPO
@@ -32,6 +33,7 @@ def _make(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
+@pytest.mark.posix_only
 def test_two_runs_give_the_same_bytes_as_the_committed_icons(tmp_path: Path) -> None:
     """Same bytes twice, and the same as icons/ in the checkout."""
     first = _make(tmp_path / "one")

@@ -46,6 +46,7 @@ def test_limit_over_100_keeps_its_number_and_is_critical() -> None:
     assert view.reset_text == ""
 
 
+@pytest.mark.posix_only
 def test_reset_text_has_countdown_and_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """A reset is shown as a countdown and a local clock time."""
     monkeypatch.setenv("TZ", "UTC")

@@ -267,6 +267,7 @@ def test_missing_interpreter_is_python_missing(app_paths: AppPaths) -> None:
     assert "CLAUDE_TRAY_PYTHON" in document.message
 
 
+@pytest.mark.posix_only
 def test_interpreter_without_the_package_is_python_missing(
     app_paths: AppPaths, tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ from claude_tray.errors import ErrorCode
 from claude_tray.events import Status
 from claude_tray.paths import AppPaths
 from claude_tray.state import AppState
+from tests.support.private import assert_private
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -84,7 +85,7 @@ def test_good_numbers_are_cached_and_loaded_stale(app_paths: AppPaths) -> None:
     """The last good document survives a restart and comes back marked stale."""
     first = AppState(app_paths)
     first.record_usage(usage(61.0))
-    assert app_paths.usage_cache_file.stat().st_mode & 0o777 == 0o600
+    assert_private(app_paths.usage_cache_file)
     second = AppState(app_paths)
     loaded = second.load_cache()
     assert loaded is not None and loaded.usage_percent == 61.0

@@ -160,6 +160,7 @@ def test_a_repeated_reading_adds_no_history_row_and_a_change_does(home: Path) ->
     assert [row[2] for row in _history(home) if row[1] == "weekly_all"] == [30.0]
 
 
+@pytest.mark.posix_only
 def test_a_chained_command_gets_the_same_stdin_and_its_output_comes_first(home: Path) -> None:
     script = "import sys, json; print('dir=' + json.load(sys.stdin)['workspace']['current_dir'])"
     chain = f"{shlex.quote(sys.executable)} -c {shlex.quote(script)}"

@@ -88,6 +88,7 @@ def _expected_command() -> str:
     return tk_install_command("linux", read_os_release())
 
 
+@pytest.mark.posix_only
 def test_the_app_names_the_package_when_tk_is_missing(tmp_path: Path) -> None:
     """`claude-tray run` without tkinter exits 1 and names the package to install."""
     done = run_cli(["run"], _without_tk(tmp_path))
@@ -98,6 +99,7 @@ def test_the_app_names_the_package_when_tk_is_missing(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.posix_only
 def test_doctor_names_the_package_when_tk_is_missing(tmp_path: Path) -> None:
     """`claude-tray doctor` without tkinter has a Tk row marked PROBLEM with the package."""
     done = run_cli(["doctor"], _without_tk(tmp_path))

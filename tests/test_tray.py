@@ -101,6 +101,7 @@ def test_no_display_gives_clear_message(monkeypatch: pytest.MonkeyPatch) -> None
         load_backend("linux")
 
 
+@pytest.mark.posix_only
 def test_bad_display_gives_clear_message_not_xlib_error() -> None:
     """A DISPLAY nobody serves turns pystray's Xlib error into the same clear message."""
     code = (
