@@ -17,11 +17,14 @@ import errno
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 PRIVATE = 0o600
 PRIVATE_DIR = 0o700
+#: Windows: waits between tries of a rename a scanner blocks (about 1 s in all).
+REPLACE_RETRY_DELAYS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4)
 
 
 def make_private_dir(path: Path) -> Path:
@@ -39,9 +42,20 @@ def _replace(source: str, target: Path) -> None:
 
     The one place that renames: on Windows a virus scanner or an indexer can
     hold the target open for a moment, and `os.replace` then fails with
-    PermissionError; a short retry belongs here (and nowhere else).
+    PermissionError (ERROR_ACCESS_DENIED or ERROR_SHARING_VIOLATION); it is tried
+    again for about a second before the error counts. Elsewhere a PermissionError is
+    a real permission problem: no retry.
     """
-    os.replace(source, target)
+    if sys.platform != "win32":
+        os.replace(source, target)
+        return
+    for delay in REPLACE_RETRY_DELAYS:
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            time.sleep(delay)
+    os.replace(source, target)  # the last try: its error is the caller's
 
 
 def atomic_write(path: Path, data: str | bytes, *, mode: int = PRIVATE) -> None:
