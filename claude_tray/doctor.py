@@ -23,6 +23,7 @@ folder it checks for writing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -489,6 +490,53 @@ def check_folders(paths: AppPaths) -> Check:
     return Check("Folders", "ok", f"writable (logs in {paths.log_dir})")
 
 
+def check_privacy(
+    paths: AppPaths, *, platform: str = sys.platform, env: Mapping[str, str] | None = None
+) -> Check:
+    """The session, cache and logs are for the user alone.
+
+    POSIX: the files' modes say so (0600, folders 0700; fileio writes them that way).
+    Windows has no such modes (`chmod` only toggles read-only): there the files are
+    private because they live in the user's profile, whose ACL grants only the user
+    (and SYSTEM and Administrators), so that is what this row checks and says.
+    """
+    env = os.environ if env is None else env
+    if platform == "win32":
+        profile = env.get("USERPROFILE", "")
+        inside = bool(profile) and _is_inside(paths.data_dir, Path(profile))
+        if inside:
+            return Check("Privacy", "ok", "in your profile, private to you by its permissions")
+        return Check(
+            "Privacy",
+            "note",
+            f"{paths.data_dir} is outside your profile; others may read the session",
+            "set CLAUDE_TRAY_HOME inside your profile",
+        )
+    readable: list[str] = []
+    for path in (paths.session_file, paths.config_file, paths.usage_cache_file):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mode & 0o077:
+                readable.append(str(path))
+    with contextlib.suppress(OSError):  # the folder of the session (logs are redacted)
+        if paths.data_dir.stat().st_mode & 0o077:
+            readable.append(str(paths.data_dir) + os.sep)
+    if readable:
+        return Check(
+            "Privacy",
+            "problem",
+            "others can read " + ", ".join(readable),
+            f"chmod go= {' '.join(readable)}",
+        )
+    return Check("Privacy", "ok", "session, config and cache 0600, data folder 0700")
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class Probe:
     """What one request to the service's address showed."""
@@ -655,6 +703,7 @@ def run_checks(
         *judge_sources(config.source, web, claude_code),
         _guarded("Config", lambda: check_config(loaded), _same),
         _guarded("Folders", lambda: check_folders(paths), _same),
+        _guarded("Privacy", lambda: check_privacy(paths, env=env), _same),
         _guarded("History", lambda: check_history(paths, now), _same),
         _guarded("Status line", lambda: check_statusline(paths, env, now), _same),
     ]
