@@ -141,6 +141,8 @@ def install_chromium(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            # Started from the tray (no console), node.exe would open a console window.
+            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
         )
     except OSError as exc:
         return InstallResult(False, f"Could not start Playwright's installer ({exc}).")
