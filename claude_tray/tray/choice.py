@@ -153,6 +153,10 @@ def load_backend(platform: str = sys.platform) -> Backend:
                 from claude_tray.tray.gtk import with_gtk_tooltip
 
                 icon_class = with_gtk_tooltip(icon_class)
+            elif name == "darwin":
+                from claude_tray.tray.darwin import colour_icon_class
+
+                icon_class = colour_icon_class(icon_class)
         except Exception as exc:  # Xlib.error.DisplayNameError is not an ImportError
             _forget_pystray()
             if not forced:

@@ -60,6 +60,8 @@ class Tray:
         self.backend = backend
         view = self._view
         self._thread: threading.Thread | None = None
+        #: macOS: pystray's setup thread asked for the icon; the next update shows it.
+        self._show_on_update = False
         self._stopping = False
         self._icon: Any = backend.icon_class(
             ICON_NAME, view.image, view.title, self._build_menu(backend.pystray), **icon_options
@@ -162,11 +164,12 @@ class Tray:
     def start(self) -> None:
         """Run the icon's loop in a daemon thread (macOS: attach to the running NSApp)."""
         if self.backend.name == "darwin":
-            # macOS (not testable here): AppKit wants the main thread, which Tk
-            # owns. pystray's documented way to share it is run_detached() with
-            # the NSApplication passed as `darwin_nsapplication` (see
-            # `darwin_icon_options`); Tk's mainloop then drives both.
-            self._icon.run_detached(setup=self._setup)
+            # macOS (on paper; tray/darwin.py has the pystray lines this rests on):
+            # AppKit wants the main thread, which Tk owns. run_detached() with Tk's
+            # NSApplication (`darwin_nsapplication`) lets Tk's loop drive the icon, but
+            # it calls `setup` on a thread of its own: that setup only wakes Tk, and
+            # `update()` on Tk's thread makes the icon visible.
+            self._icon.run_detached(setup=self._darwin_ready)
             return
         self._thread = threading.Thread(target=self._run, name="tray", daemon=True)
         self._thread.start()
@@ -183,6 +186,12 @@ class Tray:
                 log.info("the tray loop ended: %s", exc)
             else:
                 log.warning("the tray loop ended with an error", exc_info=True)
+
+    def _darwin_ready(self, _icon: Any) -> None:
+        """pystray's setup thread (macOS): no AppKit here; ask the UI thread to show."""
+        self._show_on_update = True
+        if self._on_shown is not None:
+            self._on_shown()  # the app wakes Tk, whose refresh calls update()
 
     def _setup(self, icon: Any) -> None:
         try:
@@ -214,6 +223,13 @@ class Tray:
         self._view = view
         if not self._alive():
             return
+        if self._show_on_update:  # macOS, on Tk's (the main) thread
+            self._show_on_update = False
+            try:
+                self._icon.visible = True
+            except Exception:
+                log.warning("could not show the tray icon", exc_info=True)
+            force = True
         if self._applier is not None:
             self._applier.offer(view, force)
         else:
