@@ -193,6 +193,11 @@ def test_back_off_banner_names_the_workers_next_try(xvfb: object, utc_zone: None
         popup.apply_event(RefreshFailed(ErrorCode.RATE_LIMITED, "429", retry_after=30.0))
         assert popup.banner_view is not None
         assert popup.banner_view.body == "The numbers below stay; the next try is at 15:43."
+        popup.refresh_button.invoke()  # during the back-off: says why, asks for no poll
+        assert popup.core.names() == []  # type: ignore[attr-defined]
+        assert popup.status_label.cget("text") == (
+            "claude.ai asked to wait: the next try is at 15:43"
+        )
         next_try[0] = NOW + timedelta(minutes=40)  # the worker moved it: the banner follows
         popup.apply_event(
             RefreshRequested(False, "claude.ai asked to wait: the next try is at 16:06")
