@@ -948,7 +948,8 @@ class Popup:
         """
         passed = {(view.id, view.reset_text) for view in views if view.reset_passed}
         new = passed - self._resets_refreshed
-        if new and self.visible and self.status is not Status.REFRESHING:
+        waiting = self._backoff_until() is not None  # no poll that would lengthen a back-off
+        if new and self.visible and self.status is not Status.REFRESHING and not waiting:
             self._resets_refreshed |= new
             self.core.refresh_now()
 
