@@ -123,12 +123,18 @@ class Result:
     modules: list[str]
 
 
-def _expected(percent: float, look: str, size: tuple[int, int]) -> Image.Image:
-    # As pystray's xorg backend draws it: scaled, pasted onto black RGB.
-    image = Image.new("RGB", size)
-    rendered = render_icon(percent, look, Thresholds())
-    image.paste(rendered.resize(size, Image.Resampling.LANCZOS))
+def _expected(percent: float, look: str, shown: Image.Image) -> Image.Image:
+    # As the xorg icon shows it (tray/xorg.py): drawn for its slot, the window cut
+    # to the icon's shape, so the panel shows in the corners.
+    panel = shown.convert("RGB").getpixel((0, 0))
+    rendered = render_icon(percent, look, Thresholds(), size=shown.size)
+    image = Image.new("RGB", shown.size, panel)
+    image.paste(rendered.convert("RGB"), mask=rendered.getchannel("A").point(_opaque))
     return image
+
+
+def _opaque(alpha: int) -> int:
+    return 255 if alpha >= 128 else 0
 
 
 def _diff(a: Image.Image, b: Image.Image) -> float:
@@ -136,8 +142,8 @@ def _diff(a: Image.Image, b: Image.Image) -> float:
 
 
 def _shows(icon: IconWindow, percent: float, looks: tuple[str, ...]) -> bool:
-    shot = icon.screenshot()
-    return any(_diff(shot, _expected(percent, look, shot.size)) < 6.0 for look in looks)
+    shot = icon.screenshot().convert("RGB")
+    return any(_diff(shot, _expected(percent, look, shot)) < 6.0 for look in looks)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
