@@ -114,6 +114,7 @@ def _visible_buttons(widget: object) -> list[str]:
     return found
 
 
+@pytest.mark.display
 def test_one_way_to_log_in_on_screen_at_a_time(harness: Harness) -> None:  # noqa: F811
     """Session expired: one "Log in…" (the banner's hidden while the login panel is open)."""
     popup = harness.popup
@@ -133,6 +134,7 @@ def test_one_way_to_log_in_on_screen_at_a_time(harness: Harness) -> None:  # noq
     harness.screenshot("one_login_way")
 
 
+@pytest.mark.display
 def test_logout_shows_the_logged_out_look_at_once(harness: Harness) -> None:  # noqa: F811
     """Log out: numbers and their banners go at once; the confirmation is a quiet note."""
     popup = harness.popup
@@ -155,6 +157,7 @@ def test_logout_shows_the_logged_out_look_at_once(harness: Harness) -> None:  # 
     assert MUTED != ERROR_TEXT
 
 
+@pytest.mark.display
 def test_ignored_settings_note_stays_until_seen(harness: Harness) -> None:  # noqa: F811
     """The broken-config note survives the first poll, and goes once the popup was seen."""
     popup = harness.popup
@@ -172,6 +175,7 @@ def test_ignored_settings_note_stays_until_seen(harness: Harness) -> None:  # no
     assert not popup.banner.winfo_ismapped()
 
 
+@pytest.mark.display
 def test_back_off_banner_names_the_workers_next_try(xvfb: object, utc_zone: None) -> None:  # noqa: F811
     """A rate limit's banner says the worker's next try; a refused Refresh says why."""
     import tkinter as tk
@@ -210,6 +214,7 @@ def test_back_off_banner_names_the_workers_next_try(xvfb: object, utc_zone: None
         root.destroy()
 
 
+@pytest.mark.display
 def test_a_passed_reset_says_so_and_asks_for_numbers(harness: Harness) -> None:  # noqa: F811
     """After the reset time, the row says the window reset, and one refresh is asked for."""
     limit = Limit(
