@@ -321,3 +321,68 @@ def test_no_notification_server_falls_back_once(
         assert len([r for r in caplog.records if "no notification server" in r.getMessage()]) == 1
     finally:
         notifier.close()
+
+
+class FakeWatcher:
+    """A StatusNotifierWatcher of the test's own under the given names (one connection)."""
+
+    def __init__(self, bus: SessionBus, names: tuple[str, ...]) -> None:
+        self.conn = open_dbus_connection(bus=bus.address)
+        self.registered: list[tuple[str, str]] = []  # (name called, service)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        for name in names:
+            self.conn.send(
+                new_method_call(
+                    DBusAddress(
+                        "/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus"
+                    ),
+                    "RequestName",
+                    "su",
+                    (name, 4),
+                )
+            )
+        for name in names:
+            wait_for(lambda name=name: bus.has_owner(name), 5, f"the fake watcher {name}")
+
+    def _serve(self) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                message = self.conn.receive()
+                fields = message.header.fields
+                if (
+                    message.header.message_type is MessageType.method_call
+                    and fields.get(3) == "RegisterStatusNotifierItem"
+                ):
+                    self.registered.append((str(fields.get(6)), str(message.body[0])))
+                    self.conn.send(new_method_return(message))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def test_registers_once_per_watcher_and_again_when_it_comes_back(
+    sni_tray: tuple[Tray, list[TrayCommand], Listener], bus: SessionBus
+) -> None:
+    """A host owning both watcher names gets one registration; a watcher that goes and
+    comes back (a panel restart) gets the item again; the host state follows."""
+    tray, _commands, _host = sni_tray
+    assert not tray.host_present
+    both = ("org.kde.StatusNotifierWatcher", "org.freedesktop.StatusNotifierWatcher")
+    first = FakeWatcher(bus, both)
+    try:
+        wait_for(lambda: first.registered, 5, "a registration")
+        time.sleep(0.5)
+        assert len(first.registered) == 1
+        assert first.registered[0][1] == tray._icon.bus_name
+        wait_for(lambda: tray.host_present, 5, "the host to count")
+    finally:
+        first.close()
+    wait_for(lambda: not tray.host_present, 5, "the host to be gone")
+    second = FakeWatcher(bus, both[:1])
+    try:
+        wait_for(lambda: second.registered, 5, "the registration with the new watcher")
+        assert second.registered == [("org.kde.StatusNotifierWatcher", tray._icon.bus_name)]
+        wait_for(lambda: tray.host_present, 5, "the host to count again")
+    finally:
+        second.close()

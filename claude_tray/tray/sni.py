@@ -311,6 +311,10 @@ class StatusNotifierIcon(_base.Icon):  # type: ignore[misc]  # pystray ships no 
             return
         if self._watchers.get(name) == owner:
             return
+        if owner in self._watchers.values():
+            # One host owning both watcher names: registering twice could show two icons.
+            self._watchers[name] = owner
+            return
         self._watchers[name] = owner
         call = method_call(
             name, WATCHER_PATH, name, "RegisterStatusNotifierItem", "s", self.bus_name
