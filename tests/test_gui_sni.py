@@ -100,6 +100,7 @@ class App:
         *,
         backend: str | None = None,
         debug_file: Path | None = None,
+        no_bus: bool = False,
         **settings: Any,
     ) -> None:
         """`backend`: force PYSTRAY_BACKEND (None: the app chooses); `debug_file`: where
@@ -123,6 +124,9 @@ class App:
             env["PYSTRAY_BACKEND"] = backend
         if debug_file is not None:
             env["CLAUDE_TRAY_DEBUG_MODULES_FILE"] = str(debug_file)
+        if no_bus:
+            env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+            env.pop("XDG_RUNTIME_DIR", None)
         self.env = env
         store_session(env, emulator.session_key)
         write_app_config(home, **{"interval_minutes": 60, **settings})
@@ -636,4 +640,28 @@ def test_a_watcher_that_appears_later_takes_the_icon_from_xembed(
         if trayer.poll() is None:
             trayer.terminate()
             trayer.wait(10)
+        desktop.stop()
+
+
+def test_no_bus_and_no_tray_on_xorg_logs_once_without_tracebacks(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """No session bus and no tray at all: the xorg backend, the explaining window within
+    5 s, one line each about it; the redraws of the first poll and the settle redraw add no
+    "Failed to dock icon" traceback (pystray logged one for each)."""
+    desktop = Desktop(tmp_path / "x")
+    app = None
+    try:
+        app = App(desktop, emulator, tmp_path / "home", no_bus=True)
+        wait_for(lambda: popup_open(desktop), 5, "the no-tray window within 5 s")
+        wait_for(lambda: usage_requests(emulator) > 0, 30, "the first poll")
+        time.sleep(3.0)  # the settle redraw, 2 s after the icon was shown
+        output = app.output()
+        assert "tray backend: xorg" in output
+        assert output.count("no tray host found") == 1, output[-3000:]
+        assert output.count("no XEmbed tray to dock into yet") == 1, output[-3000:]
+        assert "Failed to dock icon" not in output and "Traceback" not in output, output[-3000:]
+    finally:
+        if app is not None:
+            app.stop()
         desktop.stop()
