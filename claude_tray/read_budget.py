@@ -27,13 +27,13 @@ import contextlib
 import json
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 from claude_tray.fileio import atomic_write, make_private_dir
+from claude_tray.oslock import try_lock, unlock
 from claude_tray.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def _file_lock(path: Path, wait: float) -> Iterator[bool]:
     handle: IO[bytes] = os.fdopen(fd, "r+b")
     try:
         deadline = time.monotonic() + wait
-        while not _try_lock(handle):
+        while not try_lock(handle):
             if time.monotonic() >= deadline:
                 _warn_once("the read budget %s stayed locked; this read is not counted", path)
                 yield False
@@ -82,41 +82,10 @@ def _file_lock(path: Path, wait: float) -> Iterator[bool]:
         try:
             yield True
         finally:
-            _unlock(handle)
+            with contextlib.suppress(OSError):
+                unlock(handle)
     finally:
         handle.close()
-
-
-def _try_lock(handle: IO[bytes]) -> bool:
-    if sys.platform == "win32":
-        import msvcrt
-
-        try:
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
-def _unlock(handle: IO[bytes]) -> None:
-    with contextlib.suppress(OSError):
-        if sys.platform == "win32":
-            import msvcrt
-
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 class ReadBudget:

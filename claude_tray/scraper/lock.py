@@ -15,13 +15,13 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import sys
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
+from claude_tray.oslock import try_lock, unlock
 
 log = logging.getLogger(__name__)
 
@@ -47,37 +47,6 @@ class LockBusyError(ClaudeTrayError):
         )
 
 
-def _try_lock(handle: IO[bytes]) -> bool:
-    if sys.platform == "win32":
-        import msvcrt
-
-        try:
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
-def _unlock(handle: IO[bytes]) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
 class ScraperLock:
     """A context manager holding the scraper lock; waits at most `wait` seconds."""
 
@@ -98,7 +67,7 @@ class ScraperLock:
             log.warning("running without the scraper lock: %s (%s)", self.path, exc.strerror)
             return
         deadline = time.monotonic() + self.wait
-        while not _try_lock(handle):
+        while not try_lock(handle):
             if time.monotonic() >= deadline:
                 handle.close()
                 raise LockBusyError(self.wait)
@@ -129,7 +98,7 @@ class ScraperLock:
         if handle is None:
             return
         try:
-            _unlock(handle)
+            unlock(handle)
         finally:
             handle.close()
 
