@@ -25,7 +25,8 @@ from claude_tray.scraper.session_store import WebSession, save_session
 from tests.support.browser import browser_windows, scraper_env, wait_for_browser_window
 from tests.support.cli import child_env
 from tests.support.display import XvfbDisplay, xvfb_display
-from tests.support.lifeline import gone_within, kill_run, processes_of_run, start_cli, wait_for
+from tests.support.gui import wait_for
+from tests.support.lifeline import gone_within, kill_run, processes_of_run, start_cli
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tests.support.child import REPO, run_module
+from tests.support.child import REPO, run_module, start_module
 
 
 def _test_browser() -> Path:
@@ -132,16 +131,7 @@ def scraper_env(
 
 def start_scraper(args: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
     """`python -m claude_tray.scraper ARGS` as a child, stdout and stderr captured."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "claude_tray.scraper", *args],
-        cwd=REPO,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-    )
+    return start_module("claude_tray.scraper", args, env)
 
 
 def run_scraper(

@@ -42,6 +42,23 @@ def run_module(
     )
 
 
+def start_module(module: str, args: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
+    """`python -m MODULE ARGS` in the repository as a running child.
+
+    stdin is /dev/null; stdout and stderr are captured on pipes as UTF-8.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+
 def one_document(stdout: str) -> dict[str, Any]:
     """The single JSON document a child printed (blank lines aside)."""
     lines = [line for line in stdout.splitlines() if line.strip()]

@@ -14,14 +14,13 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import psutil
 
-from tests.support.child import REPO
+from tests.support.child import start_module
 
 
 def processes_of_run(home: Path) -> list[str]:
@@ -57,26 +56,7 @@ def gone_within(home: Path, limit: float) -> tuple[bool, float, list[str]]:
 
 def start_cli(args: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
     """`python -m claude_tray ARGS` as a real child (stdin /dev/null, output captured)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "claude_tray", *args],
-        cwd=REPO,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-    )
-
-
-def wait_for(condition: object, timeout: float, what: str) -> None:
-    """Poll `condition()` until true; fails naming `what` after `timeout` seconds."""
-    assert callable(condition)
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not seen within {timeout:g} s")
-        time.sleep(0.1)
+    return start_module("claude_tray", args, env)
 
 
 def kill_run(home: Path) -> None:
