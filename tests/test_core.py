@@ -46,6 +46,7 @@ from tests.support.core import (
     new_marker,
     processes_with,
     read_runs,
+    wait_for_event,
     wait_until,
     zombie_children,
 )
@@ -75,22 +76,6 @@ def drain(events: queue.Queue[Event]) -> list[Event]:
             found.append(events.get_nowait())
         except queue.Empty:
             return found
-
-
-def wait_for_event(
-    events: queue.Queue[Event], kind: type, seen: list[Event], timeout: float = 30.0
-) -> Event:
-    """Read events (keeping them in `seen`) until one of `kind` arrives."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            event = events.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        seen.append(event)
-        if isinstance(event, kind):
-            return event
-    raise AssertionError(f"no {kind.__name__} within {timeout} s; saw {seen}")
 
 
 class Stepped:

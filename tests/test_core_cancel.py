@@ -28,18 +28,11 @@ from tests.support.core import (
     new_marker,
     processes_with,
     read_runs,
+    wait_for_event,
     wait_until,
 )
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def _wait_for(events: queue.Queue[Event], kind: type, timeout: float = 60.0) -> Event:
-    deadline = time.monotonic() + timeout
-    while True:
-        event = events.get(timeout=max(0.1, deadline - time.monotonic()))
-        if isinstance(event, kind):
-            return event
 
 
 def _store_session(paths: AppPaths) -> None:
@@ -68,7 +61,7 @@ def test_logout_during_a_hung_poll_is_done_at_once(app_paths: AppPaths, tray_hom
     assert wait_until(lambda: bool(read_runs(tray_home)), timeout=30)  # the child hangs
     started = time.monotonic()
     core.logout()
-    finished = _wait_for(events, LoginFinished)
+    finished = wait_for_event(events, LoginFinished, [], timeout=60.0)
     took = time.monotonic() - started
 
     assert finished == LoginFinished(
@@ -118,8 +111,8 @@ def test_cancelling_a_login_cancels_that_login_not_the_next(app_paths: AppPaths)
     core.cancel_login()
     core.manual_login()  # asked for after the cancel
     gate.set()
-    first = _wait_for(events, LoginFinished)
-    second = _wait_for(events, LoginFinished)
+    first = wait_for_event(events, LoginFinished, [], timeout=60.0)
+    second = wait_for_event(events, LoginFinished, [], timeout=60.0)
     assert first == LoginFinished(False, ErrorCode.LOGIN_CANCELLED, "The login was cancelled.")
     assert second == LoginFinished(True, None, "In.")
     assert runner.commands()[:1] == ["login"]

@@ -6,6 +6,7 @@ by the real `ScraperRunner`; nothing here mocks `Popen`.
 
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 import time
@@ -18,6 +19,7 @@ import psutil
 
 from claude_tray.config import Config
 from claude_tray.documents import Document
+from claude_tray.events import Event
 from claude_tray.paths import AppPaths
 from claude_tray.runner import ScraperRunner
 
@@ -108,6 +110,22 @@ def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
             return True
         time.sleep(0.02)
     return condition()
+
+
+def wait_for_event(
+    events: queue.Queue[Event], kind: type, seen: list[Event], timeout: float = 30.0
+) -> Event:
+    """Read events (keeping them in `seen`) until one of `kind` arrives."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            event = events.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        seen.append(event)
+        if isinstance(event, kind):
+            return event
+    raise AssertionError(f"no {kind.__name__} within {timeout} s; saw {seen}")
 
 
 class ScriptedRunner:
