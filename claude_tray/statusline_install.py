@@ -173,6 +173,16 @@ def _backup_file(paths: AppPaths) -> Path:
     return paths.data_dir / "statusline_settings_backup.json"
 
 
+def _read_settings(path: Path) -> bytes | None:
+    """The bytes of settings.json, None when it does not exist; raises SettingsError."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SettingsError(f"{path} cannot be read ({exc.strerror or exc})") from None
+
+
 def _write_settings(path: Path, data: str | bytes) -> None:
     """Replace settings.json atomically, keeping the mode the user gave it."""
     try:
@@ -184,12 +194,7 @@ def _write_settings(path: Path, data: str | bytes) -> None:
 
 def install(paths: AppPaths, settings: Path) -> str:
     """Add the status line; returns what was done. Raises SettingsError (nothing changed)."""
-    try:
-        original: bytes | None = settings.read_bytes()
-    except FileNotFoundError:
-        original = None
-    except OSError as exc:
-        raise SettingsError(f"{settings} cannot be read ({exc.strerror or exc})") from None
+    original = _read_settings(settings)
     try:
         text = "{}\n" if original is None else original.decode("utf-8")
     except UnicodeDecodeError:
@@ -245,12 +250,7 @@ def uninstall(paths: AppPaths, settings: Path) -> str:
             f"the status line was installed in {record.get('settings')}, not {settings}; "
             "set CLAUDE_CONFIG_DIR to that folder"
         )
-    try:
-        current_bytes: bytes | None = settings.read_bytes()
-    except FileNotFoundError:
-        current_bytes = None
-    except OSError as exc:
-        raise SettingsError(f"{settings} cannot be read ({exc.strerror or exc})") from None
+    current_bytes = _read_settings(settings)
     current = None if current_bytes is None else current_bytes.decode("utf-8", errors="replace")
     if isinstance(record, dict) and current is not None and current == record.get("installed"):
         # Untouched since install: put the very bytes back.
