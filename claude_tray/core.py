@@ -151,7 +151,7 @@ class Core:
             interval_seconds=config.interval_minutes * 60,
             clock=self._clock,
             wall=wall or time.time,
-            wait=wait or event_wait,
+            wait=self._wait,
             on_schedule=self._schedule_moved,
         )
         self._flags = threading.Lock()  # guards the fields below
@@ -189,6 +189,14 @@ class Core:
     def _schedule_moved(self, seconds: float | None) -> None:
         self.state.set_next_poll(
             None if seconds is None else utc_now() + timedelta(seconds=seconds)
+        )
+
+    def _emit_fresh(self, document: UsageDocument) -> None:
+        """Show new numbers (a poll's or the status-line feed's), with the feed's state."""
+        self._emit(
+            UsageUpdated(
+                document, stale=False, live=self.enricher.live, trends=self.enricher.trends
+            )
         )
 
     # -- running one child ------------------------------------------------------
@@ -343,11 +351,7 @@ class Core:
         if isinstance(document, UsageDocument):
             document = self.enricher.after_poll(document)
             problem = self.state.record_usage(document)
-            self._emit(
-                UsageUpdated(
-                    document, stale=False, live=self.enricher.live, trends=self.enricher.trends
-                )
-            )
+            self._emit_fresh(document)
             for notice in document.notices:
                 log.warning("the scraper says: %s", notice)
             if problem is not None:
@@ -572,11 +576,7 @@ class Core:
         elif document == shown:
             return False
         self.state.update_numbers(document)
-        self._emit(
-            UsageUpdated(
-                document, stale=False, live=self.enricher.live, trends=self.enricher.trends
-            )
-        )
+        self._emit_fresh(document)
         return True
 
     def network_back(self) -> None:
