@@ -28,8 +28,9 @@ SYSTEM_PYTHON = Path("/usr/bin/python3")
 PIPX = shutil.which("pipx", path="/usr/bin")
 TIMEOUT = 600  # pip downloads Playwright (about 40 MB) on a shared machine
 
-#: What `pipx install` needs from the checkout; the rest (venvs, builds, caches) stays out.
-_SKIP = {".venv", ".git", "build", "dist", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+#: What `pipx install` needs from the checkout; the rest (venvs, builds, CI caches such as
+#: the Wine stage's .ci-cache) stays out.
+_SOURCES = ("pyproject.toml", "README.md", "claude_tray")
 
 
 def _require_pipx() -> str:
@@ -47,11 +48,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     pipx = _require_pipx()
     base = tmp_path_factory.mktemp("pipx")
     source = base / "claude-tray-src"
-    shutil.copytree(
-        REPO,
-        source,
-        ignore=lambda _folder, names: [n for n in names if n in _SKIP or n.endswith(".egg-info")],
-    )
+    source.mkdir()
+    for name in _SOURCES:
+        if (REPO / name).is_dir():
+            shutil.copytree(
+                REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(REPO / name, source / name)
     env = {
         key: value
         for key, value in os.environ.items()
