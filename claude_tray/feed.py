@@ -29,15 +29,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from claude_tray.reset_window import SAME_WINDOW, is_older_window, same_window
+
 FEED_VERSION = 1
 
 #: Claude Code's names of the two windows, and the limit ids of interface.md they are.
 WINDOW_IDS: Mapping[str, str] = {"five_hour": "session", "seven_day": "weekly_all"}
-
-#: Two readings whose resets_at differ by less than this are of the same window. A
-#: new window starts after the old one reset, so its reset is at least 5 hours later;
-#: the service's own times wobble by a second or so.
-SAME_WINDOW = timedelta(minutes=10)
 
 #: A feed reading younger than this counts as "live" (Claude Code is in use).
 FRESH_FOR = timedelta(minutes=15)
@@ -113,20 +110,6 @@ def parse_time(value: object) -> datetime | None:
 
 def _sane(value: datetime) -> datetime | None:
     return value if 2000 <= value.year <= 2200 else None
-
-
-def same_window(a: datetime | None, b: datetime | None) -> bool:
-    """Whether two resets_at belong to one window (unknown ones only match each other)."""
-    if a is None or b is None:
-        return a is b
-    return abs(a - b) < SAME_WINDOW
-
-
-def is_older_window(candidate: datetime | None, recorded: datetime | None) -> bool:
-    """True when `candidate` is the reset of a window that ended before `recorded`'s."""
-    if candidate is None or recorded is None:
-        return False
-    return recorded - candidate >= SAME_WINDOW
 
 
 def newer(candidate: Reading, recorded: Reading | None, now: datetime) -> bool:

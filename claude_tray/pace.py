@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from claude_tray.reset_window import same_window
+
 #: How long each kind of window lasts (the service's 5-hour session and 7-day weeks).
 WINDOW_LENGTHS: dict[str, timedelta] = {
     "session": timedelta(hours=5),
@@ -37,9 +39,6 @@ RECENT_SHARE = 0.2
 
 #: At most this many of the latest readings go into the fit.
 MAX_POINTS = 120
-
-#: Resets closer than this are the same window (the service's times wobble).
-SAME_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -114,11 +113,7 @@ def robust_slope(points: Sequence[tuple[float, float]]) -> float:
 def current_window(points: Iterable[Point], resets_at: datetime) -> list[Point]:
     """The readings of the window that resets at `resets_at`, oldest first."""
     return sorted(
-        (
-            p
-            for p in points
-            if p.resets_at is not None and abs(p.resets_at - resets_at) < SAME_WINDOW
-        ),
+        (p for p in points if same_window(p.resets_at, resets_at)),
         key=lambda p: p.at,
     )
 

@@ -15,13 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from claude_tray.reset_window import is_older_window
+
 #: How far back each kind of limit's sparkline looks.
 SPANS: dict[str, timedelta] = {"session": timedelta(hours=24)}
 WEEKLY_SPAN = timedelta(days=7)
 
 #: A fall of more than this many points between two readings is a reset.
 RESET_DROP = 5.0
-SAME_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def trend_for(
         if last is not None:
             previous_percent, previous_reset = last
             if resets_at is not None and previous_reset is not None:
-                new_window = resets_at - previous_reset >= SAME_WINDOW
+                new_window = is_older_window(previous_reset, resets_at)
             new_window = new_window or percent < previous_percent - RESET_DROP
         if new_window:
             segments.append([])

@@ -159,7 +159,8 @@ BOTTOM = {
     "claude_tray.redact": set(),
     "claude_tray.documents": {"claude_tray.errors"},
     "claude_tray.events": {"claude_tray.documents", "claude_tray.errors", "claude_tray.trend"},
-    "claude_tray.trend": set(),  # plain sparkline data, carried by UsageUpdated
+    "claude_tray.trend": {"claude_tray.reset_window"},  # plain sparkline data (UsageUpdated)
+    "claude_tray.reset_window": set(),
     "claude_tray.config": {"claude_tray.fileio"},
     "claude_tray.service_text": set(),
     "claude_tray.usage_parser": {
