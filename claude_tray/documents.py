@@ -132,6 +132,11 @@ class Account(_Copyable):
     plan: str | None = None
 
 
+def _highest(limits: list[Limit]) -> Limit | None:
+    """The limit nearest to stopping you: the document's headline."""
+    return max(limits, key=lambda limit: limit.percent, default=None)
+
+
 @dataclass(frozen=True, kw_only=True)
 class UsageDocument(_Copyable):
     """A successful poll."""
@@ -169,7 +174,7 @@ class UsageDocument(_Copyable):
         last_updated: datetime | None = None,
     ) -> UsageDocument:
         """A document whose headline (`usage_percent`, `reset_time`) is the highest limit."""
-        top = max(limits, key=lambda limit: limit.percent, default=None)
+        top = _highest(limits)
         return cls(
             source=source,
             usage_percent=None if top is None else top.percent,
@@ -178,6 +183,16 @@ class UsageDocument(_Copyable):
             limits=limits,
             extra_usage=extra_usage,
             account=account,
+        )
+
+    def with_limits(self, limits: list[Limit]) -> UsageDocument:
+        """A copy with `limits`, its headline worked out again from them (as `build`)."""
+        top = _highest(limits)
+        return dataclasses.replace(
+            self,
+            limits=limits,
+            usage_percent=None if top is None else top.percent,
+            reset_time=None if top is None else top.resets_at,
         )
 
     def limit(self, limit_id: str) -> Limit | None:

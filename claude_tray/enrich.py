@@ -105,9 +105,6 @@ class Enricher:
         """True when the numbers shown as live are no longer fresh (Claude Code is idle)."""
         return self.live and self.live_until is not None and (now or _utc_now()) >= self.live_until
 
-    def feed_is_fresh(self, now: datetime | None = None) -> bool:
-        return feed.is_fresh(feed.load(self._paths.statusline_feed_file), now or _utc_now())
-
     @staticmethod
     def merge(
         document: UsageDocument, readings: dict[str, feed.Reading], now: datetime
@@ -133,14 +130,7 @@ class Enricher:
             limits.append(limit)
         if limits == list(document.limits):
             return Enriched(document, False)
-        top = max(limits, key=lambda item: item.percent, default=None)
-        merged = dataclasses.replace(
-            document,
-            limits=limits,
-            usage_percent=None if top is None else top.percent,
-            reset_time=None if top is None else top.resets_at,
-        )
-        return Enriched(merged, live, live_until)
+        return Enriched(document.with_limits(limits), live, live_until)
 
     # -- 3. pace ------------------------------------------------------------------------
 
