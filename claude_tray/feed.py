@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from claude_tray import oslock
 from claude_tray.reset_window import SAME_WINDOW, is_older_window, same_window
 
 FEED_VERSION = 1
@@ -179,15 +179,7 @@ def _locked(lock_path: Path) -> Iterator[None]:
     """Hold an exclusive lock on `lock_path` (released by the OS if the process dies)."""
     handle: IO[bytes] = open(lock_path, "a+b")  # noqa: SIM115 - held for the block
     try:
-        if sys.platform == "win32":  # pragma: no cover - Windows
-            import msvcrt
-
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        oslock.lock(handle)
         yield
     finally:
         handle.close()  # closing drops the lock on every platform

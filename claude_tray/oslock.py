@@ -1,11 +1,12 @@
-"""Non-blocking exclusive OS locks on an open file: flock on POSIX, msvcrt on Windows.
+"""Exclusive OS locks on an open file: flock on POSIX, msvcrt on Windows.
 
 The one place that knows how each platform locks a file, shared by the scraper
-lock (one scraper run at a time) and the read budget (one counter for all
-processes). The OS drops the lock when the process ends, however it ends.
+lock (one scraper run at a time), the read budget (one counter for all
+processes) and the status-line feed (two Claude Code sessions writing at
+once). The OS drops the lock when the process ends, however it ends.
 
-This module must not open, create or close files, must not wait or retry, and
-must not decide what a caller does when a lock is held elsewhere.
+This module must not open, create or close files, must not decide what a caller
+does when a lock is held elsewhere, and only `lock` waits (as the OS does).
 """
 
 from __future__ import annotations
@@ -32,6 +33,23 @@ def try_lock(handle: IO[bytes]) -> bool:
     except OSError:
         return False
     return True
+
+
+def lock(handle: IO[bytes]) -> None:
+    """Take an exclusive lock on `handle`, waiting while another holds it.
+
+    POSIX waits as long as it takes; Windows' msvcrt tries for about 10 s, then
+    raises `OSError`.
+    """
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
 
 
 def unlock(handle: IO[bytes]) -> None:
