@@ -151,9 +151,10 @@ def run(
             logger.removeHandler(handler)
     ours = format_line(readings)
     before = _run_chained(chain, raw) if chain else ""
-    line = " · ".join(part for part in (before, ours) if part) if "\n" not in before else ""
     if "\n" in before:  # a multi-line status: ours goes on its own last line
         line = before + ("\n" + ours if ours else "")
+    else:
+        line = " · ".join(part for part in (before, ours) if part)
     if line:
         try:
             stdout.write(line + "\n")
