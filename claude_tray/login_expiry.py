@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from claude_tray.fileio import atomic_write_json, read_json
 from claude_tray.paths import AppPaths
@@ -33,8 +34,9 @@ class ExpiryWarning:
     body: str
 
 
-def _marker(paths: AppPaths) -> str:
-    return str(paths.data_dir / "login_expiry_warned.json")
+def _marker(paths: AppPaths) -> Path:
+    """Which expiry was announced last (so each is announced once)."""
+    return paths.data_dir / "login_expiry_warned.json"
 
 
 def stored_expiry(paths: AppPaths) -> datetime | None:
@@ -68,7 +70,7 @@ def check(paths: AppPaths, now: datetime) -> ExpiryWarning | None:
     warning = warning_for(expires_at, now)
     if warning is None:
         return None
-    marker = paths.data_dir / "login_expiry_warned.json"
+    marker = _marker(paths)
     try:
         seen = read_json(marker)
     except (OSError, ValueError):
