@@ -54,6 +54,10 @@ from claude_tray.jobobject import KillOnCloseJob
 from claude_tray.paths import AppPaths
 from claude_tray.redact import add_secret, redact
 
+# The variables of the child's lifeline and time budget, named where the child reads them.
+from claude_tray.scraper.budget import ENV_BUDGET
+from claude_tray.scraper.lifeline import ENV_LIFELINE, ENV_PARENT_PID
+
 log = logging.getLogger(__name__)
 
 #: stdout holds one JSON document of a few KB; more than this is not a document.
@@ -74,11 +78,6 @@ _TICK_SECONDS = 0.05
 _RESERVE_SHARE = 0.1
 _MAX_RESERVE_SECONDS = 5.0
 _MIN_RESERVE_SECONDS = 1.0
-
-#: The variables of the child's lifeline and budget (scraper/lifeline.py, scraper/budget.py).
-ENV_LIFELINE = "CLAUDE_TRAY_LIFELINE"
-ENV_PARENT_PID = "CLAUDE_TRAY_PARENT_PID"
-ENV_TIME_BUDGET = "CLAUDE_TRAY_TIME_BUDGET"
 
 _HANDSHAKE_CODE = (
     "import sys, claude_tray, claude_tray.scraper.main; "
@@ -484,7 +483,7 @@ class ScraperRunner:
         env = self.child_environment()
         env[ENV_LIFELINE] = "stdin"
         env[ENV_PARENT_PID] = str(os.getpid())
-        env[ENV_TIME_BUDGET] = f"{self.child_budget(limit):.3f}"
+        env[ENV_BUDGET] = f"{self.child_budget(limit):.3f}"
         workdir: str | None = None
         with contextlib.suppress(OSError):
             # A fixed folder as cwd: `python -m` puts the cwd first on sys.path,
