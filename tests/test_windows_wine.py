@@ -160,6 +160,22 @@ def open_popup(demo: subprocess.Popen[bytes]) -> Window:
     return popup
 
 
+def test_a_threshold_notification_shows_as_a_balloon_at_the_tray(
+    demo: subprocess.Popen[bytes],
+) -> None:
+    """The demo's session climbs past 75 %: pystray's win32 balloon (NIF_INFO, which
+    Windows 10 and later show as a toast) appears next to the notification area."""
+    deadline = time.monotonic() + 150
+    while "notification: " not in log_of(demo) and time.monotonic() < deadline:
+        assert demo.poll() is None, log_of(demo)
+        time.sleep(1.0)
+    assert "notification: " in log_of(demo), "the demo crossed no threshold in time"
+    balloon = wine.wait_for_window("tooltips_class32", 10)
+    wine.screenshot().save(SHOTS / "wine-balloon.png")
+    assert balloon is not None, "no balloon window after the notification"
+    assert balloon.rect.bottom <= TRAY_ICON[1] and balloon.rect.right >= TRAY_ICON[0] - 40
+
+
 def test_menu_quit_ends_the_app_and_leaves_no_process(demo: subprocess.Popen[bytes]) -> None:
     wine.xdotool("mousemove", *map(str, TRAY_ICON), "sleep", "0.3", "click", "3")
     menu = wine.wait_for_window(MENU_CLASS, 10)
