@@ -145,6 +145,10 @@ export DISPLAY
 "$W" reg add 'HKCU\Software\Wine\Explorer' /v Desktop /d shell /f </dev/null >/dev/null 2>&1
 "$W" reg add 'HKCU\Software\Wine\Explorer\Desktops' /v shell /d 1024x768 /f \
   </dev/null >/dev/null 2>&1
+# A crashing Windows program must not leave Wine's modal "Program Error" dialog on the
+# desktop the GUI tests click on (the crash still ends that program and its test).
+"$W" reg add 'HKCU\Software\Wine\WineDbg' /v ShowCrashDialog /t REG_DWORD /d 0 /f \
+  </dev/null >/dev/null 2>&1
 cp "$CACHE/shim-$shim_key/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 # A persistent server and the desktop, started with no pipes inherited: the first Wine
 # program of a fresh server starts services.exe & co., which keep its stdout open for good
