@@ -87,8 +87,8 @@ LOGOUT_WAIT_SECONDS = KILL_GRACE_SECONDS + 5.0
 #: child write rotated cookies back, so the session would come back.
 LOGOUT_LOCK_WAIT_SECONDS = 5.0
 #: A timeout that took at least this share of its time limit used the whole
-#: budget: retrying it at once at full length would only wait as long again.
-FULL_BUDGET_SHARE = 0.9
+#: limit: retrying it at once at full length would only wait as long again.
+WHOLE_TIME_LIMIT_SHARE = 0.9
 
 BUSY_MESSAGE = "A refresh is already running; its result will show in a moment."
 
@@ -286,34 +286,36 @@ class Core:
             self._refresh_cancel = cancel
             if self._shut_down:
                 cancel.set()
-        full_budget_timeout = False
-        refused: float | None = None
+        used_whole_time_limit = False
+        # Seconds until the read budget allows a read, when it refused the last attempt.
+        refused_wait: float | None = None
 
         def attempt() -> Document:
-            nonlocal full_budget_timeout, refused
+            nonlocal used_whole_time_limit, refused_wait
             if not self.budget.try_take():
                 # The read budget (all claude-tray processes together) is used up.
-                refused = self.budget.seconds_until_available()
+                refused_wait = self.budget.seconds_until_available()
                 # retry_after stays None: it is the service's word; the message says when.
                 return ErrorDocument(
-                    error=ErrorCode.RATE_LIMITED, message=self.budget.describe_refusal(refused)
+                    error=ErrorCode.RATE_LIMITED,
+                    message=self.budget.describe_refusal(refused_wait),
                 )
-            refused = None
+            refused_wait = None
             limit = self._poll_time_limit()
             started = time.monotonic()
             document = self._poll_once(cancel)
             used = time.monotonic() - started
-            full_budget_timeout = (
+            used_whole_time_limit = (
                 isinstance(document, ErrorDocument)
                 and document.error is ErrorCode.TIMEOUT
-                and used >= FULL_BUDGET_SHARE * limit
+                and used >= WHOLE_TIME_LIMIT_SHARE * limit
             )
             return document
 
         def sleep(seconds: float) -> bool:
-            """Wait before a retry; True (no retry) when cancelled or the budget was used."""
-            if cancel.is_set() or full_budget_timeout:
-                if full_budget_timeout:
+            """Wait before a retry; True (no retry) when cancelled or the time limit was used."""
+            if cancel.is_set() or used_whole_time_limit:
+                if used_whole_time_limit:
                     log.info("not retrying at once: the attempt used its whole time limit")
                 return True
             return self._wait(cancel, seconds) or self._worker.stopping
@@ -325,11 +327,11 @@ class Core:
                 )
             else:
                 document = attempt()
-            self._refused_wait = refused
-            if refused is not None:
+            self._refused_wait = refused_wait
+            if refused_wait is not None:
                 # Not a failure of the service: nothing to show, the numbers stay;
                 # the schedule waits for the next free read.
-                self._worker.poll_after(max(refused, BUDGET_MIN_WAIT_SECONDS))
+                self._worker.poll_after(max(refused_wait, BUDGET_MIN_WAIT_SECONDS))
             else:
                 document = self._apply_poll_result(document, cancelled=cancel.is_set())
         finally:
