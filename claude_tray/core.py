@@ -60,6 +60,7 @@ from claude_tray.read_budget import ReadBudget
 from claude_tray.redact import add_secret
 from claude_tray.runner import KILL_GRACE_SECONDS, Runner, ScraperRunner
 from claude_tray.state import AppState, utc_now
+from claude_tray.text_format import rate_limit_wait_text
 from claude_tray.worker import (
     LADDER_CODES,
     Clock,
@@ -452,7 +453,17 @@ class Core:
     # -- non-blocking commands (UI) -----------------------------------------------
 
     def refresh_now(self, on_done: OnDone | None = None) -> bool:
-        """Poll now on the worker; False (and `RefreshRequested(False)`) if one already runs."""
+        """Poll now on the worker; False (and `RefreshRequested(False)`) if one already runs,
+        or while claude.ai's rate-limit back-off lasts (the event then says until when).
+
+        The back-off is checked here, not in each caller, so the tray menu's Refresh
+        and the popup's button follow one rule: a poll during a 429 back-off would be
+        refused again and only lengthen the wait.
+        """
+        waiting = self.rate_limit_wait_note()
+        if waiting is not None:
+            self._emit(RefreshRequested(accepted=False, message=waiting))
+            return False
         with self._flags:
             accepted = not (self._shut_down or self._refresh_pending or self.state.busy)
             if accepted:
@@ -463,6 +474,17 @@ class Core:
                 self._refresh_pending = False
             return False
         return accepted
+
+    def rate_limit_wait_note(self) -> str | None:
+        """While claude.ai asked to wait (HTTP 429) and the worker's next try is still
+        ahead: the sentence saying when that try is; else None."""
+        last = self.state.snapshot().last_error
+        if last is None or last.error is not ErrorCode.RATE_LIMITED:
+            return None
+        seconds = self._worker.seconds_until_poll()
+        if seconds is None or seconds <= 0:
+            return None
+        return rate_limit_wait_text(utc_now() + timedelta(seconds=seconds))
 
     def poll_usage(self, on_done: OnDone | None = None) -> bool:
         """The seed's name for `refresh_now`: poll now, on the worker thread."""

@@ -143,6 +143,11 @@ def format_countdown(resets_at: datetime | None, now: datetime) -> str:
     return f"{mins} min"
 
 
+def rate_limit_wait_text(next_try: datetime, now: datetime | None = None) -> str:
+    """Why a refresh is not polling now: claude.ai asked to wait until `next_try`."""
+    return f"claude.ai asked to wait: the next try is at {format_clock(next_try, now)}"
+
+
 def format_clock(
     resets_at: datetime | None, now: datetime | None = None, tz: tzinfo | None = None
 ) -> str:

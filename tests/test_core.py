@@ -146,6 +146,28 @@ def test_rate_limit_backs_off_five_minutes_then_longer(app_paths: AppPaths) -> N
     assert stepped.sleeper.slept == []
 
 
+def test_refresh_during_a_rate_limit_back_off_is_refused_with_the_next_try(
+    app_paths: AppPaths,
+) -> None:
+    """During a 429 back-off, Refresh (menu or popup) starts no child and says when the
+    worker's next try is; the back-off keeps its length; once it is over, Refresh polls."""
+    limited = error(ErrorCode.RATE_LIMITED, retry_after=0)
+    stepped = Stepped(app_paths, [limited, good(20.0)], interval_minutes=1)
+    worker = stepped.core.worker
+    stepped.poll()
+    assert worker.seconds_until_poll() == pytest.approx(300)
+    assert stepped.core.refresh_now() is False
+    refused = [e for e in drain(stepped.events) if isinstance(e, RefreshRequested)]
+    assert len(refused) == 1 and not refused[0].accepted
+    assert refused[0].message.startswith("claude.ai asked to wait: the next try is at ")
+    assert worker.seconds_until_poll() == pytest.approx(300)  # not lengthened
+    assert stepped.runner.commands() == ["poll"]  # no child for the refused refresh
+    stepped.clock.advance(300)
+    stepped.poll()
+    assert stepped.core.rate_limit_wait_note() is None
+    assert stepped.core.refresh_now() is True
+
+
 def test_blocked_backs_off_and_keeps_the_numbers(app_paths: AppPaths) -> None:
     """A Cloudflare block backs off like a 429 and the last good numbers stay shown."""
     stepped = Stepped(app_paths, [good(12.0), error(ErrorCode.BLOCKED)], interval_minutes=1)

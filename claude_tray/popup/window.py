@@ -69,7 +69,7 @@ from claude_tray.popup.settings import MINUTES, IntervalRule, SettingsDialog
 from claude_tray.popup.theme import BACKGROUND, BORDER, SURFACE, apply_theme, make_fonts
 from claude_tray.popup.widgets import Banner, LimitRow, MoneyRow
 from claude_tray.popup.x11 import add_wm_states, is_x11, set_decorations
-from claude_tray.text_format import format_clock, is_stale
+from claude_tray.text_format import is_stale, rate_limit_wait_text
 from claude_tray.trend import Trend
 
 log = logging.getLogger(__name__)
@@ -623,22 +623,21 @@ class Popup:
     def _refresh(self) -> None:
         # During a rate-limit back-off a poll now would only be refused again and
         # lengthen the wait: say when the next try is instead.
-        waiting = self._backoff_until()
-        if waiting is not None:
-            self._set_notice(f"claude.ai asked to wait: the next try is at {waiting}")
+        next_try = self._backoff_until()
+        if next_try is not None:
+            self._set_notice(rate_limit_wait_text(next_try, self._clock()))
             self._render()
             return
         self.core.refresh_now()
 
-    def _backoff_until(self) -> str | None:
-        """The clock time of the worker's next try while claude.ai asked to wait, else None."""
+    def _backoff_until(self) -> datetime | None:
+        """The worker's next try while claude.ai asked to wait, else None."""
         if self._error is None or self._error[0] is not ErrorCode.RATE_LIMITED:
             return None
         next_try = self._next_poll_at() if self._next_poll_at is not None else None
-        now = self._clock()
-        if next_try is None or next_try <= now:
+        if next_try is None or next_try <= self._clock():
             return None
-        return format_clock(next_try, now)
+        return next_try
 
     def _login_clicked(self) -> None:
         if self.logged_in:
