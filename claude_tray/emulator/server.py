@@ -102,17 +102,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         path = urlsplit(self.path).path or "/"
-        if self.server.state.scenario == "drop" and not path.startswith(CONTROL_PREFIX):
-            self._drop(path)
-            return
         headers = {name.lower(): value for name, value in self.headers.items()}
+        cookies = parse_cookie_header(headers.get("cookie", ""))
+        if self.server.state.scenario == "drop" and not path.startswith(CONTROL_PREFIX):
+            # Recorded (status 0) so tests can count the attempts; the body is never read.
+            self._record(
+                Request(method=self.command, path=path, headers=headers, cookies=cookies), 0
+            )
+            self._drop()
+            return
         body = self._read_body(headers)
         request = Request(
-            method=self.command,
-            path=path,
-            headers=headers,
-            cookies=parse_cookie_header(headers.get("cookie", "")),
-            body=body,
+            method=self.command, path=path, headers=headers, cookies=cookies, body=body
         )
         try:
             reply = route(self.server.state, self.server.log, request)
@@ -120,7 +121,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             reply = Reply(status=500, body=b'{"type":"error","error":{"type":"api_error"}}')
             if self.server.verbose:
                 sys.stderr.write(f"emulator: route failed: {type(error).__name__}\n")
-        self._record(request, reply)
+        self._record(request, reply.status)
         if reply.hang:
             # Hold the connection without a byte of answer until the emulator stops.
             self.server.stopping.wait(HANG_SECONDS)
@@ -128,23 +129,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return
         self._write(reply)
 
-    def _drop(self, path: str) -> None:
+    def _drop(self) -> None:
         """End the connection without a byte of answer, with a reset (`drop` scenario).
 
-        The client sees what a dead network gives it (connection reset); the
-        request is still recorded (status 0) so tests can count the attempts.
+        The client sees what a dead network gives it (connection reset).
         """
-        self.server.log.add(
-            RecordedRequest(
-                self.command,
-                path,
-                0,
-                had_session_cookie="sessionkey=" in (self.headers.get("cookie") or "").lower(),
-                had_authorization="authorization" in {k.lower() for k in self.headers},
-                had_clearance="cf_clearance=" in (self.headers.get("cookie") or ""),
-                at=self.server.state.now(),
-            )
-        )
         self.close_connection = True
         with contextlib.suppress(OSError):
             # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
@@ -173,14 +162,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(reply.body)
 
-    def _record(self, request: Request, reply: Reply) -> None:
+    def _record(self, request: Request, status: int) -> None:
         if request.path.startswith(CONTROL_PREFIX):
             return
         self.server.log.add(
             RecordedRequest(
                 request.method,
                 request.path,
-                reply.status,
+                status,
                 had_session_cookie=bool(request.cookies.get("sessionKey")),
                 had_authorization="authorization" in request.headers,
                 had_clearance=bool(request.cookies.get("cf_clearance")),
