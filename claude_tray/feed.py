@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -163,6 +162,9 @@ def _write(path: Path, readings: Mapping[str, Reading]) -> None:
         "version": FEED_VERSION,
         "readings": {key: reading.to_json() for key, reading in sorted(readings.items())},
     }
+    # Imported here, as in fileio: tempfile pulls in random, and most renders write nothing.
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
