@@ -34,6 +34,11 @@ SHOTS = Path(wine.WINE_ROOT or ".") / "screenshots"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[bytes]]:
     folder = tmp_path_factory.mktemp("wine-demo")
+    # The demo's own settings (kept in its home): notify at 30 % as well, which its
+    # climbing session passes within seconds, so the balloon test need not wait for 75 %.
+    settings = folder / "home" / "cache" / "demo" / "config" / "config.toml"
+    settings.parent.mkdir(parents=True)
+    settings.write_text("notify_thresholds = [30.0, 75.0, 90.0]\n", encoding="utf-8")
     env = {**wine.display_env(), "CLAUDE_TRAY_HOME": wine.windows_path(folder / "home")}
     assert wine.wine_pythons() == [], "a Windows python from an earlier test still runs"
     with open(folder / "demo.log", "wb") as log:
@@ -123,6 +128,22 @@ def test_demo_icon_shows_a_percentage_in_the_notification_area(
     assert distance < 10 and distance < runner_up * 0.8, best
 
 
+def test_a_threshold_notification_shows_as_a_balloon_at_the_tray(
+    demo: subprocess.Popen[bytes],
+) -> None:
+    """The demo's session climbs past a threshold: pystray's win32 balloon (NIF_INFO, which
+    Windows 10 and later show as a toast) appears next to the notification area."""
+    deadline = time.monotonic() + 150
+    while "notification: " not in log_of(demo) and time.monotonic() < deadline:
+        assert demo.poll() is None, log_of(demo)
+        time.sleep(1.0)
+    assert "notification: " in log_of(demo), "the demo crossed no threshold in time"
+    balloon = wine.wait_for_window("tooltips_class32", 10)
+    wine.screenshot().save(SHOTS / "wine-balloon.png")
+    assert balloon is not None, "no balloon window after the notification"
+    assert balloon.rect.bottom <= TRAY_ICON[1] and balloon.rect.right >= TRAY_ICON[0] - 40
+
+
 def test_left_click_opens_the_popup_in_the_work_area_and_a_click_elsewhere_closes_it(
     demo: subprocess.Popen[bytes], tmp_path: Path
 ) -> None:
@@ -158,22 +179,6 @@ def open_popup(demo: subprocess.Popen[bytes]) -> Window:
     popup = popup_window()
     assert popup is not None
     return popup
-
-
-def test_a_threshold_notification_shows_as_a_balloon_at_the_tray(
-    demo: subprocess.Popen[bytes],
-) -> None:
-    """The demo's session climbs past 75 %: pystray's win32 balloon (NIF_INFO, which
-    Windows 10 and later show as a toast) appears next to the notification area."""
-    deadline = time.monotonic() + 150
-    while "notification: " not in log_of(demo) and time.monotonic() < deadline:
-        assert demo.poll() is None, log_of(demo)
-        time.sleep(1.0)
-    assert "notification: " in log_of(demo), "the demo crossed no threshold in time"
-    balloon = wine.wait_for_window("tooltips_class32", 10)
-    wine.screenshot().save(SHOTS / "wine-balloon.png")
-    assert balloon is not None, "no balloon window after the notification"
-    assert balloon.rect.bottom <= TRAY_ICON[1] and balloon.rect.right >= TRAY_ICON[0] - 40
 
 
 def test_menu_quit_ends_the_app_and_leaves_no_process(demo: subprocess.Popen[bytes]) -> None:

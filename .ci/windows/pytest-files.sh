@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs test files under the Windows python of the Wine stage, one pytest process per file
 # (pytest-timeout's thread method ends the whole process on Windows, so a hang costs one
-# file, not the run), two at a time. Needs CLAUDE_TRAY_WINE_ROOT and CLAUDE_TRAY_WPY
+# file, not the run), three at a time (Wine processes wait on children and sockets much
+# of the time; three keep the two cores busier than two). Needs CLAUDE_TRAY_WINE_ROOT and CLAUDE_TRAY_WPY
 # (set by .ci/windows.sh). Prints each file's summary and the output of every failing
 # file; exits 1 if any file failed. A file whose every test is deselected here (browser or
 # display tests only) is listed as such.
@@ -31,7 +32,7 @@ run_one() {
 }
 export -f run_one
 export WPY OUT
-printf '%s\n' "${files[@]}" | xargs -P 2 -I{} bash -c 'run_one "$@"' _ {}
+printf '%s\n' "${files[@]}" | xargs -P 3 -I{} bash -c 'run_one "$@"' _ {}
 
 status=0
 for file in "${files[@]}"; do
