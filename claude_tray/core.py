@@ -46,6 +46,7 @@ from claude_tray.documents import (
 from claude_tray.enrich import FEED_POLL_SECONDS, Enricher
 from claude_tray.errors import BACKOFF_CODES, LOGIN_CODES, ErrorCode
 from claude_tray.events import (
+    BrowserInstalled,
     Event,
     LoginFinished,
     RefreshFailed,
@@ -530,6 +531,41 @@ class Core:
         if not self._submit(task):
             with self._flags:
                 self._login_cancels.remove(cancel)
+
+    def install_browser(self) -> None:
+        """Download Playwright's Chromium on the worker (no Chrome/Chromium/Edge here).
+
+        Ends with `BrowserInstalled`. The runner runs the command line's
+        `install-browser` in a child; `cancel_login`/`cancel_running` end it.
+        """
+        cancel = threading.Event()
+
+        def task() -> None:
+            try:
+                install = getattr(self._runner, "install_browser", None)
+                if cancel.is_set():
+                    result = (False, "The browser download was cancelled.")
+                elif not callable(install):
+                    result = (False, "This claude-tray cannot download a browser itself.")
+                else:
+                    try:
+                        result = install(cancel)
+                    except Exception:  # the runner never raises for a child; a bug
+                        log.exception("installing a browser failed")
+                        where = self.paths.log_file
+                        result = (False, f"claude-tray hit a bug; the log has details ({where}).")
+            finally:
+                with self._flags:
+                    if cancel in self._login_cancels:
+                        self._login_cancels.remove(cancel)
+            self._emit(BrowserInstalled(bool(result[0]), str(result[1])))
+
+        with self._flags:
+            self._login_cancels.append(cancel)
+        if not self._submit(task):
+            with self._flags:
+                self._login_cancels.remove(cancel)
+            self._emit(BrowserInstalled(False, "claude-tray is shutting down."))
 
     def _finish_login(self, document: Document) -> None:
         if isinstance(document, SessionDocument):

@@ -89,6 +89,18 @@ class LoginFinished:
 
 
 @dataclass(frozen=True)
+class BrowserInstalled:
+    """`Core.install_browser` ended: `ok` when a browser can be used now.
+
+    `message` is the install's one result sentence (why it failed, or where
+    the browser is); the popup words it for the login panel.
+    """
+
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
 class ShowPopupRequested:
     """Another `claude-tray` process asked this one to show its popup."""
 
@@ -99,6 +111,7 @@ Event = (
     | StatusChanged
     | RefreshRequested
     | LoginFinished
+    | BrowserInstalled
     | ShowPopupRequested
     | SaveFailed
 )

@@ -71,6 +71,8 @@ LOGIN_MARGIN_SECONDS = 30.0
 KILL_GRACE_SECONDS = 1.0
 #: The handshake imports pydantic and the scraper: slow on a cold disk, never a minute.
 HANDSHAKE_TIMEOUT_SECONDS = 30.0
+#: `install-browser` downloads about 170 MB; its own limit is the same 30 minutes.
+INSTALL_BROWSER_TIMEOUT_SECONDS = 30 * 60.0
 #: How often the supervising thread looks at the child, the deadline and `cancel`.
 _TICK_SECONDS = 0.05
 #: The child gets the time limit minus this share (at most `_MAX_RESERVE_SECONDS`)
@@ -466,6 +468,48 @@ class ScraperRunner:
                 interpreter, "the scraper command", "it could not be started"
             )
         return self._judge(command, outcome, limit)
+
+    def install_browser(self, cancel: threading.Event | None = None) -> tuple[bool, str]:
+        """Run `claude-tray install-browser` as a child: (installed, its one result sentence).
+
+        The command line's own install path (Playwright's driver downloading
+        Chromium) in a child of its own, so the tray process never imports the
+        driver; its last line of output is the sentence for the user.
+        """
+        problem = self.handshake()
+        if problem is not None:
+            return False, problem.message
+        # --force: asked for only after the login child found no browser, so
+        # the command line's own "a browser is already there" check is moot.
+        if self._frozen:
+            argv = [sys.executable, "install-browser", "--force"]
+        else:
+            argv = [self._interpreter()[0], "-m", "claude_tray", "install-browser", "--force"]
+        log.info("running the browser install: %s", redact(shlex.join(argv)))
+        outcome = self._execute(argv, None, INSTALL_BROWSER_TIMEOUT_SECONDS, cancel)
+        if outcome is None:
+            return False, f"The installer could not be started ({redact(argv[0])})."
+        if outcome.ended_by == "cancel":
+            return False, "The browser download was cancelled."
+        if outcome.ended_by is not None:
+            minutes = round(INSTALL_BROWSER_TIMEOUT_SECONDS / 60)
+            return (
+                False,
+                f"The browser download took longer than {minutes} minutes and was stopped.",
+            )
+        ok = outcome.returncode == 0
+        # Progress bars redraw with CR: the last line of either stream is the result.
+        stream = outcome.stdout if ok else outcome.stderr_tail
+        lines = [
+            line.strip()
+            for line in stream.decode("utf-8", "replace").replace("\r", "\n").splitlines()
+        ]
+        said = [line for line in lines if line]
+        if said:
+            return ok, redact(said[-1])
+        return ok, "Chromium is installed." if ok else (
+            f"The browser install failed (exit code {outcome.returncode})."
+        )
 
     def child_budget(self, limit: float) -> float:
         """The budget the child gets for a time limit of `limit` seconds."""

@@ -27,6 +27,8 @@ from claude_tray.config import Config
 from claude_tray.documents import ExtraUsage, Limit, UsageDocument
 from claude_tray.errors import ErrorCode
 from claude_tray.events import (
+    BrowserInstalled,
+    Event,
     LoginFinished,
     RefreshFailed,
     RefreshRequested,
@@ -34,6 +36,7 @@ from claude_tray.events import (
     StatusChanged,
     UsageUpdated,
 )
+from claude_tray.paths import AppPaths
 from claude_tray.popup.theme import LEVEL_COLOURS, TONE_COLOURS, TROUGH
 from claude_tray.popup.widgets import UsageBar
 from claude_tray.popup.window import Popup
@@ -66,6 +69,9 @@ class RecordingCore:
 
     def cancel_login(self) -> None:
         self._record("cancel_login")
+
+    def install_browser(self) -> None:
+        self._record("install_browser")
 
     def logout(self) -> None:
         self._record("logout")
@@ -835,27 +841,135 @@ def test_start_at_login_failure_is_shown_and_nothing_saved(
     dialog.cancel()
 
 
-def test_login_without_any_browser_offers_install_browser(harness: Harness, tmp_path: Path) -> None:
-    """A browser login on a machine with no Chrome, Chromium or Edge says so in the login
-    panel and offers `claude-tray install-browser` (the message discovery gives)."""
+def no_browser_message(tmp_path: Path) -> str:
+    """The message browser discovery gives on a machine with no Chrome, Chromium or Edge."""
     from claude_tray.errors import ClaudeTrayError
     from claude_tray.scraper.browser_discovery import find_browser
 
     empty = {"HOME": str(tmp_path), "PATH": str(tmp_path)}
     with pytest.raises(ClaudeTrayError) as caught:
         find_browser(empty, system="linux", root=tmp_path)
+    return caught.value.message
+
+
+def test_login_without_any_browser_offers_an_install_button(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """A browser login on a machine with no Chrome, Chromium or Edge says so in the login
+    panel, with an "Install a browser…" button and no command to run (issue 11)."""
+    message = no_browser_message(tmp_path)
+    assert "claude-tray install-browser" in message  # discovery's words, for a terminal
     popup = harness.popup
     popup.show(near=(1200, 10))
     popup.show_login()
     harness.settle()
     harness.click(popup.login_panel.browser_button)
     assert harness.core.names() == ["manual_login"]
-    popup.apply_event(LoginFinished(False, ErrorCode.BROWSER_MISSING, caught.value.message))
+    popup.apply_event(LoginFinished(False, ErrorCode.BROWSER_MISSING, message))
     harness.settle()
     shown = " ".join(texts(popup.login_panel))
     assert "No Chrome, Chromium or Edge browser was found." in shown
-    assert "claude-tray install-browser" in shown
+    assert "Install a browser…" in shown
+    assert popup.login_panel.install_button.winfo_viewable()
+    assert "claude-tray install" not in shown and "`" not in shown and "sudo" not in shown
     harness.screenshot("login_no_browser")
+    harness.click(popup.login_panel.install_button)
+    assert harness.core.names() == ["manual_login", "install_browser"]
+    harness.settle()
+    shown = " ".join(texts(popup.login_panel))
+    assert "Downloading Chromium (about 170 MB)…" in shown
+    assert not popup.login_panel.install_button.winfo_viewable()
+    harness.screenshot("login_installing")
+    # A success lets the login go on: the browser button is back, the line says so.
+    popup.apply_event(BrowserInstalled(True, "Chromium is installed: /opt/pw/chrome. Go on."))
+    harness.settle()
+    shown = " ".join(texts(popup.login_panel))
+    assert "Chromium is installed: /opt/pw/chrome. You can log in now." in shown
+    assert popup.login_panel.browser_button.winfo_viewable()
+    assert not popup.login_panel.install_button.winfo_viewable()
+
+
+def test_the_install_button_runs_the_real_install_and_shows_why_it_failed(
+    xvfb: XvfbDisplay,  # noqa: F811
+    tmp_path: Path,
+    app_paths: AppPaths,
+) -> None:
+    """The button runs the real install (a `claude-tray install-browser` child through the
+    runner, on the core's worker); the build machine reaches no download server, so the
+    panel shows the install's own reason and what to install instead, never a command."""
+    import queue
+
+    from claude_tray.core import Core
+    from claude_tray.runner import ScraperRunner
+
+    events: queue.Queue[Event] = queue.Queue()
+    cache = tmp_path / "ms-playwright"
+    env = {**os.environ, "PLAYWRIGHT_BROWSERS_PATH": str(cache)}
+    core = Core(app_paths, Config(), events, runner=ScraperRunner(app_paths, Config(), env=env))
+    root = tk.Tk(screenName=xvfb.name)
+    root.withdraw()
+    popup = Popup(
+        root,
+        core,
+        Config(),
+        on_quit=lambda: None,
+        on_save_config=lambda _config: None,
+        base_url="http://127.0.0.1:9",
+    )
+    try:
+        popup.show(near=(1200, 10))
+        popup.show_login()
+        popup.apply_event(
+            LoginFinished(False, ErrorCode.BROWSER_MISSING, no_browser_message(tmp_path))
+        )
+        root.update()
+        popup.login_panel.install_button.invoke()
+        root.update()
+        assert popup.login_panel.login_state == "install"
+        # The app's event pump: events from the worker, applied on the Tk thread.
+        deadline = time.monotonic() + 300
+        got: list[Event] = []
+        while time.monotonic() < deadline and not any(isinstance(e, BrowserInstalled) for e in got):
+            root.update()
+            try:
+                event = events.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            got.append(event)
+            popup.apply_event(event)
+        done = [e for e in got if isinstance(e, BrowserInstalled)]
+        assert done and not done[0].ok, got
+        assert done[0].message.startswith("Could not download Chromium: this machine cannot ")
+        root.update()
+        shown = popup.login_panel.message_text
+        assert shown.startswith("Could not download Chromium: this machine cannot reach ")
+        # The install's own first sentence, word for word; its terminal advice is gone.
+        reason = done[0].message.partition(". ")[0] + "."
+        assert shown.startswith(reason + " Install Google Chrome"), shown
+        assert "Install Google Chrome, Chromium or Microsoft Edge" in shown
+        assert "claude-tray install" not in shown and "`" not in shown and "sudo" not in shown
+        assert str(popup.login_panel.login_state) == "idle"  # mypy narrowed it to "install"
+        assert popup.login_panel.browser_button.winfo_viewable()
+        assert popup.login_panel.install_button.winfo_viewable()  # to try again later
+        assert not any(path.name.startswith("chromium-") for path in cache.glob("*"))
+        time.sleep(0.2)
+        root.update()
+        shots = tmp_path / "screenshots"
+        shots.mkdir()
+        ImageGrab.grab(xdisplay=xvfb.name).save(shots / "login_install_failed.png")
+        if REVIEW_DIR:
+            window = popup.window
+            box = (
+                max(window.winfo_rootx() - 10, 0),
+                max(window.winfo_rooty() - 10, 0),
+                window.winfo_rootx() + window.winfo_width() + 10,
+                window.winfo_rooty() + window.winfo_height() + 10,
+            )
+            image = ImageGrab.grab(xdisplay=xvfb.name).crop(box)
+            image.save(Path(REVIEW_DIR) / "popup_login_install_failed.png")
+    finally:
+        core.shutdown()
+        root.destroy()
 
 
 # --- issue 7: the read budget, files that could not be saved, a source switch -----------------

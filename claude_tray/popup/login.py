@@ -1,5 +1,8 @@
 """The login panel of the popup: browser login with Cancel, or a pasted session key.
 
+When no browser is found, an "Install a browser…" button asks the core to
+download one (`BrowserInstalled` answers, passed to `install_finished()`).
+
 The panel only collects the user's intent and hands it to callbacks; the core
 does the work on its worker and answers with a `LoginFinished` event, which the
 popup passes to `finished()`. A pasted key goes straight to the callback and is
@@ -17,10 +20,12 @@ from typing import Literal
 from claude_tray.errors import ErrorCode
 from claude_tray.popup.theme import Fonts
 
-LoginState = Literal["idle", "browser", "key"]
+LoginState = Literal["idle", "browser", "key", "install"]
 
 WAITING_BROWSER = "Waiting for you to log in in the browser…"
 WAITING_KEY = "Checking the session key…"
+WAITING_INSTALL = "Downloading Chromium (about 170 MB)…"
+INSTALL_BUTTON = "Install a browser…"
 
 
 class LoginPanel(ttk.Frame):
@@ -34,12 +39,16 @@ class LoginPanel(ttk.Frame):
         on_browser_login: Callable[[], None],
         on_session_key: Callable[[str], None],
         on_cancel: Callable[[], None],
+        on_install_browser: Callable[[], None] = lambda: None,
         wraplength: int = 300,
     ) -> None:
         super().__init__(master, padding=(0, 0))
         self._on_browser_login = on_browser_login
         self._on_session_key = on_session_key
         self._on_cancel = on_cancel
+        self._on_install_browser = on_install_browser
+        #: The "Install a browser…" button is offered (no browser was found).
+        self.install_offered = False
         self.login_state: LoginState = "idle"
         self.columnconfigure(0, weight=1)
 
@@ -61,6 +70,7 @@ class LoginPanel(ttk.Frame):
         self.key_entry = ttk.Entry(self, show="•", width=28)
         self.key_button = ttk.Button(self, text="Use key", command=self._submit_key)
         self.message = ttk.Label(self, style="Error.TLabel", wraplength=wraplength)
+        self.install_button = ttk.Button(self, text=INSTALL_BUTTON, command=self._install)
 
         self.heading.grid(row=0, column=0, columnspan=2, sticky="w")
         self.intro.grid(row=1, column=0, columnspan=2, sticky="w", pady=(2, 8))
@@ -71,12 +81,14 @@ class LoginPanel(ttk.Frame):
         self.key_entry.grid(row=4, column=0, sticky="we", padx=(0, 8))
         self.key_button.grid(row=4, column=1, sticky="e")
         self.message.grid(row=5, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        self.install_button.grid(row=6, column=0, columnspan=2, sticky="w", pady=(6, 0))
         self.key_entry.bind("<Return>", lambda _event: self._submit_key())
         self._render()
 
     # What the user does -------------------------------------------------------------
 
     def _browser(self) -> None:
+        self.install_offered = False
         self._set("browser", "")
         self._on_browser_login()
 
@@ -93,6 +105,11 @@ class LoginPanel(ttk.Frame):
         self._set("key", "")
         self._on_session_key(key)
 
+    def _install(self) -> None:
+        self.install_offered = False
+        self._set("install", "")
+        self._on_install_browser()
+
     def _cancel(self) -> None:
         self._on_cancel()
         self._set("idle", "")
@@ -106,12 +123,26 @@ class LoginPanel(ttk.Frame):
 
     def finished(self, logged_in: bool, code: ErrorCode | None, message: str) -> None:
         """A login ended: back to idle, with the reason when it failed."""
+        self.install_offered = False
         if logged_in:
             self._set("idle", "")
         elif code is ErrorCode.LOGIN_CANCELLED:
             self._set("idle", "Login cancelled.", quiet=True)
         else:
             self._set("idle", message)
+
+    def offer_install(self, message: str) -> None:
+        """No browser was found: say so, with the "Install a browser…" button under it."""
+        self.install_offered = True
+        self._set("idle", message)
+
+    def install_finished(self, ok: bool, message: str) -> None:
+        """The download ended: its result line (a browser login can go on after a success).
+
+        After a failure the button stays, to try again once the network is back.
+        """
+        self.install_offered = not ok
+        self._set("idle", message, quiet=ok)
 
     def focus_first(self) -> None:
         """Put the focus on the panel's first action (browser login, or Cancel while waiting)."""
@@ -143,12 +174,13 @@ class LoginPanel(ttk.Frame):
                 command=changed,
             )
         self.start_at_login.set(enabled)
-        self.start_at_login_box.grid(row=6, column=0, columnspan=2, sticky="w", pady=(10, 0))
+        self.start_at_login_box.grid(row=7, column=0, columnspan=2, sticky="w", pady=(10, 0))
 
     def reset(self) -> None:
         """Back to the start, without a message (the panel was closed)."""
         self.key_entry.delete(0, tk.END)
-        self._set("idle", "")
+        if self.login_state != "install":  # a download goes on; its result still comes here
+            self._set("idle", "")
 
     @property
     def message_text(self) -> str:
@@ -167,11 +199,13 @@ class LoginPanel(ttk.Frame):
         busy = self.login_state != "idle"
         if busy:
             self.browser_button.grid_remove()
-            self.waiting.configure(
-                text=WAITING_BROWSER if self.login_state == "browser" else WAITING_KEY
-            )
+            waiting = {"browser": WAITING_BROWSER, "key": WAITING_KEY}
+            self.waiting.configure(text=waiting.get(self.login_state, WAITING_INSTALL))
             self.waiting.grid()
-            self.cancel_button.grid()
+            if self.login_state == "install":  # the download is not a login to cancel
+                self.cancel_button.grid_remove()
+            else:
+                self.cancel_button.grid()
         else:
             self.waiting.grid_remove()
             self.cancel_button.grid_remove()
@@ -183,3 +217,7 @@ class LoginPanel(ttk.Frame):
             self.message.grid()
         else:
             self.message.grid_remove()
+        if self.install_offered and not busy:
+            self.install_button.grid()
+        else:
+            self.install_button.grid_remove()

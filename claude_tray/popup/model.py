@@ -230,15 +230,49 @@ def banner_for(
     return BannerView(_tone(code), headline, body, action)
 
 
+#: The login panel's sentence when no Chrome, Chromium or Edge is found (its button follows).
+NO_BROWSER_TEXT = (
+    "No Chrome, Chromium or Edge browser was found. claude-tray can download its own "
+    "Chromium (about 170 MB), or install Chrome, Chromium or Edge yourself."
+)
+#: What to install instead when the download cannot be done: words, never a command.
+INSTALL_INSTEAD_TEXT = (
+    "Install Google Chrome, Chromium or Microsoft Edge from your system's software "
+    "centre instead (or choose one in Settings), then log in again."
+)
+
+
+def first_sentence(message: str) -> str:
+    """A message's first sentence (what happened), without the advice after it."""
+    sentence, stop, _rest = message.strip().partition(". ")
+    return sentence + "." if stop else message.strip()
+
+
+def install_result_text(ok: bool, message: str) -> str:
+    """The login panel's line after "Install a browser…": the install's own reason, no command.
+
+    The install's message is written for a terminal (it may end with commands
+    to run); the panel keeps its first sentence and says the rest in words.
+    """
+    said = first_sentence(message)
+    if ok:
+        if "`" in said or not said:
+            return "A browser is ready. You can log in now."
+        return said if said.endswith("You can log in now.") else f"{said} You can log in now."
+    if "`" in said or not said:
+        said = "The browser could not be downloaded."
+    return f"{said} {INSTALL_INSTEAD_TEXT}"
+
+
 def login_failure_text(code: ErrorCode, with_key: bool, message: str = "") -> str:
     """The login panel's sentence when a login failed: true for how it was tried.
 
-    With no browser at all, discovery's own message stays: it names the one way
-    to get one (`claude-tray install-browser`, issue 13's choice), a command the
-    panel cannot run itself yet.
+    With no browser at all the panel's own "Install a browser…" button is the
+    way on (issue 11: the GUI never tells a person to run a command), so the
+    sentence says what is missing and what the button does.
     """
-    if code is ErrorCode.BROWSER_MISSING and message:
-        return message
+    if code is ErrorCode.BROWSER_MISSING:
+        return NO_BROWSER_TEXT
     if code is ErrorCode.LOGIN_CANCELLED:
         return "Login cancelled."
     if code is ErrorCode.NETWORK_ERROR:

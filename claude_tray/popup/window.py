@@ -30,6 +30,7 @@ from claude_tray.config import Config
 from claude_tray.documents import UsageDocument
 from claude_tray.errors import LOGIN_CODES, ErrorCode
 from claude_tray.events import (
+    BrowserInstalled,
     Event,
     LoginFinished,
     RefreshFailed,
@@ -47,6 +48,7 @@ from claude_tray.popup.model import (
     LimitView,
     Tone,
     banner_for,
+    install_result_text,
     limit_views,
     login_failure_text,
     money_view,
@@ -96,6 +98,7 @@ class PopupCore(Protocol):
     def refresh_now(self) -> object: ...
     def manual_login(self, session_key: str | None = None) -> object: ...
     def cancel_login(self) -> object: ...
+    def install_browser(self) -> object: ...
     def logout(self) -> object: ...
     def pause(self) -> object: ...
     def resume(self) -> object: ...
@@ -308,6 +311,7 @@ class Popup:
             on_browser_login=self._browser_login,
             on_session_key=self._session_key,
             on_cancel=self._cancel_login,
+            on_install_browser=self._install_browser,
             wraplength=width,
         )
         self.login_panel.grid(row=0, column=0, sticky="nsew")
@@ -484,6 +488,10 @@ class Popup:
                 self._set_notice(event.message or "Already refreshing")
         elif isinstance(event, LoginFinished):
             self._login_finished(event)
+        elif isinstance(event, BrowserInstalled):
+            self.login_panel.install_finished(
+                event.ok, install_result_text(event.ok, event.message)
+            )
         elif isinstance(event, ShowPopupRequested):
             self.show()
             return
@@ -673,6 +681,9 @@ class Popup:
     def _session_key(self, key: str) -> None:
         self.core.manual_login(session_key=key)
 
+    def _install_browser(self) -> None:
+        self.core.install_browser()
+
     def _cancel_login(self) -> None:
         self.core.cancel_login()
 
@@ -790,9 +801,11 @@ class Popup:
             self._logged_out()
             return
         with_key = self.login_panel.login_state == "key"
-        self.login_panel.finished(
-            False, event.code, login_failure_text(event.code, with_key, event.message)
-        )
+        text = login_failure_text(event.code, with_key, event.message)
+        if event.code is ErrorCode.BROWSER_MISSING:
+            self.login_panel.offer_install(text)  # its button downloads one (issue 11)
+        else:
+            self.login_panel.finished(False, event.code, text)
         self.logged_in = False
         if not self.login_open:
             # The login was started from the tray menu: say how it ended here.
