@@ -47,6 +47,7 @@ class LoginPanel(ttk.Frame):
         self._on_session_key = on_session_key
         self._on_cancel = on_cancel
         self._on_install_browser = on_install_browser
+        self._wraplength = wraplength
         #: The "Install a browser…" button is offered (no browser was found).
         self.install_offered = False
         self.login_state: LoginState = "idle"
@@ -204,8 +205,12 @@ class LoginPanel(ttk.Frame):
             self.waiting.grid()
             if self.login_state == "install":  # the download is not a login to cancel
                 self.cancel_button.grid_remove()
+                self.waiting.configure(wraplength=self._wraplength)
+                self.waiting.grid_configure(columnspan=2)
             else:
                 self.cancel_button.grid()
+                self.waiting.configure(wraplength=self._wraplength - 90)
+                self.waiting.grid_configure(columnspan=1)
         else:
             self.waiting.grid_remove()
             self.cancel_button.grid_remove()
