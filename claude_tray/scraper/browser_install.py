@@ -10,7 +10,8 @@ Only when no Chrome, Chromium or Edge is found (or with `--force`): a user's
 own browser is preferred anyway (browser_discovery). This module must not
 install anything but Playwright's Chromium into Playwright's own cache folder,
 must not launch a browser, and runs in the command-line process only (never
-in the tray process).
+in the tray process: the popup's "Install a browser…" runs the command line
+as a child through the runner, tied to the app by the scraper's lifeline).
 """
 
 from __future__ import annotations
@@ -171,6 +172,10 @@ def install_chromium(
 
 def run_command(force: bool, out: TextIO, err: TextIO) -> int:
     """The command line's body: 0 installed (or not needed), 1 on an error."""
+    from claude_tray.scraper import lifeline
+
+    # Run by the tray (runner.install_browser): end, driver included, with the app.
+    lifeline.install(os.environ)
     if not force:
         try:
             found = find_browser()
