@@ -665,6 +665,35 @@ def test_first_open_closes_when_the_focus_goes_elsewhere(harness: Harness, befor
     assert harness.wait_for(lambda: popup.window.state() == "withdrawn")
 
 
+def test_popup_and_settings_stay_inside_the_work_area(harness: Harness) -> None:
+    """With a 100-px panel's band left out of the work area (`_NET_WORKAREA`, as a window
+    manager sets it), a click at the bottom opens the popup above the band, and its
+    Settings dialog stays above it too (it used to be kept on the whole screen)."""
+    env = harness.display.env()
+    width, height = harness.root.winfo_screenwidth(), harness.root.winfo_screenheight()
+    work_bottom = height - 100
+    subprocess.run(
+        ["xprop", "-root", "-f", "_NET_WORKAREA", "32c", "-set", "_NET_WORKAREA",
+         f"0, 0, {width}, {work_bottom}"],
+        env=env, check=True, timeout=30,
+    )  # fmt: skip
+    try:
+        popup = harness.popup
+        popup.show(near=(width - 20, height - 20))
+        harness.settle(0.6)
+        assert popup.window.winfo_rooty() + popup.window.winfo_height() <= work_bottom
+        popup.open_settings()
+        harness.settle(0.6)
+        assert popup.settings is not None
+        bottom = popup.settings.winfo_rooty() + popup.settings.winfo_height()
+        assert bottom <= work_bottom, (bottom, work_bottom)
+        popup.settings.cancel()
+    finally:
+        subprocess.run(
+            ["xprop", "-root", "-remove", "_NET_WORKAREA"], env=env, check=False, timeout=30
+        )
+
+
 def test_tray_click_that_took_the_focus_does_not_reopen(harness: Harness) -> None:
     """A toggle right after a focus-loss hide keeps the popup closed; a later one opens it."""
     popup = harness.popup

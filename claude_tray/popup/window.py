@@ -591,12 +591,15 @@ class Popup:
         settings.bind("<Map>", lambda event: self._mapped(event, settings), add="+")
         self.settings.update_idletasks()
         size = (self.settings.winfo_reqwidth(), self.settings.winfo_reqheight())
-        screen = (self.window.winfo_screenwidth(), self.window.winfo_screenheight())
-        # Centred over the popup, then kept on screen.
+        # Centred over the popup, then kept inside the popup's work area (not over the
+        # taskbar or panel), with room for a title bar the size of the popup's own.
         x = self.window.winfo_rootx() + (self.window.winfo_width() - size[0]) // 2
         y = self.window.winfo_rooty() + 40
-        x = min(max(x, 8), max(screen[0] - size[0] - 8, 8))
-        y = min(max(y, 8), max(screen[1] - size[1] - 8, 8))
+        centre = (x + size[0] // 2, y + size[1] // 2)
+        work = desktop_at(self.window, *centre).work_area
+        frame = self._extents.outer(*size)
+        x = min(max(x, work.left + 8), max(work.right - frame[0] - 8, work.left + 8))
+        y = min(max(y, work.top + 8), max(work.bottom - frame[1] - 8, work.top + 8))
         self.settings.geometry(f"+{x}+{y}")
         self._before_map(self.settings, dialog=True)
         self.settings.deiconify()
