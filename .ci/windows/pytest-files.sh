@@ -26,6 +26,16 @@ run_one() {
   timeout 600 "$WPY" -m pytest -p no:cacheprovider -q -rfE --timeout 120 \
     -m "not browser and not display" "$file" </dev/null >"$OUT/$name.log" 2>&1
   rc=$?
+  # Wine's own CreateProcess failure under load ("[WinError 1359] Internal error", seen
+  # once in about ten runs) is not the app's: that file, and only for that, runs once
+  # more, and the first log is kept beside the second.
+  if [ "$rc" != 0 ] && tr -d '\r' <"$OUT/$name.log" | grep -q 'WinError 1359\] Internal error'; then
+    mv "$OUT/$name.log" "$OUT/$name.first.log"
+    echo "$name: Wine's CreateProcess failed (WinError 1359); running the file once more"
+    timeout 600 "$WPY" -m pytest -p no:cacheprovider -q -rfE --timeout 120 \
+      -m "not browser and not display" "$file" </dev/null >"$OUT/$name.log" 2>&1
+    rc=$?
+  fi
   echo "$rc" >"$OUT/$name.rc"
   printf '%-40s rc=%s %4ds  %s\n' "$name" "$rc" $(( $(date +%s) - start )) \
     "$(tr -d '\r' <"$OUT/$name.log" | grep -E '(passed|failed|error|deselected|skipped)' | tail -1)"
