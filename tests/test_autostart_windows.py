@@ -10,7 +10,6 @@ skipped there.
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -26,9 +25,8 @@ from claude_tray.autostart import (
 from tests.support.cli import child_env, run_cli
 from tests.support.cli import restore_logging as restore_logging  # autouse fixture
 
-pytestmark = pytest.mark.skipif(
-    sys.platform != "win32", reason="the real Run key exists only on Windows (or Wine)"
-)
+# The real Run key exists only on Windows (or Wine): deselected off Windows (tests/conftest.py).
+pytestmark = pytest.mark.windows_only
 
 
 def _reg_query() -> str | None:

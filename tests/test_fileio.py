@@ -15,7 +15,7 @@ def mode_of(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.posix_only  # POSIX file modes
 def test_new_file_and_folder_are_private(tmp_path: Path) -> None:
     """A written file is 0600 and a folder it creates is 0700, whatever the umask allows."""
     target = tmp_path / "new-folder" / "session.json"
@@ -56,7 +56,7 @@ def test_json_round_trip(tmp_path: Path) -> None:
     assert read_json(target) == {"until": 1.5, "org": "x"}
 
 
-@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.posix_only  # POSIX file modes
 def test_mode_can_be_chosen(tmp_path: Path) -> None:
     """A caller may ask for another mode (e.g. a file meant to be shared)."""
     target = tmp_path / "shared.txt"

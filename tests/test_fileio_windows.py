@@ -3,7 +3,6 @@ once it lets go; held for good, the write fails naming the file (issue 10, item 
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from pathlib import Path
@@ -12,9 +11,8 @@ import pytest
 
 from claude_tray.fileio import atomic_write
 
-pytestmark = pytest.mark.skipif(
-    sys.platform != "win32", reason="Windows sharing rules (POSIX renames over open files)"
-)
+# Windows sharing rules (POSIX renames over open files): deselected off Windows (tests/conftest.py).
+pytestmark = pytest.mark.windows_only
 
 
 def hold_open(path: Path, seconds: float) -> threading.Thread:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -48,7 +47,7 @@ def test_missing_file_is_no_session(app_paths: AppPaths) -> None:
     assert load_session(app_paths) is None
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+@pytest.mark.posix_only  # POSIX file modes
 def test_file_is_private(app_paths: AppPaths) -> None:
     """The session file is readable by the user alone (0600)."""
     save_session(app_paths, _session())
