@@ -200,14 +200,20 @@ def format_age(updated: datetime | None, now: datetime) -> str:
     return f"{hours // 24} d ago"
 
 
-def format_reset(resets_at: datetime | None, now: datetime, tz: tzinfo | None = None) -> str:
-    """'resets in 2 h 14 min (17:40)', 'resets now', or '' when the reset time is unknown."""
+def format_reset(
+    resets_at: datetime | None, now: datetime, tz: tzinfo | None = None, *, clock: str = "({})"
+) -> str:
+    """'resets in 2 h 14 min (17:40)', 'resets now', or '' when the reset time is unknown.
+
+    `clock` places the clock time after the countdown: the popup passes "· {}"
+    for 'resets in 2 h 14 min · 17:40'.
+    """
     if resets_at is None:
         return ""
     countdown = format_countdown(resets_at, now)
     if countdown == "now":
         return "resets now"
-    return f"resets in {countdown} ({format_clock(resets_at, now, tz)})"
+    return f"resets in {countdown} {clock.format(format_clock(resets_at, now, tz))}"
 
 
 # --- limits --------------------------------------------------------------------------------

@@ -20,9 +20,9 @@ from claude_tray.text_format import (
     error_advice,
     format_age,
     format_clock,
-    format_countdown,
     format_money,
     format_percent,
+    format_reset,
     gui_error_text,
     level_for,
     pace_text,
@@ -81,12 +81,7 @@ def bar_fill(percent: float | None) -> float:
 
 def reset_text(resets_at: datetime | None, now: datetime) -> str:
     """`resets in 2 h 14 min · 17:40`: both a countdown and a local clock time."""
-    if resets_at is None:
-        return ""
-    countdown = format_countdown(resets_at, now)
-    if countdown == "now":
-        return "resets now"
-    return f"resets in {countdown} · {format_clock(resets_at, now)}"
+    return format_reset(resets_at, now, clock="· {}")
 
 
 def limit_view(limit: Limit, thresholds: Thresholds, now: datetime) -> LimitView:
