@@ -52,6 +52,20 @@ def session_bus_address() -> str | None:
     return None
 
 
+def name_owner_changed_rule(name: str | None = None) -> MatchRule:
+    """The bus daemon's NameOwnerChanged signal: for every name, or only for `name`."""
+    rule = MatchRule(
+        type="signal",
+        sender="org.freedesktop.DBus",
+        interface="org.freedesktop.DBus",
+        member="NameOwnerChanged",
+        path="/org/freedesktop/DBus",
+    )
+    if name is not None:
+        rule.add_arg_condition(0, name)
+    return rule
+
+
 def _mode(path: str) -> int:
     try:
         return os.stat(path).st_mode

@@ -158,9 +158,9 @@ class WatcherWatch:
 
     def start(self) -> bool:
         """Start watching; False when there is no session bus."""
-        from jeepney import MatchRule, Message
+        from jeepney import Message
 
-        from claude_tray.dbus_bus import Bus, BusUnavailable
+        from claude_tray.dbus_bus import Bus, BusUnavailable, name_owner_changed_rule
 
         try:
             bus = Bus.open()
@@ -176,15 +176,7 @@ class WatcherWatch:
 
         bus.start("sni-watch")
         for name in WATCHER_NAMES:
-            rule = MatchRule(
-                type="signal",
-                sender="org.freedesktop.DBus",
-                interface="org.freedesktop.DBus",
-                member="NameOwnerChanged",
-                path="/org/freedesktop/DBus",
-            )
-            rule.add_arg_condition(0, name)
-            bus.subscribe(rule, changed)
+            bus.subscribe(name_owner_changed_rule(name), changed)
         self._bus = bus
         return True
 

@@ -29,12 +29,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from jeepney import HeaderFields, MatchRule, Message, new_method_return, new_signal
+from jeepney import HeaderFields, Message, new_method_return, new_signal
 from jeepney.wrappers import DBusAddress
 from PIL import Image
 from pystray import _base  # imported after `tray.choice` set PYSTRAY_BACKEND=dummy
 
-from claude_tray.dbus_bus import Bus, BusUnavailable, error_of, method_call
+from claude_tray.dbus_bus import Bus, BusUnavailable, error_of, method_call, name_owner_changed_rule
 from claude_tray.tray.dbusmenu import MenuModel
 from claude_tray.tray.pixmaps import Pixmap, pixmaps, split_tooltip
 
@@ -202,14 +202,7 @@ class StatusNotifierIcon(_base.Icon):  # type: ignore[misc]  # pystray ships no 
         except (TimeoutError, RuntimeError) as exc:
             log.warning("could not own %s: %s", self.bus_name, exc)
             self.bus_name = bus.unique_name
-        rule = MatchRule(
-            type="signal",
-            sender="org.freedesktop.DBus",
-            interface="org.freedesktop.DBus",
-            member="NameOwnerChanged",
-            path="/org/freedesktop/DBus",
-        )
-        bus.subscribe(rule, self._on_name_owner_changed)
+        bus.subscribe(name_owner_changed_rule(), self._on_name_owner_changed)
         self._mark_ready()
         # The setup thread makes the icon visible, which registers it. This
         # thread has nothing else to do: it waits (no wake-ups) for `_stop`.
