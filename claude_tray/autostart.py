@@ -213,6 +213,11 @@ def read_desktop_keys(text: str) -> dict[str, str]:
     return keys
 
 
+def _written_by_us(keys: Mapping[str, str]) -> bool:
+    """Whether a .desktop entry carries our marker (only those we rewrite or remove)."""
+    return keys.get(MARKER_KEY) == "true"
+
+
 @dataclass
 class XdgAutostart:
     """The XDG autostart .desktop file."""
@@ -223,7 +228,8 @@ class XdgAutostart:
     def path(self) -> Path:
         return xdg_config_home(self.env) / "autostart" / f"{APP_ID}.desktop"
 
-    def _ours(self) -> dict[str, str] | None:
+    def _keys(self) -> dict[str, str] | None:
+        """The entry's keys, or None when there is no entry (ours or not)."""
         try:
             keys = read_desktop_keys(self.path.read_text(encoding="utf-8", errors="replace"))
         except FileNotFoundError:
@@ -233,8 +239,8 @@ class XdgAutostart:
         return keys
 
     def enable(self, command: Sequence[str]) -> str:
-        keys = self._ours()
-        if keys is not None and keys.get(MARKER_KEY) != "true":
+        keys = self._keys()
+        if keys is not None and not _written_by_us(keys):
             raise AutostartError(
                 f"{self.path} exists and was not written by claude-tray; it was left alone. "
                 "Remove it (or rename it) and run `claude-tray autostart on` again."
@@ -246,8 +252,8 @@ class XdgAutostart:
         return str(self.path)
 
     def disable(self) -> bool:
-        keys = self._ours()
-        if keys is None or keys.get(MARKER_KEY) != "true":
+        keys = self._keys()
+        if keys is None or not _written_by_us(keys):
             return False
         try:
             self.path.unlink()
@@ -258,11 +264,11 @@ class XdgAutostart:
         return True
 
     def status(self, command: Sequence[str]) -> Status:
-        keys = self._ours()
+        keys = self._keys()
         where = str(self.path)
         if keys is None:
             return Status(False, where)
-        if keys.get(MARKER_KEY) != "true":
+        if not _written_by_us(keys):
             return Status(False, where, keys.get("Exec"), foreign=True)
         # A user can switch the entry off in the desktop's settings without removing it.
         enabled = (
