@@ -17,6 +17,10 @@ What it does, all with real processes:
 Goals (issue 13): compressed under 100 MB; start to icon under 1.5 s for the
 one-folder build. The figures are printed (the machine is shared and noisy);
 the exit code is 1 only when a build or a run fails.
+
+It must not fail on a slow figure (the goals are printed, not asserted), and must
+not reach claude.ai or the user's own data: every run gets CLAUDE_TRAY_HOME and
+CLAUDE_CONFIG_DIR inside the temporary folder and the emulator's URLs.
 """
 
 from __future__ import annotations

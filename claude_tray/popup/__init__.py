@@ -2,5 +2,6 @@
 (`login`), the settings dialog (`settings`), the look (`theme`) and small widgets
 (`widgets`).
 
-This file imports nothing, so `popup.model` (pure functions) loads without Tk.
+This file must not import anything (Tk least of all), so `popup.model` (pure
+functions) loads without Tk.
 """

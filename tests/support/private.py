@@ -5,6 +5,9 @@ modes (`chmod` only toggles read-only): a file is private because it lives in th
 user's profile, whose ACL grants only the user (and SYSTEM and Administrators); the
 app keeps its files under %LOCALAPPDATA%/%APPDATA% (and the tests under the profile's
 Temp), so that is what is checked there.
+
+This module must not change a mode or an ACL: it only looks, so a file the app
+left open to others fails the test.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Written from the shapes in claude-service.md and issue 8 (our own models,
 numbers and times). Shared by the parser tests and the scraper-child tests, so
 both prove the same thing: one bad field never hides the rest, money is never
 invented, service text is cleaned, rows are classified by what they say.
+
+This module must not import the parser or the scraper (the expectations are
+written by hand, not derived from the code they check), and must not hold
+copies of the service's sample bodies.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ notification area at its right end) on a private Xvfb, and exports
 CLAUDE_TRAY_WINE_ROOT, CLAUDE_TRAY_WPY (the wrapper that runs the Windows python) and
 DISPLAY. Windows are listed from inside Wine (`EnumWindows`), clicks and screenshots go
 through X (xdotool, ImageMagick's `import`), like a user's mouse and eyes.
+
+This module must not set up or change the Wine prefix or its desktop (`.ci/windows.sh`
+does), and must not leave a process behind: everything it starts runs to its end
+under a timeout.
 """
 
 from __future__ import annotations
