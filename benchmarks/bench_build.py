@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from claude_tray.emulator import Emulator  # noqa: E402
+from tests.support.child import stop_app  # noqa: E402
 from tests.support.gui import (  # noqa: E402
     ICON_CLASS,
     IconWindow,
@@ -73,13 +73,7 @@ def _du(path: Path) -> int:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # the app quits cleanly on SIGTERM
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+    stop_app(process, term_wait=20, kill_wait=10)
 
 
 def start_to_icon(host: TrayHost, argv: list[str], env: dict[str, str], cwd: Path) -> float:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,7 @@ from PIL import Image, ImageChops, ImageStat  # noqa: E402
 from claude_tray.config import Thresholds  # noqa: E402
 from claude_tray.emulator import Emulator  # noqa: E402
 from claude_tray.icon import render_icon  # noqa: E402
+from tests.support.child import stop_app  # noqa: E402
 from tests.support.desktop import SessionBus, XfcePanel, start_session_bus  # noqa: E402
 from tests.support.display import start_xvfb  # noqa: E402
 from tests.support.gui import (  # noqa: E402
@@ -147,13 +147,7 @@ def _shows(icon: IconWindow, percent: float, looks: tuple[str, ...]) -> bool:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # the app quits cleanly on SIGTERM
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(15)
+    stop_app(process, term_wait=15, kill_wait=15)
 
 
 def measure_idle(pid: int, seconds: float) -> Idle:

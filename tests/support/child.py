@@ -7,6 +7,7 @@ process.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -57,6 +58,17 @@ def start_module(module: str, args: Sequence[str], env: Mapping[str, str]) -> su
         text=True,
         encoding="utf-8",
     )
+
+
+def stop_app(process: subprocess.Popen[bytes], term_wait: float, kill_wait: float) -> None:
+    """SIGTERM (the app quits cleanly on it); a kill when it is still there after `term_wait`."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(term_wait)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(kill_wait)
 
 
 def one_document(stdout: str) -> dict[str, Any]:
