@@ -1,7 +1,7 @@
 """Run a real `python -m MODULE` child of this repository and read its one JSON document.
 
-Shared by the command-line, scraper and browser helpers; nothing here mocks a
-process.
+Shared by the command-line, scraper and browser helpers (and the benchmarks' stop).
+This module must not mock a process: every helper runs or signals a real child.
 """
 
 from __future__ import annotations
