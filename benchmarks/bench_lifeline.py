@@ -13,8 +13,8 @@ What it measures, all with real processes and the in-process emulator:
 3. the cost of the lifeline in a normal run: the wall time of `status --json`
    against the emulator (`ok`), to compare with bench_status.py's figures.
 
-The figures are printed (the machine is shared and noisy); the exit code is 1
-only when something was left behind.
+The figures are printed; it must not fail on a slow figure (the machine is
+shared and noisy): the exit code is 1 only when something was left behind.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Benchmark: a one-shot poll against the physical limit, in one interleaved run (issue 12).
 
-Starts the claude.ai emulator in this process, stores its session key in a
+Starts the claude.ai emulator as a child process, stores its session key in a
 temporary CLAUDE_TRAY_HOME, and then runs, interleaved round by round (the
 order rotates each round, so no command always follows the same one):
 
@@ -18,10 +18,10 @@ of the whole tree, from `wait4`: a busy machine disturbs it less than wall
 time), the peak resident memory of the largest process (its VmHWM) and of the
 whole process tree (the summed VmRSS), both sampled from /proc every few
 milliseconds while it runs, and the ratios to the minimal reader. This
-process imports nothing but the standard library and runs the emulator as a
-child of its own, so its own memory stays out of the way (`ru_maxrss` of a
+process must import nothing but the standard library (it runs the emulator as a
+child of its own), so its own memory stays out of the way (`ru_maxrss` of a
 child even counts the parent's memory at fork time: it is used only for a
-child too short to be sampled). Nothing here asserts a time: the figures are
+child too short to be sampled). It must not assert a time: the figures are
 for the note, and the machine may be busy.
 
     python benchmarks/bench_light.py [--runs 10] [--repo PATH] [--json]

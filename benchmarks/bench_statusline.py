@@ -11,8 +11,9 @@ What it measures, on a private CLAUDE_TRAY_HOME:
    JSON on stdin, next to a bare `python -c pass`, so the difference is what
    claude-tray adds to Claude Code's render.
 
-Goal: recording well under 50 ms (median and 95th percentile). Exits 1 only when
-a run prints the wrong line, never because of the timing (the machine is shared).
+Goal: recording well under 50 ms (median and 95th percentile). It must not fail
+because of the timing (the machine is shared): it exits 1 only when a run prints
+the wrong line.
 """
 
 from __future__ import annotations

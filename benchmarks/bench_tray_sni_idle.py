@@ -11,7 +11,9 @@ per app: resident memory, CPU, threads, and context switches per thread (read
 from /proc/PID/task/*/status: a thread that never wakes has none).
 
 Goals (issue 9): SNI RSS at most 3 MB above xorg's, CPU below 0.05 %, no
-wake-ups between polls. Prints the figures; exits 1 when a goal is missed.
+wake-ups between polls. Prints the figures; exits 1 when a goal is missed. It
+must not use the user's display, session bus or claude.ai: everything runs on the
+private Xvfb and bus, against the emulator.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Portable (POSIX and Windows): the grandchild runs in a session of its own
 (POSIX) or a new process group (Windows), ignores SIGTERM, and both append a
 line to a heartbeat file every 0.1 s, so a test can see whether either still
-lives without reading the process table.
+lives without reading the process table. It must never print a document or
+stop by itself: only the runner's time-out (or a kill) ends it, which is what the
+tests measure.
 """
 
 import os
