@@ -15,6 +15,12 @@ with the X SHAPE extension: pystray pastes the RGBA image onto black without
 its alpha (`_assert_icon_data`), which showed black corners; with a bounding
 shape the panel itself shows through them, whatever its colour.
 
+Changes made outside the icon's X thread (image, title, show, stop) reach it
+through a second X connection of their own (`_forward`): pystray sends them on
+the icon's own connection while its X thread reads and draws with it, and
+python-xlib 0.33 can then leave the X thread waiting for a reply for good (a
+black or stuck icon, every later change waiting forever; see `_forward`).
+
 Importing this module imports `pystray._xorg`, which opens an X connection: the
 caller (`tray.choice`) imports it only after choosing the xorg backend and checking
 the display.
@@ -23,10 +29,14 @@ This module must not know about the app's menu, state or popup.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+import Xlib.display
+import Xlib.protocol.event
 import Xlib.X
 from PIL import Image
 from pystray import _xorg
@@ -40,6 +50,15 @@ ACTIVATING_BUTTONS = (1, 3)
 
 #: The event mask pystray 0.19.5 uses for the icon window, plus button presses.
 ICON_EVENT_MASK = Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask | Xlib.X.ButtonPressMask
+
+
+@dataclass
+class _Call:
+    """One change handed to the X thread, and how it went."""
+
+    method: Callable[[], None]
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
 
 
 class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no type hints
@@ -59,6 +78,10 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         self.label = ""
         #: The (width, height) last drawn and whether its corners were cut (for tests).
         self.drawn: tuple[tuple[int, int], bool] | None = None
+        self._calls: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        self._calls_lock = threading.Lock()  # guards _loop_ended and the waker connection
+        self._loop_ended = False
+        self._waker: Any = None
         super().__init__(name, icon, x11_title(title or ""), menu, **kwargs)
         self._listen_for_tray_hosts()
         # pystray draws on Expose and ConfigureNotify only. An image drawn while
@@ -131,7 +154,106 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         # reads `_thread` to decide whether to forward the call to this thread.
         # Recording it first closes that window.
         self._thread = threading.current_thread()
-        super()._run()
+        try:
+            super()._run()
+        finally:
+            self._end_calls()
+
+    # --- changes from other threads ---------------------------------------------------
+
+    def _rewrite_implementation(self, *methods: Callable[[], None]) -> None:
+        # Replaces pystray's: same methods (_show, _hide, _update_icon,
+        # _update_title, _stop) run on the X thread, woken through `_waker`.
+        self._wake_atom = self._display.intern_atom("_CLAUDE_TRAY_RUN_CALLS")
+        for method in methods:
+            setattr(self, method.__name__, self._forwarder(method))
+        self._message_handlers[Xlib.X.ClientMessage] = self._on_wake
+
+    def _forwarder(self, method: Callable[[], None]) -> Callable[[], None]:
+        def forwarded() -> None:
+            self._forward(method)
+
+        forwarded.__name__ = method.__name__
+        return forwarded
+
+    def _forward(self, method: Callable[[], None]) -> None:
+        """Run `method` on the X thread and wait for it (its exception is raised here).
+
+        pystray's own forwarding sends a client message and flushes on the
+        connection the X thread is using. In python-xlib 0.33 a flush that
+        starts while the X thread waits for events, and finds data to read,
+        returns early (`send_and_recv`: "not receiving" branch) without waking
+        a thread that began waiting for a reply meanwhile: the X thread's
+        `get_geometry` in `_draw`, right after an Expose. Nothing else talks
+        on that connection then, so the X thread sleeps for good. Here the
+        wake-up goes out on a second connection, used under a lock, and the
+        icon's connection stays with its X thread alone
+        (tests/test_xorg_icon_threads.py).
+        """
+        if threading.current_thread() is getattr(self, "_thread", None):
+            method()
+            return
+        call = _Call(method)
+        with self._calls_lock:
+            if self._loop_ended:
+                return  # the icon is gone: nothing left to show or change
+            self._calls.put(call)
+            self._wake_x_thread()
+        call.done.wait()
+        if call.error is not None:
+            raise call.error
+
+    def _wake_x_thread(self) -> None:
+        # Called with _calls_lock held: the waker connection is used by one thread at a time.
+        if self._waker is None:
+            self._waker = Xlib.display.Display(self._display.get_display_name())
+            # Its one request can only fail once the icon window is gone (a change
+            # racing the icon's stop), which the X thread never waits for.
+            self._waker.set_error_handler(self._on_waker_error)
+            self._waker_window = self._waker.create_resource_object("window", self._window.id)
+        event = Xlib.protocol.event.ClientMessage(
+            window=self._waker_window,
+            client_type=self._wake_atom,
+            data=(32, [0, 0, 0, 0, 0]),
+        )
+        # An empty event mask sends it to the window's creator: the X thread's connection.
+        self._waker.send_event(self._waker_window, event, event_mask=Xlib.X.NoEventMask)
+        self._waker.sync()  # a round trip: the message has left, whatever the socket's state
+
+    def _on_waker_error(self, error: Any, request: Any = None) -> None:
+        self._log.debug("waking the icon's X thread failed: %s", error)
+
+    def _on_wake(self, event: Any) -> None:
+        # Runs on the X thread: every change queued so far, in order.
+        if event.client_type != self._wake_atom:
+            return
+        while True:
+            try:
+                call = self._calls.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                call.method()
+            except BaseException as exc:  # handed to the waiting thread, as pystray does
+                call.error = exc
+            finally:
+                call.done.set()
+
+    def _end_calls(self) -> None:
+        """The X loop has ended: changes still queued (or made later) do nothing."""
+        with self._calls_lock:
+            self._loop_ended = True
+            waker, self._waker = self._waker, None
+        while True:
+            try:
+                self._calls.get_nowait().done.set()
+            except queue.Empty:
+                break
+        if waker is not None:
+            try:
+                waker.close()
+            except Exception:  # the server may be gone already
+                self._log.debug("closing the waker connection failed", exc_info=True)
 
     def _assert_docked(self) -> None:
         # pystray sends a new dock request on every icon change (and twice when
