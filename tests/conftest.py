@@ -87,13 +87,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
-    """After a test's fixtures are gone, collect garbage here, on the main thread.
+    """After a test's fixtures are gone, collect garbage here, on the main thread,
+    and from then on only here.
 
     A Tk interpreter left in a reference cycle must be freed on the thread that
     made it: if the collector happens to run on another thread (a worker, a
     server thread of a later test), freeing it there aborts the whole pytest
-    process ("Fatal Python error: Aborted" while "Garbage-collecting").
+    process ("Fatal Python error: Aborted" while "Garbage-collecting"). A collect
+    after each test was not enough: a CI rehearsal aborted in the middle of a popup
+    test when a worker thread's allocation set off an automatic collection. So once
+    Tk is loaded, automatic collection is off and this hook is the only collector
+    (reference counting still frees everything that is not in a cycle at once).
     """
     yield
     if "tkinter" in sys.modules:
         gc.collect()
+        gc.disable()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test that starts with Tk already loaded runs without automatic collection
+    (see pytest_runtest_teardown: only the main thread may free Tk objects)."""
+    if "tkinter" in sys.modules:
+        gc.disable()
