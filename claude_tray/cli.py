@@ -404,6 +404,7 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
         if quick is not None:
             print(quick)
             return EXIT_OK
+    import dataclasses
     from datetime import datetime, timezone
 
     from claude_tray.documents import dump_document
@@ -411,7 +412,7 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
     paths, loaded = _prepare(args)
     config = loaded.config
     if args.source is not None:
-        config = config.model_copy(update={"source": args.source})
+        config = dataclasses.replace(config, source=args.source)
     cached = None
     if args.max_age is not None:
         cached = _cached_usage(paths, args.max_age, config.source)

@@ -1,27 +1,22 @@
-"""The user's settings: a TOML file in the config folder, validated by pydantic.
+"""The user's settings: a TOML file in the config folder, checked setting by setting.
 
 A broken or partly wrong file never stops the app: every setting that is wrong
 falls back to its default and the loader says what it ignored. The loader never
 writes; only `save_config` (an explicit "save settings") replaces the file,
-atomically. This module must not start processes or touch the UI.
+atomically. The settings are stdlib dataclasses and their rules are written
+out here (`_RULES`), so the tray and `status` start without pydantic (about
+15 MB and 0.1 s of CPU, issue 12); the sentences are the ones pydantic used to
+give. This module must not start processes, touch the UI, or import pydantic.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from typing import Any, Literal
 
 from claude_tray.fileio import atomic_write
 
@@ -32,60 +27,175 @@ else:  # pragma: no cover - Python 3.10
 
 SourceChoice = Literal["auto", "web", "claude-code"]
 IconLimit = Literal["highest", "session", "weekly"]
+PollMode = Literal["adaptive", "fixed"]
+
+#: One setting's rule: None when the value is good, else the sentence saying why not.
+Rule = Callable[[object], "str | None"]
 
 
-class Thresholds(BaseModel):
-    """Where the icon's colour changes, in percent of a limit."""
+@dataclass(frozen=True)
+class _Number:
+    """A number within [low, high]; `integer` refuses floats (and booleans always).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Strict because a TOML file has real types: `interval_minutes = true` must not
+    quietly become one minute, nor `"10"` ten.
+    """
 
-    moderate: float = Field(50.0, ge=0, le=1000)
-    warning: float = Field(75.0, ge=0, le=1000)
-    critical: float = Field(90.0, ge=0, le=1000)
+    low: int
+    high: int
+    integer: bool = False
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Thresholds:
-        if not self.moderate <= self.warning <= self.critical:
-            raise ValueError("thresholds must be ordered: moderate <= warning <= critical")
-        return self
+    def __call__(self, value: object) -> str | None:
+        if self.integer:
+            if type(value) is not int:
+                return "Input should be a valid integer"
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "Input should be a valid number"
+        assert isinstance(value, (int, float))
+        # `not <=` first: NaN fails both comparisons and is named by the upper bound.
+        if not value <= self.high:
+            return f"Input should be less than or equal to {self.high}"
+        if not value >= self.low:
+            return f"Input should be greater than or equal to {self.low}"
+        return None
 
 
-class Config(BaseModel):
-    """Every setting, with its default."""
+@dataclass(frozen=True)
+class _Numbers:
+    """A tuple of numbers, each within the bounds (TOML's array, made a tuple)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    each: _Number
+
+    def __call__(self, value: object) -> str | None:
+        if not isinstance(value, tuple):
+            return "Input should be a valid tuple"
+        return next((p for p in map(self.each, value) if p is not None), None)
+
+
+def _choice(*choices: str) -> Rule:
+    quoted = [repr(choice) for choice in choices]
+    sentence = f"Input should be {', '.join(quoted[:-1])} or {quoted[-1]}"
+    return lambda value: None if isinstance(value, str) and value in choices else sentence
+
+
+def _boolean(value: object) -> str | None:
+    return None if isinstance(value, bool) else "Input should be a valid boolean"
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None or isinstance(value, str) else "Input should be a valid string"
+
+
+def _float_fields(instance: object, rules: dict[str, Rule]) -> None:
+    # Frozen dataclasses: an int given for a float setting is stored as a float
+    # once, at construction, so equality, the dialog and the saved file see 10.0.
+    for name, rule in rules.items():
+        value = getattr(instance, name)
+        if isinstance(rule, _Number) and not rule.integer and type(value) is int:
+            object.__setattr__(instance, name, float(value))
+        elif isinstance(rule, _Numbers) and isinstance(value, tuple):
+            floats = tuple(float(v) if type(v) is int else v for v in value)
+            object.__setattr__(instance, name, floats)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Thresholds:
+    """Where the icon's colour changes, in percent of a limit.
+
+    Constructing one checks nothing: the file's rules are applied by
+    `parse_config` and `problems_of` (the settings dialog).
+    """
+
+    moderate: float = 50.0
+    warning: float = 75.0
+    critical: float = 90.0
+
+    def __post_init__(self) -> None:
+        _float_fields(self, _THRESHOLD_RULES)
+
+
+_THRESHOLD_RULES: dict[str, Rule] = {
+    "moderate": _Number(0, 1000),
+    "warning": _Number(0, 1000),
+    "critical": _Number(0, 1000),
+}
+_UNORDERED = "Value error, thresholds must be ordered: moderate <= warning <= critical"
+
+
+def _order_problem(thresholds: Thresholds) -> str | None:
+    ordered = thresholds.moderate <= thresholds.warning <= thresholds.critical
+    return None if ordered else _UNORDERED
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """Every setting, with its default.
+
+    Constructing one checks nothing (code that builds one is trusted: the demo
+    keeps an interval of seconds below the file's 1-minute floor); the file's
+    rules are applied by `parse_config`, and `problems_of` names what breaks them.
+    """
 
     #: Minutes between automatic polls.
-    interval_minutes: float = Field(5.0, ge=1, le=24 * 60)
+    interval_minutes: float = 5.0
     #: Which source to read: the web session, Claude Code's login, or whichever exists.
     source: SourceChoice = "auto"
     #: Which limit the icon shows.
     icon_limit: IconLimit = "highest"
-    thresholds: Thresholds = Field(default_factory=Thresholds)
+    thresholds: Thresholds = field(default_factory=Thresholds)
     #: Notify when a limit crosses these percentages upward, and on reset after the last.
-    notify_thresholds: tuple[Annotated[float, Field(ge=0, le=1000)], ...] = (75.0, 90.0)
+    notify_thresholds: tuple[float, ...] = (75.0, 90.0)
     notifications: bool = True
     #: A Chromium-family executable for login and the browser path (None: discover).
     browser_path: str | None = None
     #: The Python that runs the scraper in source installs (None: this interpreter).
     python_path: str | None = None
     #: Seconds a browser login may take before it ends with login_timeout.
-    login_timeout_seconds: float = Field(300.0, ge=10, le=3600)
+    login_timeout_seconds: float = 300.0
     #: Seconds one poll may take before the runner ends the child.
-    poll_timeout_seconds: float = Field(60.0, ge=5, le=600)
+    poll_timeout_seconds: float = 60.0
     #: "adaptive": the interval is the longest wait, shorter while usage moves or is near
     #: a threshold or a reset; "fixed": always the interval.
-    poll_mode: Literal["adaptive", "fixed"] = "adaptive"
+    poll_mode: PollMode = "adaptive"
     #: Colour the icon by the percent projected at the reset (the pace), not the percent used.
     icon_colour_follows_pace: bool = False
     #: Days of readings the local history keeps (`claude-tray history`, pace, sparklines).
-    history_days: int = Field(90, ge=1, le=3650)
+    history_days: int = 90
 
-    @field_validator("browser_path", "python_path")
-    @classmethod
-    def _blank_is_none(cls, value: str | None) -> str | None:
+    def __post_init__(self) -> None:
+        _float_fields(self, _RULES)
         # An emptied field in the file or the settings dialog means "discover it".
-        return None if value is None or not value.strip() else value
+        for name in ("browser_path", "python_path"):
+            value = getattr(self, name)
+            if isinstance(value, str) and not value.strip():
+                object.__setattr__(self, name, None)
+
+
+#: The file's rule for every setting but `thresholds` (a table, `_THRESHOLD_RULES`).
+_RULES: dict[str, Rule] = {
+    "interval_minutes": _Number(1, 24 * 60),
+    "source": _choice("auto", "web", "claude-code"),
+    "icon_limit": _choice("highest", "session", "weekly"),
+    "notify_thresholds": _Numbers(_Number(0, 1000)),
+    "notifications": _boolean,
+    "browser_path": _text_or_none,
+    "python_path": _text_or_none,
+    "login_timeout_seconds": _Number(10, 3600),
+    "poll_timeout_seconds": _Number(5, 600),
+    "poll_mode": _choice("adaptive", "fixed"),
+    "icon_colour_follows_pace": _boolean,
+    "history_days": _Number(1, 3650, integer=True),
+}
+assert set(_RULES) | {"thresholds"} == {item.name for item in dataclasses.fields(Config)}
+
+
+def problems_of(config: Config) -> list[str]:
+    """What in `config` breaks the file's rules, one sentence each (empty: none)."""
+    found = [_RULES[name](getattr(config, name)) for name in _RULES]
+    found += [rule(getattr(config.thresholds, name)) for name, rule in _THRESHOLD_RULES.items()]
+    problems = [problem for problem in found if problem is not None]
+    order = _order_problem(config.thresholds)
+    return problems if problems or order is None else [order]
 
 
 @dataclass
@@ -97,70 +207,53 @@ class LoadedConfig:
     path: Path | None = None
 
 
-def _reason(exc: ValidationError) -> str:
-    return str(exc.errors()[0].get("msg", "invalid value"))
-
-
 def _from_toml(value: Any) -> Any:
-    """TOML arrays arrive as lists; the model's sequences are tuples (one level is enough)."""
+    """TOML arrays arrive as lists; the settings' sequences are tuples (one level is enough)."""
     return tuple(value) if isinstance(value, list) else value
 
 
-def _check_field(model: type[BaseModel], key: str, value: Any) -> None:
-    """Validate one setting on its own, strictly; raises ValidationError.
-
-    Strict because a TOML file has real types: `interval_minutes = true` must not
-    quietly become one minute, nor `"10"` ten. Python callers (the settings
-    dialog) keep pydantic's ordinary conversions.
-    """
-    field_info = model.model_fields[key]
-    # cast: the annotation is only known at run time, which mypy cannot type.
-    annotated = cast(Any, Annotated[field_info.annotation, field_info])
-    TypeAdapter(annotated).validate_python(value, strict=True)
-
-
-def _thresholds_table(value: Any, problems: list[str]) -> dict[str, Any] | None:
-    """Keep the sub-settings of `[thresholds]` that are valid; None drops the table."""
+def _thresholds_table(value: Any, problems: list[str]) -> Thresholds | None:
+    """The thresholds from the valid sub-settings of `[thresholds]`; None drops the table."""
     if not isinstance(value, dict):
         problems.append("setting 'thresholds' ignored (it must be a table); using the default")
         return None
     kept: dict[str, Any] = {}
     for key, sub in value.items():
         name = f"thresholds.{key}"
-        if key not in Thresholds.model_fields:
+        rule = _THRESHOLD_RULES.get(key)
+        if rule is None:
             problems.append(f"unknown setting '{name}' ignored")
             continue
-        try:
-            _check_field(Thresholds, key, sub)
-        except ValidationError as exc:
-            problems.append(f"setting '{name}' ignored ({_reason(exc)}); using the default")
+        problem = rule(sub)
+        if problem is not None:
+            problems.append(f"setting '{name}' ignored ({problem}); using the default")
             continue
         kept[key] = sub
-    try:
-        Thresholds.model_validate(kept, strict=True)
-    except ValidationError as exc:  # valid one by one, but not in order
-        problems.append(f"setting 'thresholds' ignored ({_reason(exc)}); using the defaults")
+    thresholds = Thresholds(**kept)
+    problem = _order_problem(thresholds)
+    if problem is not None:  # valid one by one, but not in order
+        problems.append(f"setting 'thresholds' ignored ({problem}); using the defaults")
         return None
-    return kept
+    return thresholds
 
 
 def _drop_bad_fields(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
-    """Keep the fields that validate on their own; name each one dropped."""
+    """Keep the fields that are valid on their own; name each one dropped."""
     kept: dict[str, Any] = {}
     for key, value in raw.items():
-        if key not in Config.model_fields:
-            problems.append(f"unknown setting '{key}' ignored")
-            continue
         if key == "thresholds":
             table = _thresholds_table(value, problems)
             if table is not None:
                 kept[key] = table
             continue
+        rule = _RULES.get(key)
+        if rule is None:
+            problems.append(f"unknown setting '{key}' ignored")
+            continue
         value = _from_toml(value)
-        try:
-            _check_field(Config, key, value)
-        except ValidationError as exc:
-            problems.append(f"setting '{key}' ignored ({_reason(exc)}); using the default")
+        problem = rule(value)
+        if problem is not None:
+            problems.append(f"setting '{key}' ignored ({problem}); using the default")
             continue
         kept[key] = value
     return kept
@@ -175,13 +268,9 @@ def parse_config(text: str) -> LoadedConfig:
         return LoadedConfig(Config(), [f"the file is not valid TOML ({exc}); using defaults"])
     except RecursionError:  # tomllib recurses into nested arrays and tables
         return LoadedConfig(Config(), ["the file is nested too deeply to read; using defaults"])
-    kept = _drop_bad_fields(raw, problems)
-    try:
-        config = Config.model_validate(kept, strict=True)
-    except ValidationError as exc:  # fields valid alone but not together
-        problems.append(f"settings ignored ({exc.error_count()} problems); using defaults")
-        config = Config()
-    return LoadedConfig(config, problems)
+    # Every setting is checked alone and no rule spans two settings (the
+    # thresholds' order is checked inside their table), so what is kept is valid.
+    return LoadedConfig(Config(**_drop_bad_fields(raw, problems)), problems)
 
 
 def load_config(path: Path) -> LoadedConfig:
@@ -201,7 +290,7 @@ def config_to_toml(config: Config) -> str:
     """TOML text for a config, settings that are None left out (TOML has no null)."""
     import tomli_w
 
-    data = config.model_dump(mode="json", exclude_none=True)
+    data = {key: value for key, value in dataclasses.asdict(config).items() if value is not None}
     return tomli_w.dumps(data)
 
 

@@ -9,6 +9,7 @@ test can read them); the real backends are covered by the GUI tests.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import subprocess
 import sys
@@ -332,7 +333,7 @@ def test_icon_colour_follows_the_forecast_only_when_asked(app: TrayApp) -> None:
     document = UsageDocument.build(source="web", limits=[ahead], last_updated=heading.last_updated)
     deliver(app, UsageUpdated(document))
     off = app.tray.view.image.tobytes()
-    app.config = app.config.model_copy(update={"icon_colour_follows_pace": True})
+    app.config = dataclasses.replace(app.config, icon_colour_follows_pace=True)
     app.refresh_tray()
     on = app.tray.view.image.tobytes()
     assert on != off  # the same 30 %, another colour

@@ -9,6 +9,7 @@ or call the core.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tkinter as tk
 from collections.abc import Callable
@@ -16,10 +17,8 @@ from dataclasses import dataclass
 from tkinter import filedialog, ttk
 from typing import Literal
 
-from pydantic import ValidationError
-
 from claude_tray.autostart import StartAtLogin
-from claude_tray.config import Config, IconLimit, SourceChoice
+from claude_tray.config import Config, IconLimit, SourceChoice, Thresholds, problems_of
 from claude_tray.popup.theme import BACKGROUND, BORDER, Fonts
 
 SOURCE_CHOICES: dict[SourceChoice, str] = {
@@ -150,30 +149,27 @@ def config_from_form(base: Config, form: SettingsForm, rule: IntervalRule = MINU
         raise SettingsInvalid(
             ["The thresholds must go up: moderate ≤ warning ≤ critical."],
         )
-    try:
-        validated = Config.model_validate(
-            {
-                **base.model_dump(),
-                # Below the file's 1-minute floor only where the rule allows it (the demo).
-                "interval_minutes": max(interval, 1.0),
-                "source": form.source,
-                "icon_limit": form.icon_limit,
-                "thresholds": {"moderate": moderate, "warning": warning, "critical": critical},
-                "notifications": form.notifications,
-                "poll_mode": "fixed" if form.fixed_interval else "adaptive",
-                "icon_colour_follows_pace": form.colour_follows_pace,
-                # An empty field means "find it yourself"; existence is the doctor's
-                # job (checking here would be I/O on the UI thread).
-                "browser_path": form.browser_path.strip() or None,
-                "python_path": form.python_path.strip() or None,
-            }
-        )
-    except ValidationError as exc:  # a rule of Config this form does not know yet
-        problems = [str(error.get("msg", "invalid value")) for error in exc.errors()]
-        raise SettingsInvalid(problems) from None
-    if interval < 1.0:  # the demo's seconds; model_copy keeps them past the 1-minute floor
-        return validated.model_copy(update={"interval_minutes": interval})
-    return validated
+    config = dataclasses.replace(
+        base,
+        # Below the file's 1-minute floor only where the rule allows it (the demo).
+        interval_minutes=max(interval, 1.0),
+        source=form.source,
+        icon_limit=form.icon_limit,
+        thresholds=Thresholds(moderate=moderate, warning=warning, critical=critical),
+        notifications=form.notifications,
+        poll_mode="fixed" if form.fixed_interval else "adaptive",
+        icon_colour_follows_pace=form.colour_follows_pace,
+        # An empty field means "find it yourself"; existence is the doctor's
+        # job (checking here would be I/O on the UI thread).
+        browser_path=form.browser_path.strip() or None,
+        python_path=form.python_path.strip() or None,
+    )
+    problems = problems_of(config)  # a rule of Config this form does not know yet
+    if problems:
+        raise SettingsInvalid(problems)
+    if interval < 1.0:  # the demo's seconds, kept past the file's 1-minute floor
+        return dataclasses.replace(config, interval_minutes=interval)
+    return config
 
 
 class SettingsDialog(tk.Toplevel):
