@@ -111,6 +111,8 @@ class Idle:
     wakeups: int
     seconds: float
     threads: int
+    #: (context switches over the window, thread id, thread name), most first.
+    per_thread: list[tuple[int, int, str]]
 
 
 @dataclass
@@ -150,16 +152,54 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     stop_app(process, term_wait=15, kill_wait=15)
 
 
-def measure_idle(pid: int, seconds: float) -> Idle:
-    """Memory at the end, CPU and context switches (wake-ups) over `seconds` of idling."""
+def _thread_switches(pid: int) -> dict[int, int]:
+    """Context switches (voluntary + involuntary) of each thread, from /proc."""
+    counts: dict[int, int] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            total = 0
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                    total += int(line.split()[1])
+            counts[int(task.name)] = total
+    return counts
+
+
+def _thread_names(modules_file: Path | None) -> dict[int, str]:
+    """Thread names by kernel id, from the app's debug hook (`<modules file>.threads`)."""
+    names: dict[int, str] = {}
+    if modules_file is None:
+        return names
+    with contextlib.suppress(OSError):
+        for line in Path(f"{modules_file}.threads").read_text().splitlines():
+            tid, _, name = line.partition(" ")
+            with contextlib.suppress(ValueError):
+                names[int(tid)] = name
+    return names
+
+
+def measure_idle(pid: int, seconds: float, modules_file: Path | None = None) -> Idle:
+    """Memory at the end, CPU and context switches (wake-ups) over `seconds` of idling,
+    in total and per thread (named from the app's debug hook where it wrote them)."""
     proc = psutil.Process(pid)
     cpu_before = proc.cpu_times()
     switches_before = proc.num_ctx_switches()
+    threads_before = _thread_switches(pid)
     started = time.monotonic()
     time.sleep(seconds)
     window = time.monotonic() - started
     cpu_after = proc.cpu_times()
     switches_after = proc.num_ctx_switches()
+    threads_after = _thread_switches(pid)
+    names = _thread_names(modules_file)
+    names.setdefault(pid, "MainThread")
+    per_thread = sorted(
+        (
+            (count - threads_before.get(tid, 0), tid, names.get(tid, "?"))
+            for tid, count in threads_after.items()
+        ),
+        reverse=True,
+    )
     cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
     wakeups = (switches_after.voluntary - switches_before.voluntary) + (
         switches_after.involuntary - switches_before.involuntary
@@ -171,6 +211,7 @@ def measure_idle(pid: int, seconds: float) -> Idle:
         wakeups=wakeups,
         seconds=window,
         threads=proc.num_threads(),
+        per_thread=per_thread,
     )
 
 
@@ -267,7 +308,7 @@ def measure_xorg(seconds: float) -> Result:
 
                 # 3. Idle between polls, then the popup.
                 time.sleep(5.0)
-                idle = measure_idle(app.pid, seconds)
+                idle = measure_idle(app.pid, seconds, modules_file)
                 x, y = icon.geometry().centre
                 host.xdotool("mousemove", str(x), str(y), "click", "1")
                 wait_for(lambda: popup_window(host) is not None, 30, "the popup")
@@ -344,7 +385,7 @@ def measure_sni(seconds: float) -> Result:
                 registered = time.monotonic() - started
                 # The slow Python delays the first poll by 1.5 s; let it finish.
                 time.sleep(8.0)
-                idle = measure_idle(process.pid, seconds)
+                idle = measure_idle(process.pid, seconds, modules_file)
                 name = item()
                 assert name is not None
                 bus.call(name, "/StatusNotifierItem", ITEM, "Activate", "ii", (0, 0))
@@ -410,6 +451,8 @@ def main() -> int:
             f"{verdict(idle.wakeups == 0)}"
         )
         print(f"  threads                         : {idle.threads}")
+        for count, tid, name in idle.per_thread:
+            print(f"    {count:6d} wake-ups  thread {tid} {name}")
         print(f"  modules loaded                  : {len(result.modules)}")
         print(f"  playwright imported             : {'YES' if playwright else 'no'}")
     return 1 if failed else 0

@@ -6,7 +6,9 @@ thread. Nothing polls: the core's events and the tray's commands go on queues
 whose `put` also wakes Tk through a pipe watched by Tk's own event loop (a
 Tcl file handler), so an idle app costs no CPU (platform.md: all idle CPU of
 tray + Tk came from an `after()` poll). Where Tcl has no file handlers
-(Windows) a slow `after()` poll is the fallback.
+(Windows) a slow `after()` poll is the fallback. Claude Code's status-line feed
+is watched by `file_watch.FileWatch` on its own thread (inotify on Linux), which
+also reads it: no Tk timer looks at files.
 
 Everything the user sees changes on the Tk thread, and the tray is updated by
 exactly one method, `TrayApp.refresh_tray`.
@@ -69,8 +71,6 @@ FALLBACK_POLL_MS = 500
 #: Milliseconds between re-evaluations of the icon without any event (the
 #: "stale" look appears when the last numbers grow older than two intervals).
 ICON_TICK_MS = 60_000
-#: How often the app looks at Claude Code's status-line feed file (one stat when unchanged).
-FEED_CHECK_MS = 5_000
 #: A second full redraw this long after the icon first shows: a tray host may
 #: still be embedding it when the first one happens.
 SETTLE_REDRAW_MS = 2_000
@@ -291,6 +291,15 @@ class TrayApp:
 
         # NetworkManager's "connected again" (Linux; optional): poll at once after an outage.
         self._network = NetworkWatch(self.core.network_back)
+        from claude_tray.file_watch import FileWatch
+
+        # Numbers from Claude Code's status line show within moments, between polls.
+        self.feed_watch = FileWatch(
+            paths.statusline_feed_file,
+            self.core.check_feed,
+            next_check=self.core.feed_quiet_in,
+            name="feed-watch",
+        )
         self.notifier = ThresholdNotifier(thresholds=tuple(config.notify_thresholds))
         self.first_run = FirstRun(paths.data_dir) if self.options.first_run else None
 
@@ -358,7 +367,6 @@ class TrayApp:
         self._no_tray_job = self.root.after(NO_TRAY_GRACE_MS, self._check_tray_host)
         self._watch_for_sni_watcher()
         self._tick_job = self.root.after(ICON_TICK_MS, self._tick)
-        self._feed_job: str | None = self.root.after(FEED_CHECK_MS, self._check_feed)
         self.root.mainloop()
         return EXIT_OK
 
@@ -372,6 +380,9 @@ class TrayApp:
             self.core.start_polling()
         # Connecting to the system bus is I/O: never on the Tk thread.
         threading.Thread(target=self._network.start, name="network-watch", daemon=True).start()
+        # Claude Code's status line: the feed is read on the watch's thread when the
+        # file changes (inotify on Linux), and its event wakes Tk like a poll's.
+        self.feed_watch.start()
         self._write_debug_modules()
 
     def _install_signal_handlers(self) -> None:
@@ -421,7 +432,8 @@ class TrayApp:
             log.warning("the core did not shut down cleanly", exc_info=True)
         if self._instance_lock is not None:
             self._instance_lock.close()
-        for job in (self._tick_job, getattr(self, "_feed_job", None)):
+        self.feed_watch.stop(timeout=0.3)
+        for job in (self._tick_job,):
             if job is not None:
                 with contextlib.suppress(Exception):
                     self.root.after_cancel(job)
@@ -777,14 +789,6 @@ class TrayApp:
     def _force_redraw(self) -> None:
         self._redraw_tray = True
         self.refresh_tray()
-
-    def _check_feed(self) -> None:
-        """Numbers from Claude Code's status line show within seconds, between polls."""
-        self._feed_job = self.root.after(FEED_CHECK_MS, self._check_feed)
-        try:
-            self.core.check_feed()
-        except Exception:
-            log.exception("reading Claude Code's status-line feed failed")
 
     def _tick(self) -> None:
         self._tick_job = self.root.after(ICON_TICK_MS, self._tick)

@@ -34,7 +34,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from claude_tray.config import Config
 from claude_tray.documents import (
@@ -619,8 +619,9 @@ class Core:
         """Show new numbers from Claude Code's status line, if its feed file changed,
         and stop calling them live once they are no longer fresh.
 
-        Cheap when nothing changed (one stat); safe from the UI thread. True when
-        new numbers (or the end of "live") were shown.
+        Cheap when nothing changed (one stat); safe from any thread (the app calls it
+        from its feed watch, `file_watch.FileWatch`). True when new numbers (or the
+        end of "live") were shown.
         """
         quiet = self.enricher.went_quiet()
         if not (self.enricher.feed_changed() or quiet):
@@ -638,6 +639,15 @@ class Core:
         self.state.update_numbers(document)
         self._emit_fresh(document)
         return True
+
+    def feed_quiet_in(self) -> float | None:
+        """Seconds until the numbers shown as live stop being fresh (then `check_feed`
+        must run once more), or None while nothing is live. Any thread."""
+        until = self.enricher.live_until if self.enricher.live else None
+        if until is None:
+            return None
+        # A second late, so the check surely finds them stale (no second, early look).
+        return (until - datetime.now(timezone.utc)).total_seconds() + 1.0
 
     def network_back(self) -> None:
         """The platform says the network is back (any thread): if the last poll failed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -358,3 +359,45 @@ def test_login_expiry_is_announced_once_with_log_in(app: TrayApp, app_paths: App
     app.popup.dismiss_banner()
     deliver(app, UsageUpdated(usage(43.0)))
     assert app.popup.current_banner is None
+
+
+@pytest.mark.display
+@pytest.mark.posix_only
+def test_the_status_line_feed_reaches_the_tray_from_its_watch_not_a_tk_timer(
+    app: TrayApp, app_paths: AppPaths, tray_home: Path
+) -> None:
+    """A real `claude-tray statusline` (another process) writes the feed; the app's feed
+    watch reads it on its own thread and the tray's tooltip shows the fed number. No Tk
+    timer is involved: before, only a 5 s Tk `after` looked at the feed (and read it and
+    the history on the Tk thread); this test never starts that loop."""
+    shown = usage(30.0)
+    deliver(app, UsageUpdated(shown))
+    assert "30%" in app.tray.view.title
+    reset = shown.limits[0].resets_at
+    assert reset is not None
+    app.feed_watch.start()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CLAUDE_")},
+        "CLAUDE_TRAY_HOME": str(tray_home),
+        "PYTHONPATH": str(REPO),
+    }
+    stdin = json.dumps(
+        {
+            "rate_limits": {
+                "five_hour": {"used_percentage": 47.0, "resets_at": int(reset.timestamp())}
+            }
+        }
+    )
+    fed = subprocess.run(
+        [sys.executable, "-m", "claude_tray", "statusline"],
+        input=stdin,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert fed.returncode == 0, fed.stderr
+    assert app_paths.statusline_feed_file.exists()
+    pump(app.root, lambda: "47%" in app.tray.view.title, timeout=60)
+    assert app.feed_watch.event_driven
