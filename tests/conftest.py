@@ -10,12 +10,19 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from claude_tray.paths import AppPaths
+
+# Autouse for every test, not only the modules that import it: a test that set up
+# the app's logging in-process left its handlers on the root logger, and a later
+# test counting or rotating log handlers then met them (order-dependent failures).
+from tests.support.cli import restore_logging as restore_logging
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +34,47 @@ def tray_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     for name in ("CLAUDE_TRAY_BASE_URL", "CLAUDE_TRAY_API_URL", "CLAUDE_TRAY_PYTHON"):
         monkeypatch.delenv(name, raising=False)
     yield home
+
+
+#: The name of the core's worker thread (claude_tray.worker.Worker's default).
+WORKER_THREAD_NAME = "claude-tray-worker"
+#: How long a worker thread may take to end after its test (a child being stopped).
+WORKER_END_GRACE_SECONDS = 10.0
+
+
+@pytest.fixture(autouse=True)
+def no_worker_outlives_its_test() -> Iterator[None]:
+    """A core's worker thread started by a test ends with it.
+
+    A worker left running keeps polling into the next tests: with a test's instant
+    sleeper it spun, writing a log line per turn into whatever log the next test
+    was rotating (a CI run failed on a rotated log file that vanished under it).
+    Cores made by the test helpers (`tests.support.core.track_core`) are shut down
+    here; any other worker still alive after a grace fails the test that started it.
+    """
+    before = {thread.ident for thread in threading.enumerate()}
+    yield
+    support = sys.modules.get("tests.support.core")
+    if support is not None:
+        support.shut_down_tracked_cores()
+    deadline = time.monotonic() + WORKER_END_GRACE_SECONDS
+    while True:
+        left = [
+            thread
+            for thread in threading.enumerate()
+            if thread.name == WORKER_THREAD_NAME
+            and thread.ident not in before
+            and thread.is_alive()
+        ]
+        if not left or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    if left:
+        pytest.fail(
+            f"{len(left)} core worker thread(s) started by this test still run after it: "
+            "shut the core down (Core.shutdown) or make it with tests.support.core.track_core",
+            pytrace=False,
+        )
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ from tests.support.core import (
     new_marker,
     processes_with,
     read_runs,
+    track_core,
     wait_for_event,
     wait_until,
     zombie_children,
@@ -94,14 +95,18 @@ class Stepped:
         self.sleeper = InstantSleeper(self.clock)
         self.runner = ScriptedRunner(answers)
         self.events: queue.Queue[Event] = queue.Queue()
-        self.core = Core(
-            paths,
-            Config(interval_minutes=interval_minutes, poll_mode=poll_mode),
-            self.events,
-            runner=self.runner,
-            clock=self.clock,
-            wait=self.sleeper.wait,
-            rand=lambda: 0.5,
+        # Tracked: a test's `refresh_now` hands polls to a real worker thread, which
+        # with the instant sleeper would poll without pause until it is shut down.
+        self.core = track_core(
+            Core(
+                paths,
+                Config(interval_minutes=interval_minutes, poll_mode=poll_mode),
+                self.events,
+                runner=self.runner,
+                clock=self.clock,
+                wait=self.sleeper.wait,
+                rand=lambda: 0.5,
+            )
         )
         self.core.worker.start_polling()
 

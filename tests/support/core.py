@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import psutil
 
@@ -23,10 +24,35 @@ from claude_tray.events import Event
 from claude_tray.paths import AppPaths
 from claude_tray.runner import ScraperRunner
 
+if TYPE_CHECKING:
+    from claude_tray.core import Core
+
+CoreT = TypeVar("CoreT", bound="Core")
+
 FAKE_SCRAPERS = Path(__file__).resolve().parent.parent / "fake_scrapers"
 
 #: A key-shaped fake session key: the redaction must recognise and remove it.
 FAKE_SESSION_KEY = "sk-ant-sid01-FAKEfakeFAKEfake0123456789abcdefTESTonly-AAAA"
+
+
+#: Cores made by test helpers during the current test; conftest shuts them down after it.
+_TRACKED_CORES: list[Core] = []
+
+
+def track_core(core: CoreT) -> CoreT:
+    """`core`, to be shut down after the test (conftest's `no_worker_outlives_its_test`).
+
+    A helper that makes a core a test may hand over to the worker thread (a
+    `refresh_now` starts it) uses this, so no test has to remember the shutdown.
+    """
+    _TRACKED_CORES.append(core)
+    return core
+
+
+def shut_down_tracked_cores() -> None:
+    """Shut down every core `track_core` was given since the last call."""
+    while _TRACKED_CORES:
+        _TRACKED_CORES.pop().shutdown()
 
 
 def new_marker() -> str:
