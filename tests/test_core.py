@@ -536,6 +536,32 @@ def test_cancel_before_a_queued_login_starts(app_paths: AppPaths) -> None:
     assert core.shutdown()
 
 
+def test_fake_clock_counts_a_timeout_from_the_waiters_last_reading() -> None:
+    """The test clock behaves like a real one when the test moves it between the
+    worker's reading of the time and its wait (the race that made the test below fail
+    about one run in eight on a loaded machine: the poll due after 300 s never came)."""
+    clock = FakeClock()
+    never = threading.Event()
+    woke = threading.Event()
+
+    def worker() -> None:
+        clock()  # reads the time, works out a wait of 300 s...
+        moved.wait(5)  # ...while the test moves the clock
+        clock.wait(never, 300)
+        woke.set()
+
+    moved = threading.Event()
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    clock.advance(299)
+    moved.set()
+    time.sleep(0.1)
+    assert not woke.is_set()
+    clock.advance(1)
+    assert woke.wait(5), "the wait counted its 300 s from when it began, not from the reading"
+    thread.join(5)
+
+
 def test_refresh_now_polls_at_once_and_restarts_the_interval(app_paths: AppPaths) -> None:
     """On the worker thread with a fake clock: refresh-now polls now and the next poll moves."""
     clock = FakeClock()

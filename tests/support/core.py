@@ -198,15 +198,23 @@ class FakeClock:
     `wait(event, timeout)` returns as soon as `event` is set, or once the test
     has advanced the clock past `timeout`; it records every timeout asked for,
     so a test can see how long the worker meant to sleep.
+
+    A timeout is counted from the moment the waiting thread last read the clock,
+    as with a real clock: the worker reads the time, works out how long to sleep,
+    then waits. Counting from the moment `wait` is entered instead let a test that
+    advanced the clock in between (a loaded machine) push the deadline out by the
+    whole advance, so a poll due at the advance's end never came.
     """
 
     def __init__(self, start: float = 10_000.0) -> None:
         self._now = start
         self._cond = threading.Condition()
+        self._last_read = threading.local()
         self.waits: list[float | None] = []
 
     def __call__(self) -> float:
         with self._cond:
+            self._last_read.value = self._now
             return self._now
 
     def advance(self, seconds: float) -> None:
@@ -217,11 +225,14 @@ class FakeClock:
     def wait(self, event: threading.Event, timeout: float | None) -> bool:
         with self._cond:
             self.waits.append(timeout)
-            deadline = None if timeout is None else self._now + timeout
+            read_at: float = getattr(self._last_read, "value", self._now)
+            deadline = None if timeout is None else read_at + timeout
             while not event.is_set() and (deadline is None or self._now < deadline):
                 # A short real wait so a set() of the event is seen promptly;
                 # only tests use this waiter.
                 self._cond.wait(0.01)
+            # A thread that wakes knows the time it woke at.
+            self._last_read.value = self._now
             return event.is_set()
 
 
