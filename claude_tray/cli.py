@@ -422,13 +422,6 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
     if cached is not None:
         document, last, problems = cached, cached, []
     else:
-        import threading
-
-        from claude_tray.documents import warm_up_validation
-
-        # The validators take about as long to build as the child takes to poll:
-        # build them on the other core meanwhile (issue 12).
-        threading.Thread(target=warm_up_validation, name="warm-up", daemon=True).start()
         document, last, problems = _blocking_with_last(
             paths, config, lambda core: core.poll_usage_blocking()
         )

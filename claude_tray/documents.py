@@ -1,15 +1,16 @@
 """The JSON documents that cross the process boundary (see interface.md).
 
 The scraper child builds one of these and prints it with `dump_document`
-(plain `json`); the parent reads it back with `load_document`, which validates
-every field through pydantic. The schema is written once, here, as frozen
-stdlib dataclasses: the child never imports pydantic (it costs about 20 MB and
-most of a poll's start-up, issue 12), the parent imports it lazily on its
-first `load_document`. Both shapes are versioned (`schema_version`).
+(plain `json`); the parent reads it back with `load_document`, which checks
+every field strictly against the dataclasses (`from_json_data`). The schema is
+written once, here, as frozen stdlib dataclasses, and neither process imports
+pydantic for it (it costs about 15-20 MB and 0.1 s of CPU, issue 12):
+tests/test_documents_reference.py holds the strict reader to pydantic's strict
+validation of the same dataclasses. Both shapes are versioned (`schema_version`).
 
 This module holds the documents only: it must not parse the service's own
 usage body (that is `usage_parser`), must not do I/O, and must not import
-pydantic at module level.
+pydantic.
 """
 
 from __future__ import annotations
@@ -18,24 +19,23 @@ import contextlib
 import dataclasses
 import enum
 import json
+import re
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, Union, cast
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final, Literal, TypeVar, Union, cast
 
 from claude_tray.errors import ClaudeTrayError, ErrorCode
-
-if TYPE_CHECKING:
-    from pydantic import TypeAdapter
 
 SCHEMA_VERSION: Final = 1
 
 Source = Literal["web", "claude-code"]
 
-#: What pydantic reads from a stdlib dataclass (`__pydantic_config__`): an
-#: unknown key is an error, as it was with the pydantic models.
+#: An unknown key is an error. `from_json_data` refuses one itself; this is
+#: what pydantic reads from a stdlib dataclass (`__pydantic_config__`) in the
+#: test that holds `from_json_data` to pydantic's strict validation.
 _STRICT_KEYS: Final[Mapping[str, Any]] = {"extra": "forbid"}
 
 #: Field metadata: leave the field out of the JSON when it is empty (an
@@ -272,46 +272,58 @@ def dump_document(document: Document, *, parent_fields: bool = True) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-_ADAPTERS: dict[object, TypeAdapter[Any]] = {}
-
-
-def _adapter(kind: object) -> TypeAdapter[Any]:
-    # Imported here: the scraper child never loads a document, the parent pays
-    # for pydantic once, on its first document, and builds each adapter once
-    # (two threads racing here only build it twice).
-    adapter = _ADAPTERS.get(kind)
-    if adapter is None:
-        from pydantic import TypeAdapter
-
-        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
-    return adapter
-
-
-def warm_up_validation() -> None:
-    """Build the validators now (about 50 ms of CPU), e.g. in a thread while a child runs."""
-    for kind in (UsageDocument, ErrorDocument, SessionDocument):
-        _adapter(kind)
-
-
-def validate_document(raw: object, kind: type[_T]) -> _T:
-    """`raw` (decoded JSON) checked field by field as a `kind`; raises ValueError."""
-    from pydantic import ValidationError
-
-    try:
-        return cast("_T", _adapter(kind).validate_python(raw))
-    except ValidationError as exc:
-        raise ValueError(f"not a claude-tray document: {exc.error_count()} problems") from None
+def document_kind(raw: Mapping[str, object]) -> type[Document]:
+    """Which document a decoded JSON object claims to be (then checked as that)."""
+    if raw.get("status") == "error":
+        return ErrorDocument
+    if "logged_in" in raw:
+        return SessionDocument
+    return UsageDocument
 
 
 def from_json_data(kind: type[_T], raw: object) -> _T:
-    """A `kind` from JSON data this program wrote itself (the usage cache), without pydantic.
+    """A `kind` from decoded JSON, checked strictly; raises ValueError for anything off-schema.
 
-    Strict and small: every field must have exactly the type the dataclass
-    says (an int counts as a float), no unknown keys; raises ValueError
-    otherwise. Documents from the scraper child go through `load_document`
-    (pydantic) instead: this is for our own files on the quick paths (issue 12).
+    Every field must have exactly the type the dataclass says: an int counts
+    as a float, but a boolean is no number, a string no number, a float no
+    int; times are RFC 3339 strings (an offset-less one is taken as UTC, as
+    `to_utc` does); codes are their values; no unknown keys, no missing
+    required ones. tests/test_documents_reference.py holds it to pydantic's
+    strict validation of the same dataclasses (and lists where they differ).
     """
     return cast("_T", _build(kind, raw, kind.__name__))
+
+
+#: RFC 3339 date-time as pydantic's strict parser takes it: `T`, `t` or a space
+#: between date and time, seconds and fraction optional, `Z`/`z`/`+HH:MM`/`+HHMM`
+#: or no offset. ASCII digits only (`\d` would take other scripts' digits too).
+_TIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2})"
+    r"(?::([0-9]{2})(?:[.,]([0-9]+))?)?"
+    r"(?:([Zz])|([+-])([0-9]{2}):?([0-9]{2}))?"
+)
+
+
+def _time(raw: object, where: str) -> datetime:
+    match = _TIME.fullmatch(raw) if isinstance(raw, str) else None
+    if match is None:
+        raise ValueError(f"{where}: not a time")
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    tz: timezone | None = None
+    if zulu:
+        tz = timezone.utc
+    elif sign:
+        if int(off_h) > 23 or int(off_m) > 59:
+            raise ValueError(f"{where}: not a time")
+        offset = timedelta(hours=int(off_h), minutes=int(off_m))
+        tz = timezone(-offset if sign == "-" else offset)
+    micro = int((fraction or "0")[:6].ljust(6, "0"))  # truncated to microseconds
+    try:
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tz
+        )
+    except ValueError:  # 2026-02-30, 24:00, 12:00:60
+        raise ValueError(f"{where}: not a time") from None
 
 
 def _build(annotation: Any, raw: object, where: str) -> Any:
@@ -329,6 +341,8 @@ def _build(annotation: Any, raw: object, where: str) -> Any:
             return annotation(**values)
         except TypeError as exc:  # a required field is missing
             raise ValueError(f"{where}: {exc}") from None
+        except OverflowError:  # a time that leaves datetime's range once made UTC
+            raise ValueError(f"{where}: a time out of range") from None
     if origin in (Union, types.UnionType):
         members = typing.get_args(annotation)
         if raw is None and type(None) in members:
@@ -340,7 +354,10 @@ def _build(annotation: Any, raw: object, where: str) -> Any:
                 return _build(member, raw, where)
         raise ValueError(f"{where}: none of the allowed types")
     if origin is Literal:
-        if raw in typing.get_args(annotation) and not isinstance(raw, bool):
+        # Same type as well as equal: `true` and `1.0` are not the version 1.
+        if any(
+            type(raw) is type(choice) and raw == choice for choice in typing.get_args(annotation)
+        ):
             return raw
         raise ValueError(f"{where}: not one of the allowed values")
     if origin is list:
@@ -349,14 +366,18 @@ def _build(annotation: Any, raw: object, where: str) -> Any:
         (member,) = typing.get_args(annotation)
         return [_build(member, item, f"{where}[{index}]") for index, item in enumerate(raw)]
     if annotation is datetime:
-        if not isinstance(raw, str):
-            raise ValueError(f"{where}: not a time")
-        return datetime.fromisoformat(raw)
+        return _time(raw, where)
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return annotation(raw)
+        try:
+            return annotation(raw)
+        except ValueError:
+            raise ValueError(f"{where}: not one of the known codes") from None
     if annotation is float:
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            return float(raw)
+            try:
+                return float(raw)
+            except OverflowError:  # an integer beyond any float
+                raise ValueError(f"{where}: a number out of range") from None
         raise ValueError(f"{where}: not a number")
     if annotation in (int, str, bool):
         if type(raw) is annotation:
@@ -376,18 +397,18 @@ def _hints(kind: type) -> dict[str, Any]:
 
 
 def load_document(text: str) -> Document:
-    """Read exactly one document; raises ValueError for anything else."""
+    """Read exactly one document, checked field by field; raises ValueError for anything else."""
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:  # "two documents" also lands here ("Extra data")
         raise ValueError(f"not one JSON document: {exc.msg}") from None
+    except RecursionError:  # json recurses into nested arrays and objects
+        raise ValueError("not one JSON document: nested too deeply") from None
     if not isinstance(raw, dict):
         raise ValueError("the JSON document is not an object")
-    kind: type[Document]
-    if raw.get("status") == "error":
-        kind = ErrorDocument
-    elif "logged_in" in raw:
-        kind = SessionDocument
-    else:
-        kind = UsageDocument
-    return validate_document(raw, kind)
+    try:
+        return from_json_data(document_kind(raw), raw)
+    except RecursionError:
+        raise ValueError("not a claude-tray document: nested too deeply") from None
+    except ValueError as exc:
+        raise ValueError(f"not a claude-tray document: {exc}") from None

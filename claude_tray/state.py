@@ -22,7 +22,6 @@ state: the core's listener only does a non-blocking `queue.put`.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -33,7 +32,6 @@ from claude_tray.documents import (
     ErrorDocument,
     UsageDocument,
     dump_document,
-    from_json_data,
     load_document,
 )
 from claude_tray.events import Status
@@ -247,18 +245,11 @@ class AppState:
         except (OSError, UnicodeDecodeError) as exc:
             log.warning("ignoring the usage cache %s: %s", path, exc)
             return None
-        document: object
         try:
-            # Our own file: read first with the strict reader that needs no pydantic
-            # validator, so none is built before the first icon (issue 12); anything
-            # it does not take goes through the full validation.
-            document = from_json_data(UsageDocument, json.loads(text))
-        except (ValueError, RecursionError):
-            try:
-                document = load_document(text)
-            except ValueError as exc:
-                log.warning("ignoring the usage cache %s: %s", path, exc)
-                return None
+            document = load_document(text)
+        except ValueError as exc:
+            log.warning("ignoring the usage cache %s: %s", path, exc)
+            return None
         if not isinstance(document, UsageDocument):
             log.warning("ignoring the usage cache %s: it is not a usage document", path)
             return None

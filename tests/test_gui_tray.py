@@ -237,7 +237,7 @@ def test_icon_appears_in_tray_with_usage_colour(
     host: TrayHost, launcher: Launcher, artifacts: Path
 ) -> None:
     """With 42 % used the docked icon shows the calm colour and the rendered 42, and the
-    tray process has not imported Playwright after its first poll."""
+    tray process has imported neither Playwright nor pydantic after its first poll."""
     modules = launcher.tmp_path / "modules.txt"
     launcher.env["CLAUDE_TRAY_DEBUG_MODULES_FILE"] = str(modules)
     launcher.login()
@@ -250,7 +250,7 @@ def test_icon_appears_in_tray_with_usage_colour(
     save_artifact(host.screenshot(), artifacts, "icon_normal")
     loaded = wait_for(lambda: modules.is_file() and modules.read_text().split(), 30, "modules")
     assert "claude_tray.core" in loaded and "pystray" in loaded  # the hook wrote a real list
-    assert not [name for name in loaded if name.split(".")[0] == "playwright"]
+    assert not [name for name in loaded if name.split(".")[0] in ("playwright", "pydantic")]
 
 
 def test_click_opens_popup(host: TrayHost, launcher: Launcher, artifacts: Path) -> None:

@@ -1,8 +1,10 @@
 """What the quick paths import (issue 12): real child processes, the modules they ended with.
 
-The scraper child's poll over plain HTTP must not import pydantic (the parent
-validates the document it prints); `claude-tray status` must not load the tray,
-Tk, Pillow, pystray or the emulator. Each test runs the real program in a
+The scraper child's poll over plain HTTP must not import pydantic, nor must
+`claude-tray status` (it checks the config and the child's document with the
+stdlib readers); `status` must not load the tray, Tk, Pillow, pystray or the
+emulator. The tray app's own run is checked by test_gui_tray (no Playwright,
+no pydantic after its first poll). Each test runs the real program in a
 child with an exit hook that prints `sys.modules`; nothing here measures time.
 """
 
@@ -82,6 +84,8 @@ def test_status_loads_no_tray_tk_pillow_or_emulator(emulator: Emulator, tmp_path
     assert code == 0
     assert "claude_tray.runner" in modules
     assert _top(modules, HEAVY_FOR_STATUS) == set()
+    # The config and the child's document are checked without pydantic (issue 12).
+    assert _top(modules, ("pydantic", "pydantic_core")) == set()
 
 
 def test_status_max_age_with_fresh_numbers_loads_no_pydantic(
@@ -129,7 +133,7 @@ def test_the_tray_app_does_not_load_rare_path_modules() -> None:
     assert _top(modules, ("webbrowser", "plistlib", "playwright", "claude_tray.emulator")) == set()
 
 
-def test_the_cache_loads_without_building_a_pydantic_validator(tmp_path: Path) -> None:
+def test_the_cache_loads_without_pydantic(tmp_path: Path) -> None:
     """The tray's first icon shows cached numbers read by the strict reader, not pydantic."""
     from claude_tray.documents import dump_document
     from claude_tray.paths import AppPaths
@@ -142,9 +146,9 @@ def test_the_cache_loads_without_building_a_pydantic_validator(tmp_path: Path) -
     paths.usage_cache_file.write_text(dump_document(document) + "\n")
     code = (
         "from claude_tray.paths import AppPaths; from claude_tray.state import AppState;"
-        "from claude_tray import documents;"
+        "import sys;"
         "doc = AppState(AppPaths.from_env()).load_cache();"
-        "print(doc is not None, bool(documents._ADAPTERS))"
+        "print(doc is not None, 'pydantic' in sys.modules)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
