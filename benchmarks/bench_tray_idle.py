@@ -7,9 +7,9 @@ Run from the repository root:
 What it does, all with real processes:
 
 0. import stages: a child Python on a private Xvfb prints its resident memory
-   after Tk, Pillow, pystray, the documents, pydantic with the document
-   validators, the config, the core and the app modules (where the memory
-   above Tk + pystray + Pillow goes);
+   after Tk, Pillow, pystray, the documents, the config, reading a first
+   document (pydantic with its validators, in trees that still use it), the
+   core and the app modules (where the memory above Tk + pystray + Pillow goes);
 1. xorg (Xvfb + trayer, if trayer is installed): runs the app once so the usage
    cache holds 42 %, then starts it again with the emulator at 60 % and times
    how long until the tray shows the cached 42 (from the screenshot), waits for
@@ -92,10 +92,16 @@ import pystray
 stage("pystray")
 import claude_tray.documents as documents
 stage("documents")
-documents.warm_up_validation()
-stage("pydantic+validators")
 import claude_tray.config
 stage("config")
+# What the first poll's answer costs: a usage document read as the tray reads it
+# (pydantic and its validators, where a tree still validates with pydantic).
+documents.load_document(
+    '{"schema_version":1,"status":"success","source":"web","usage_percent":42,'
+    '"last_updated":"2026-12-01T12:00:00+00:00","limits":[{"id":"session","kind":"session",'
+    '"label":"Current session","percent":42,"resets_at":"2026-12-01T14:00:00+00:00"}]}'
+)
+stage("first document read")
 import claude_tray.core
 stage("core")
 import claude_tray.app
@@ -455,6 +461,8 @@ def main() -> int:
             print(f"    {count:6d} wake-ups  thread {tid} {name}")
         print(f"  modules loaded                  : {len(result.modules)}")
         print(f"  playwright imported             : {'YES' if playwright else 'no'}")
+        pydantic = any(m.split(".")[0] == "pydantic" for m in result.modules)
+        print(f"  pydantic imported               : {'yes' if pydantic else 'no'}")
     return 1 if failed else 0
 
 
