@@ -3,18 +3,20 @@
 The thread runs a private `schedule.Scheduler` (never the module-level one)
 whose jobs read an injectable monotonic clock, so tests move a fake clock
 instead of sleeping. Between polls the thread waits on an Event with a
-time-out: until the next poll is due, but while polling never longer than
-`CLOCK_CHECK_SECONDS`, so it notices a suspend. No busy loop, no long sleep
-that a stop could not interrupt. A task that raises is logged; nothing ends the
-loop but `stop()`.
+time-out until the next poll is due. No busy loop, no long sleep that a stop
+could not interrupt. A task that raises is logged; nothing ends the loop but
+`stop()`.
 
 Sleep (issue 7): `time.monotonic` stops while the computer is suspended (Linux,
 macOS), and so does a wait's time-out, so after a night's sleep the next poll
 could be a whole interval late. Each time the loop wakes it compares the wall
 clock with the monotonic clock; when the wall clock has run ahead by more than
 `WAKE_JUMP_SECONDS`, the computer was asleep, and the next poll moves to
-`WAKE_POLL_DELAY_SECONDS` from now (Wi-Fi needs a moment to come back). Waking
-every 10 s costs nothing measurable (`benchmarks/bench_worker_idle.py`).
+`WAKE_POLL_DELAY_SECONDS` from now (Wi-Fi needs a moment to come back). What
+wakes the loop after a suspend: on Linux a `boot_alarm.BootAlarm` (a timerfd on
+CLOCK_BOOTTIME, which counts the suspend) armed for the next poll, so nothing
+wakes between polls (issue 12); where there is none (Windows, macOS, fake
+clocks in tests) the wait is cut to `CLOCK_CHECK_SECONDS` instead.
 
 Also here, as pure functions of numbers: how long to wait before retrying a
 transient failure inside one refresh (exponential backoff with jitter), and
@@ -43,6 +45,7 @@ from typing import Any
 
 import schedule
 
+from claude_tray.boot_alarm import BootAlarm
 from claude_tray.documents import Document, ErrorDocument
 from claude_tray.errors import TRANSIENT_CODES, ErrorCode
 
@@ -54,7 +57,8 @@ Clock = Callable[[], float]
 
 _EPOCH = _dt.datetime(2000, 1, 1)
 
-#: While polling, the loop wakes at least this often to compare the clocks.
+#: While polling without a boot-time alarm, the loop wakes at least this often to
+#: compare the clocks.
 CLOCK_CHECK_SECONDS = 10.0
 #: The wall clock running ahead of the monotonic one by more than this is a suspend.
 WAKE_JUMP_SECONDS = 30.0
@@ -258,13 +262,17 @@ class PollingWorker:
         wait: Waiter = event_wait,
         name: str = "claude-tray-worker",
         on_schedule: Callable[[float | None], None] | None = None,
+        boot_alarm: bool | None = None,
     ) -> None:
         """`poll` runs on the worker thread when a poll is due.
 
         `clock` (monotonic) drives the schedule; `wall` (Unix time) is only
         compared with it to notice a suspend. Tests pass fakes for both.
         `on_schedule(seconds_until_next_poll or None)` is called whenever the
-        next poll moves, so the state can show when it will be.
+        next poll moves, so the state can show when it will be. `boot_alarm`:
+        wake for the next poll through a `BootAlarm` where there is one (None:
+        when `clock` is the real `time.monotonic`, whose seconds the alarm's
+        match; a fake clock's would not).
         """
         self._poll = poll
         self._interval = max(1, round(interval_seconds))
@@ -283,6 +291,9 @@ class PollingWorker:
         self._wakeup = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._want_alarm = clock is time.monotonic if boot_alarm is None else boot_alarm
+        #: The boot-time alarm, opened with the thread (None: the CLOCK_CHECK_SECONDS cut).
+        self.alarm: BootAlarm | None = None
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -299,6 +310,8 @@ class PollingWorker:
         with self._lock:
             if self._thread is not None or self._stop.is_set():
                 return
+            if self._want_alarm:
+                self.alarm = BootAlarm.open(self._wakeup.set, name=f"{self._name}-alarm")
             self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
             self._thread.start()
 
@@ -313,6 +326,8 @@ class PollingWorker:
         with self._lock:
             self._tasks.clear()
             thread = self._thread
+        if self.alarm is not None:
+            self.alarm.close()
         if thread is None or thread is threading.current_thread():
             return True
         thread.join(timeout)
@@ -479,13 +494,17 @@ class PollingWorker:
         return True
 
     def idle_timeout(self) -> float | None:
-        """How long the loop may wait now: until the next poll (at most
-        `CLOCK_CHECK_SECONDS`, to notice a suspend), or None (until woken)."""
+        """How long the loop may wait now: until the next poll (without a boot-time
+        alarm at most `CLOCK_CHECK_SECONDS`, to notice a suspend), or None (until woken)."""
         with self._lock:
             if self._tasks or self._poll_due:
                 return 0.0
             idle = self._scheduler.idle_seconds
-        return None if idle is None else min(CLOCK_CHECK_SECONDS, max(0.0, idle))
+        if idle is None:
+            return None
+        if self.alarm is not None:
+            return max(0.0, idle)
+        return min(CLOCK_CHECK_SECONDS, max(0.0, idle))
 
     def _loop(self) -> None:
         log.debug("worker started")
@@ -496,6 +515,11 @@ class PollingWorker:
             timeout = self.idle_timeout()
             if timeout == 0.0:
                 continue
+            if self.alarm is not None:
+                # Counts a suspend too: fires when the poll is due in real time, or at
+                # once on resume if that passed during the sleep (the wait below would
+                # end that much later). It sets _wakeup; step() then compares the clocks.
+                self.alarm.arm(timeout)
             # Sleeps in the kernel until the next poll is due or someone
             # submits, reschedules or stops: no CPU while idle.
             self._wait(self._wakeup, timeout)
