@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import shlex
 import shutil
 import signal
@@ -69,7 +70,7 @@ MAX_STDERR_BYTES = 256 << 10
 LOGIN_MARGIN_SECONDS = 30.0
 #: How long a child (and what it started) gets after SIGTERM before SIGKILL.
 KILL_GRACE_SECONDS = 1.0
-#: The handshake imports pydantic and the scraper: slow on a cold disk, never a minute.
+#: The handshake imports the scraper: slow on a cold disk, never a minute.
 HANDSHAKE_TIMEOUT_SECONDS = 30.0
 #: `install-browser` downloads about 170 MB; its own limit is the same 30 minutes.
 INSTALL_BROWSER_TIMEOUT_SECONDS = 30 * 60.0
@@ -271,6 +272,23 @@ def _wait_group_gone(pgid: int, seconds: float) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.02)
+
+
+def _exit_watch(proc: subprocess.Popen[bytes]) -> int | None:
+    """A descriptor that becomes readable when `proc` exits (Linux's pidfd), else None.
+
+    On POSIX `Popen.wait(timeout)` sleeps in steps of up to 50 ms, so a child's
+    exit was seen about 25 ms late on average, on every poll (issue 12); select
+    on a pidfd wakes at once. Elsewhere (macOS, Windows, old kernels) the wait
+    with a timeout stays (on Windows it already wakes at once).
+    """
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is None:
+        return None
+    try:
+        return int(pidfd_open(proc.pid))
+    except OSError:  # no pidfd support (ENOSYS), or the child is already reaped
+        return None
 
 
 class ScraperRunner:
@@ -637,19 +655,29 @@ class ScraperRunner:
         cancel: threading.Event | None,
     ) -> str | None:
         """Wait for the child; why the app has to end it ("timeout", …), or None if it exited."""
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return "timeout"
-            try:
-                proc.wait(timeout=min(_TICK_SECONDS, remaining))
-                return None
-            except subprocess.TimeoutExpired:
-                pass
-            if cancel is not None and cancel.is_set():
-                return "cancel"
-            if out.overflow:
-                return "overflow"
+        exited = _exit_watch(proc)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return "timeout"
+                if exited is None:
+                    try:
+                        proc.wait(timeout=min(_TICK_SECONDS, remaining))
+                        return None
+                    except subprocess.TimeoutExpired:
+                        pass
+                else:
+                    select.select([exited], [], [], min(_TICK_SECONDS, remaining))
+                    if proc.poll() is not None:
+                        return None
+                if cancel is not None and cancel.is_set():
+                    return "cancel"
+                if out.overflow:
+                    return "overflow"
+        finally:
+            if exited is not None:
+                os.close(exited)
 
     def _end(
         self, proc: subprocess.Popen[bytes], job: KillOnCloseJob | None, *, force: bool

@@ -338,3 +338,34 @@ def test_answer_then_hang_keeps_the_answer(app_paths: AppPaths) -> None:
     document = fake_runner(app_paths, "answer_then_hang", marker=marker).run("poll", timeout=3)
     assert isinstance(document, UsageDocument)
     assert_nothing_left(marker)
+
+
+@pytest.mark.posix_only
+def test_the_exit_watch_wakes_when_the_child_exits_not_before() -> None:
+    """On Linux the runner waits on a pidfd (no 50 ms sleeping steps); it fires on exit only."""
+    import select
+    import subprocess
+
+    from claude_tray.runner import _exit_watch
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    try:
+        watch = _exit_watch(proc)
+        if not sys.platform.startswith("linux"):
+            assert watch is None  # elsewhere: Popen.wait with a timeout, as before
+            return
+        assert watch is not None
+        try:
+            assert select.select([watch], [], [], 0.2)[0] == []  # still running
+            assert proc.stdin is not None
+            proc.stdin.close()  # now it exits
+            assert select.select([watch], [], [], 60)[0] == [watch]
+            assert proc.wait(timeout=60) == 0
+        finally:
+            os.close(watch)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
