@@ -24,10 +24,12 @@ child even counts the parent's memory at fork time: it is used only for a
 child too short to be sampled). It must not assert a time: the figures are
 for the note, and the machine may be busy.
 
-    python benchmarks/bench_light.py [--runs 10] [--repo PATH] [--json]
+    python benchmarks/bench_light.py [--runs 10] [--repo PATH] [--before PATH] [--json]
 
-`--repo` runs another checkout's code (its package and its `python -m`), for
-before/after figures taken side by side on the same machine.
+`--repo` runs another checkout's code (its package and its `python -m`);
+`--before PATH` adds that checkout's scraper poll and `status` commands to the
+same interleaved rounds (rows named "before: …", with a home of their own),
+so before/after figures come from one run on the same machine.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ class Command:
     argv: list[str]
     expect: str  # "usage": stdout is a usage document (or the reader's raw body); "none"
     samples: list[Sample] = field(default_factory=list)
+    #: The environment and folder of another checkout (`--before`); None: the main ones.
+    env: dict[str, str] | None = None
+    cwd: Path | None = None
 
 
 def _children(pid: int) -> list[int]:
@@ -173,6 +178,24 @@ def run_one(command: Command, env: dict[str, str], cwd: Path) -> Sample:
     return Sample(seconds, largest, max(sampler.tree_kb / 1024, largest), cpu, ok, text[:200])
 
 
+def _login(python: str, env: dict[str, str], cwd: Path, session_key: str) -> None:
+    subprocess.run(
+        [python, "-m", "claude_tray.scraper", "login", "--session-key-stdin"],
+        input=session_key + "\n",
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+def _max_age_command(python: str, max_age: str) -> Command:
+    argv = [python, "-m", "claude_tray", "status", "--json", "--source", "web"]
+    return Command(f"status --max-age {max_age}", [*argv, "--max-age", max_age], "usage")
+
+
 def has_max_age(python: str, env: dict[str, str], cwd: Path) -> bool:
     done = subprocess.run(
         [python, "-m", "claude_tray", "status", "--help"],
@@ -191,6 +214,9 @@ def main() -> int:
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="checkout to measure")
     parser.add_argument("--max-age", default="3600", help="seconds for status --max-age")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument(
+        "--before", type=Path, default=None, help="another checkout measured in the same rounds"
+    )
     args = parser.parse_args()
     repo: Path = args.repo.resolve()
     python = sys.executable
@@ -242,16 +268,7 @@ def _measure(
         }
     )
     # Store the session as a user's login would: through the scraper, key on stdin.
-    subprocess.run(
-        [python, "-m", "claude_tray.scraper", "login", "--session-key-stdin"],
-        input=info["session_key"] + "\n",
-        env=env,
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    _login(python, env, repo, info["session_key"])
     commands = [
         Command("python -c pass", [python, "-c", "pass"], "none"),
         Command("minimal reader", [python, "-c", MINIMAL_READER], "usage"),
@@ -268,37 +285,40 @@ def _measure(
     ]
     max_age = has_max_age(python, env, repo)
     if max_age:
-        commands.append(
-            Command(
-                f"status --max-age {args.max_age}",
-                [
-                    python,
-                    "-m",
-                    "claude_tray",
-                    "status",
-                    "--json",
-                    "--source",
-                    "web",
-                    "--max-age",
-                    args.max_age,
-                ],
-                "usage",
+        commands.append(_max_age_command(python, args.max_age))
+    if args.before is not None:
+        before = args.before.resolve()
+        before_home = Path(env["CLAUDE_TRAY_HOME"]) / "before"
+        before_env = {
+            **env,
+            "CLAUDE_TRAY_HOME": str(before_home),
+            "CLAUDE_CONFIG_DIR": str(before_home / "no-claude-code"),
+            "PYTHONPATH": str(before),
+        }
+        _login(python, before_env, before, info["session_key"])
+        theirs = list(commands[2:4])  # the scraper poll and status --json
+        if has_max_age(python, before_env, before):
+            theirs.append(_max_age_command(python, args.max_age))
+        for command in theirs:
+            commands.append(
+                Command(
+                    f"before: {command.name}", command.argv, "usage", env=before_env, cwd=before
+                )
             )
-        )
     # Warm-up (compiles .pyc files, fills the OS cache, makes the runner's
     # handshake and the cache a user would have after one run): not counted.
     for command in commands:
-        run_one(command, env, repo)
+        run_one(command, command.env or env, command.cwd or repo)
     for round_index in range(args.runs):
         shift = round_index % len(commands)
         for command in commands[shift:] + commands[:shift]:
-            command.samples.append(run_one(command, env, repo))
+            command.samples.append(run_one(command, command.env or env, command.cwd or repo))
 
     reader = statistics.median(s.seconds for s in commands[1].samples)
     rows = []
-    print(f"repo: {repo}")
+    print(f"repo: {repo}" + (f"; before: {args.before.resolve()}" if args.before else ""))
     print(
-        f"{'command':<24} {'median s':>9} {'x reader':>9} {'cpu s':>7} {'x reader':>9} "
+        f"{'command':<32} {'median s':>9} {'x reader':>9} {'cpu s':>7} {'x reader':>9} "
         f"{'largest MB':>11} {'tree MB':>8}  ok"
     )
     reader_cpu = statistics.median(s.cpu_s for s in commands[1].samples)
@@ -322,7 +342,7 @@ def _measure(
             }
         )
         print(
-            f"{command.name:<24} {median:>9.3f} {median / reader:>9.2f} {cpu:>7.3f} "
+            f"{command.name:<32} {median:>9.3f} {median / reader:>9.2f} {cpu:>7.3f} "
             f"{cpu / reader_cpu:>9.2f} {largest:>11.1f} {tree:>8.1f}  {ok}/{len(samples)}"
         )
         for sample in samples:
