@@ -14,12 +14,11 @@ anything itself: it only calls the `on_show` callback, which in the app hands a
 
 from __future__ import annotations
 
+import base64
 import contextlib
-import hmac
 import json
 import logging
 import os
-import secrets
 import socket
 import sys
 import threading
@@ -39,6 +38,26 @@ ACQUIRE_ATTEMPTS = 5
 SHOW_COMMAND = "show"
 OK_ANSWER = "ok"
 _MAX_REQUEST = 256
+
+
+def new_token() -> str:
+    """32 URL-safe characters from 24 random bytes (what `secrets.token_urlsafe(24)` gives)."""
+    return base64.urlsafe_b64encode(os.urandom(24)).rstrip(b"=").decode("ascii")
+
+
+def same_token(given: bytes, expected: bytes) -> bool:
+    """Whether the tokens are equal, in time that does not depend on where they differ.
+
+    Written out instead of `hmac.compare_digest`: `hmac` (and `secrets`, which
+    imports it) load OpenSSL's libcrypto, about 3 MB resident in the tray for
+    one comparison (issue 12). Like compare_digest, only the length shows.
+    """
+    if len(given) != len(expected):
+        return False
+    difference = 0
+    for mine, theirs in zip(given, expected, strict=True):
+        difference |= mine ^ theirs
+    return difference == 0
 
 
 @dataclass(frozen=True)
@@ -113,7 +132,7 @@ class InstanceLock:
         except OSError:
             return
         token, _, command = request.partition(" ")
-        if not hmac.compare_digest(token.encode(), self.info.token.encode()):
+        if not same_token(token.encode(), self.info.token.encode()):
             log.warning("instance control: a request with a wrong token was ignored")
             return
         if command != SHOW_COMMAND:
@@ -230,7 +249,7 @@ def _create_exclusive(path: Path, content: str) -> bool:
     Written to a private temp file first and hard-linked into place, so a reader
     never sees an empty or half-written lock.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     atomic_write(tmp, content, mode=0o600)
     try:
         os.link(tmp, path)
@@ -261,9 +280,7 @@ def acquire(path: Path) -> InstanceLock | LockInfo:
     path.parent.mkdir(parents=True, exist_ok=True)
     for _attempt in range(ACQUIRE_ATTEMPTS):
         server = _listen()
-        info = LockInfo(
-            pid=os.getpid(), port=server.getsockname()[1], token=secrets.token_urlsafe(24)
-        )
+        info = LockInfo(pid=os.getpid(), port=server.getsockname()[1], token=new_token())
         try:
             created = _create_exclusive(path, info.to_json())
         except BaseException:

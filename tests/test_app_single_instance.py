@@ -19,7 +19,9 @@ from claude_tray.single_instance import (
     LockInfo,
     acquire,
     ask_to_show,
+    new_token,
     pid_alive,
+    same_token,
 )
 from tests.support.private import assert_private
 
@@ -184,3 +186,15 @@ def test_pid_alive_tells_live_from_dead() -> None:
     assert pid_alive(os.getpid())
     assert not pid_alive(dead_pid())
     assert not pid_alive(0)
+
+
+def test_tokens_are_random_url_safe_and_compared_exactly() -> None:
+    """The token (no `secrets`/`hmac`: they load OpenSSL in the tray) and its comparison."""
+    tokens = {new_token() for _ in range(50)}
+    assert len(tokens) == 50
+    assert all(len(t) == 32 and t.replace("-", "").replace("_", "").isalnum() for t in tokens)
+    token = next(iter(tokens)).encode()
+    assert same_token(token, bytes(token))
+    assert not same_token(token, token[:-1])
+    assert not same_token(token, token[:-1] + (b"A" if token[-1:] != b"A" else b"B"))
+    assert not same_token(b"", token) and same_token(b"", b"")

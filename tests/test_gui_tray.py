@@ -250,7 +250,9 @@ def test_icon_appears_in_tray_with_usage_colour(
     save_artifact(host.screenshot(), artifacts, "icon_normal")
     loaded = wait_for(lambda: modules.is_file() and modules.read_text().split(), 30, "modules")
     assert "claude_tray.core" in loaded and "pystray" in loaded  # the hook wrote a real list
-    assert not [name for name in loaded if name.split(".")[0] in ("playwright", "pydantic")]
+    # Nor OpenSSL's libcrypto through hashlib (about 3 MB resident, issue 12).
+    unwanted = ("playwright", "pydantic", "_hashlib")
+    assert not [name for name in loaded if name.split(".")[0] in unwanted]
 
 
 def test_click_opens_popup(host: TrayHost, launcher: Launcher, artifacts: Path) -> None:
