@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    # Imported where a connection is opened: sqlite3 (about 1 MB with libsqlite3)
+    # then loads in `status` only after its child answered, off the peak of the
+    # process tree, and not before the tray's first icon (issue 12).
+    import sqlite3
+
     from claude_tray.feed import Reading
     from claude_tray.paths import AppPaths
 
@@ -111,11 +115,15 @@ def set_aside(path: Path, reason: str) -> Path | None:
 
 
 def _is_locked(exc: sqlite3.Error) -> bool:
+    import sqlite3
+
     text = str(exc).lower()
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
 def _open(path: Path) -> sqlite3.Connection:
+    import sqlite3
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     new = not path.exists()
     connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
@@ -151,6 +159,8 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
     Raises `HistoryUnavailable` (after logging) when the database is locked for
     longer than the busy timeout or cannot be made at all.
     """
+    import sqlite3
+
     connection: sqlite3.Connection | None = None
     for attempt in range(2):
         try:
@@ -282,6 +292,8 @@ def summary(path: Path) -> tuple[int, datetime | None]:
 
     Never sets anything aside or creates the file; raises `HistoryUnavailable`.
     """
+    import sqlite3
+
     try:
         connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=1.0)
     except sqlite3.Error as exc:
