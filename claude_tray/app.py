@@ -68,9 +68,10 @@ log = logging.getLogger(__name__)
 #: Milliseconds between checks of the wake flag where Tcl has no file handlers
 #: (Windows). platform.md measured 0.05 % CPU for a 500 ms poll.
 FALLBACK_POLL_MS = 500
-#: Milliseconds between re-evaluations of the icon without any event (the
-#: "stale" look appears when the last numbers grow older than two intervals).
-ICON_TICK_MS = 60_000
+#: The longest single wait for the icon's next change by itself (`view_changes`:
+#: the stale look, the age in the tooltip, a reset's weekday at midnight); then it
+#: looks again. Tcl's `after` takes milliseconds as a C int.
+MAX_TICK_MS = 24 * 3600 * 1000
 #: A second full redraw this long after the icon first shows: a tray host may
 #: still be embedding it when the first one happens.
 SETTLE_REDRAW_MS = 2_000
@@ -274,6 +275,8 @@ class TrayApp:
         self._image: Image.Image | None = None
         self._draw: Callable[[int], Image.Image] | None = None
         self._tick_job: str | None = None
+        #: When the icon looks at the time again by itself (None: not until an event).
+        self.next_tick_at: datetime | None = None
         self._redraw_tray = False
         self._settle_redraw = False
         self._debug_modules_file = os.environ.get(DEBUG_MODULES_ENV)
@@ -366,7 +369,7 @@ class TrayApp:
         self.root.after_idle(self._started)
         self._no_tray_job = self.root.after(NO_TRAY_GRACE_MS, self._check_tray_host)
         self._watch_for_sni_watcher()
-        self._tick_job = self.root.after(ICON_TICK_MS, self._tick)
+        self._schedule_tick(self.core.state.snapshot())
         self.root.mainloop()
         return EXIT_OK
 
@@ -781,7 +784,9 @@ class TrayApp:
         if self._quitting:
             return
         force, self._redraw_tray = self._redraw_tray, False
-        self.tray.update(self._view_for(self.core.state.snapshot()), force=force)
+        snapshot = self.core.state.snapshot()
+        self.tray.update(self._view_for(snapshot), force=force)
+        self._schedule_tick(snapshot)
         if self._settle_redraw:
             self._settle_redraw = False
             self.root.after(SETTLE_REDRAW_MS, self._force_redraw)
@@ -790,12 +795,26 @@ class TrayApp:
         self._redraw_tray = True
         self.refresh_tray()
 
+    def _schedule_tick(self, snapshot: Any) -> None:
+        """One Tk timer for the moment the icon or tooltip next changes by itself, or
+        none: no fixed tick between polls (issue 12). Events schedule it anew."""
+        from claude_tray.view_changes import next_change
+
+        if self._tick_job is not None:
+            with contextlib.suppress(tk.TclError):
+                self.root.after_cancel(self._tick_job)
+            self._tick_job = None
+        now = _utc_now()
+        moment = next_change(snapshot, now, interval_minutes=self.config.interval_minutes)
+        self.next_tick_at = None if self._quitting else moment
+        if moment is None or self._quitting:
+            return
+        # A moment late, so the look it brings is surely there when we look.
+        delay = (moment - now).total_seconds() * 1000 + 50
+        self._tick_job = self.root.after(int(min(MAX_TICK_MS, max(delay, 50))), self._tick)
+
     def _tick(self) -> None:
-        self._tick_job = self.root.after(ICON_TICK_MS, self._tick)
-        if self.tray.backend.name == "xorg":
-            # A plain-X11 tray host may wipe an embedded icon without telling it;
-            # one cheap repaint a minute heals that (other backends keep their image).
-            self._redraw_tray = True
+        self._tick_job = None
         self.refresh_tray()
 
     # Settings ------------------------------------------------------------------------------

@@ -401,3 +401,29 @@ def test_the_status_line_feed_reaches_the_tray_from_its_watch_not_a_tk_timer(
     assert app_paths.statusline_feed_file.exists()
     pump(app.root, lambda: "47%" in app.tray.view.title, timeout=60)
     assert app.feed_watch.event_driven
+
+
+@pytest.mark.display
+def test_the_icon_turns_stale_by_itself_at_that_moment_with_no_minute_tick(
+    app: TrayApp,
+) -> None:
+    """Fresh numbers on a 60 min interval: the app's one timer is for the moment they turn
+    stale (two intervals), not a minute from now. Numbers about to turn stale get the
+    stale look when that moment comes, with no event (before: a fixed 60 s tick that
+    `run()` started, which this test never calls)."""
+    app.config = dataclasses.replace(app.config, interval_minutes=60)
+    fresh = usage(30.0, minutes_ago=1)
+    deliver(app, UsageUpdated(fresh))
+    stale_at = fresh.last_updated + timedelta(minutes=120, seconds=1)
+    # That moment, or local midnight if sooner (a reset's weekday becomes "today").
+    assert app.next_tick_at is not None
+    assert datetime.now(timezone.utc) + timedelta(minutes=5) < app.next_tick_at <= stale_at
+    app.config = dataclasses.replace(app.config, interval_minutes=1)
+    almost = usage(35.0, minutes_ago=2 - 1 / 60)  # stale in about a second
+    deliver(app, UsageUpdated(almost))
+    assert "updated" not in app.tray.view.title
+    pump(app.root, lambda: "min ago" in app.tray.view.title, timeout=60)
+    # Stale now: the next look is when "2 min ago" becomes "3 min ago" (or midnight).
+    assert app.next_tick_at is not None
+    assert datetime.now(timezone.utc) < app.next_tick_at
+    assert app.next_tick_at <= almost.last_updated + timedelta(minutes=3, seconds=1)
