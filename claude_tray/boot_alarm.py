@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import logging
 import os
 import select
@@ -69,7 +68,8 @@ class BootAlarm:
         if not sys.platform.startswith("linux"):
             return None
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            # The process's own symbols, libc's among them (find_library would run ldconfig).
+            libc = ctypes.CDLL(None, use_errno=True)
             libc.timerfd_settime.argtypes = [
                 ctypes.c_int,
                 ctypes.c_int,

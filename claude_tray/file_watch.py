@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import logging
 import os
 import select
@@ -70,7 +69,8 @@ class _Inotify:
     """One inotify descriptor watching one folder (Linux)."""
 
     def __init__(self, folder: Path) -> None:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # The process's own symbols, libc's among them (find_library would run ldconfig).
+        libc = ctypes.CDLL(None, use_errno=True)
         fd = int(libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC))
         if fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1 failed")
