@@ -189,27 +189,24 @@ def measure_idle(pid: int, seconds: float, modules_file: Path | None = None) -> 
     in total and per thread (named from the app's debug hook where it wrote them)."""
     proc = psutil.Process(pid)
     cpu_before = proc.cpu_times()
-    switches_before = proc.num_ctx_switches()
     threads_before = _thread_switches(pid)
     started = time.monotonic()
     time.sleep(seconds)
     window = time.monotonic() - started
     cpu_after = proc.cpu_times()
-    switches_after = proc.num_ctx_switches()
     threads_after = _thread_switches(pid)
     names = _thread_names(modules_file)
     names.setdefault(pid, "MainThread")
     per_thread = sorted(
         (
-            (count - threads_before.get(tid, 0), tid, names.get(tid, "?"))
+            (count - threads_before.get(tid, 0), tid, names.get(tid, "(not a Python thread)"))
             for tid, count in threads_after.items()
         ),
         reverse=True,
     )
     cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
-    wakeups = (switches_after.voluntary - switches_before.voluntary) + (
-        switches_after.involuntary - switches_before.involuntary
-    )
+    # All threads: /proc/PID/status (psutil's num_ctx_switches) counts the main thread only.
+    wakeups = sum(count for count, _tid, _name in per_thread)
     return Idle(
         rss_mb=proc.memory_info().rss / (1024 * 1024),
         cpu_percent=100.0 * cpu / window,
