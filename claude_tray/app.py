@@ -81,8 +81,6 @@ NO_TRAY_GRACE_MS = 2_000
 #: Milliseconds between an XEmbed tray appearing and moving the icon there, so an
 #: SNI host that came with it registers the item first.
 XEMBED_SWITCH_GRACE_MS = 1_500
-#: Seconds a notification waits for the desktop notifier's thread to have connected.
-NOTIFIER_OPEN_WAIT = 2.0
 #: Seconds Quit may take before the process ends itself anyway.
 QUIT_DEADLINE = 1.8
 #: Seconds the core gets to stop its worker and end a running scraper child.
@@ -333,13 +331,7 @@ class TrayApp:
             on_host_changed=self._on_tray_host_changed,
             **icon_options,
         )
-        #: Notifications over D-Bus (Linux), opened on a thread of its own: connecting is
-        #: I/O, and the first icon does not need it (set before `_notifier_ready`).
-        self.desktop_notifier: Any = None
-        self._notifier_ready = threading.Event()
-        threading.Thread(
-            target=self._open_desktop_notifier_in_thread, name="notify-open", daemon=True
-        ).start()
+        self.desktop_notifier = self._open_desktop_notifier()
         # Built on first use (lazy_popup.py): its modules and widgets are about 5 MB
         # and 0.2 s between start and the first icon (issue 12).
         self.popup: Popup = cast("Popup", LazyPopup(self._build_popup))
@@ -431,7 +423,7 @@ class TrayApp:
             self.popup.hide()
         self.tray.stop()
         self._network.stop()
-        if self._notifier_ready.is_set() and self.desktop_notifier is not None:
+        if self.desktop_notifier is not None:
             with contextlib.suppress(Exception):
                 self.desktop_notifier.close()
         if self._watcher_watch is not None:
@@ -597,32 +589,11 @@ class TrayApp:
             return
         for note in notes:
             log.info("notification: %s", note.title)
-            self._send_note(f"{note.kind}:{note.limit_id}", note.title, note.body)
-
-    def _send_note(self, kind: str, title: str, body: str) -> None:
-        # Opened within milliseconds of the start, long before a poll's numbers come:
-        # the wait is for a very slow session bus only.
-        if not self._notifier_ready.wait(NOTIFIER_OPEN_WAIT):
-            log.warning("desktop notifications are not ready yet; using the fallback")
-        notifier = self.desktop_notifier if self._notifier_ready.is_set() else None
-        if notifier is not None:
-            # Answers (or the lack of a server) come back through `_lost_notes`.
-            notifier.notify(kind, title, body)
-        elif not self.tray.notify(title, body):
-            self._notice(title, body)
-
-    def _open_desktop_notifier_in_thread(self) -> None:
-        try:
-            notifier = self._open_desktop_notifier()
-        except Exception:
-            log.exception("opening desktop notifications failed")
-            notifier = None
-        if notifier is not None and self._quitting:
-            with contextlib.suppress(Exception):
-                notifier.close()
-            notifier = None
-        self.desktop_notifier = notifier
-        self._notifier_ready.set()
+            if self.desktop_notifier is not None:
+                # Answers (or the lack of a server) come back through `_lost_notes`.
+                self.desktop_notifier.notify(f"{note.kind}:{note.limit_id}", note.title, note.body)
+            elif not self.tray.notify(note.title, note.body):
+                self._notice(note.title, note.body)
 
     def _open_desktop_notifier(self) -> Any:
         """Linux: notifications over D-Bus, whatever the tray backend (None elsewhere)."""

@@ -427,31 +427,3 @@ def test_the_icon_turns_stale_by_itself_at_that_moment_with_no_minute_tick(
     assert app.next_tick_at is not None
     assert datetime.now(timezone.utc) < app.next_tick_at
     assert app.next_tick_at <= almost.last_updated + timedelta(minutes=3, seconds=1)
-
-
-@pytest.mark.display
-def test_desktop_notifications_connect_off_the_tk_thread(
-    root: tk.Tk, app_paths: AppPaths, monkeypatch: pytest.MonkeyPatch, display: XvfbDisplay
-) -> None:
-    """Connecting to the session bus for notifications is I/O the first icon does not
-    need: it happens on a thread of its own (before: in TrayApp's constructor, on the Tk
-    thread, before the icon started). The real opener runs; the wrapper only records
-    where."""
-    where: list[str] = []
-    real_open = TrayApp._open_desktop_notifier
-
-    def recording_open(self: TrayApp) -> object:
-        where.append(threading.current_thread().name)
-        return real_open(self)
-
-    monkeypatch.setattr(TrayApp, "_open_desktop_notifier", recording_open)
-    monkeypatch.setenv("PYSTRAY_BACKEND", "dummy")
-    monkeypatch.setenv("DISPLAY", display.name)
-    app = TrayApp(
-        app_paths, Config(), root=root, backend=load_backend("linux"), options=StartOptions()
-    )
-    try:
-        assert app._notifier_ready.wait(60)
-        assert where == ["notify-open"]
-    finally:
-        app.quit()
