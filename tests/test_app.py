@@ -19,6 +19,7 @@ import time
 import tkinter as tk
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from datetime import time as dt_time
 from pathlib import Path
 
 import pytest
@@ -414,14 +415,18 @@ def test_the_icon_turns_stale_by_itself_at_that_moment_with_no_minute_tick(
     app.config = dataclasses.replace(app.config, interval_minutes=60)
     fresh = usage(30.0, minutes_ago=1)
     deliver(app, UsageUpdated(fresh))
-    stale_at = fresh.last_updated + timedelta(minutes=120, seconds=1)
+    stale_at = fresh.last_updated + timedelta(minutes=120)
+    local = datetime.now().astimezone()
+    midnight = datetime.combine(local.date() + timedelta(days=1), dt_time(0), local.tzinfo)
     # That moment, or local midnight if sooner (a reset's weekday becomes "today").
     assert app.next_tick_at is not None
-    assert datetime.now(timezone.utc) + timedelta(minutes=5) < app.next_tick_at <= stale_at
+    assert min(abs((app.next_tick_at - moment).total_seconds()) for moment in
+               (stale_at, midnight)) < 1  # fmt: skip
     app.config = dataclasses.replace(app.config, interval_minutes=1)
-    almost = usage(35.0, minutes_ago=2 - 1 / 60)  # stale in about a second
+    almost = usage(35.0, minutes_ago=2 - 3 / 60)  # stale in about 3 s
     deliver(app, UsageUpdated(almost))
-    assert "updated" not in app.tray.view.title
+    if datetime.now(timezone.utc) < almost.last_updated + timedelta(minutes=2, seconds=-1):
+        assert "updated" not in app.tray.view.title  # (a very slow machine is past it)
     pump(app.root, lambda: "min ago" in app.tray.view.title, timeout=60)
     # Stale now: the next look is when "2 min ago" becomes "3 min ago" (or midnight).
     assert app.next_tick_at is not None
