@@ -70,9 +70,25 @@ def start_xvfb(screen: str = DEFAULT_SCREEN, timeout: float = START_TIMEOUT) -> 
     if xvfb is None:
         raise RuntimeError("Xvfb is not installed (apt-get install xvfb)")
     read_fd, write_fd = os.pipe()
+    # -noreset: by default an X server resets itself whenever its last client
+    # disconnects, and drops any connection still in its handshake at that moment.
+    # Before trayer is up, the only other clients are short-lived probes (the tray
+    # selection check, xdotool, screenshots), so trayer's own connection could fall
+    # into a reset: "cannot open display" and no tray host (7 of 150 host starts here
+    # under load, both attempts in a row; 0 of 150 with -noreset).
     try:
         process = subprocess.Popen(
-            [xvfb, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
+            [
+                xvfb,
+                "-displayfd",
+                str(write_fd),
+                "-noreset",
+                "-screen",
+                "0",
+                screen,
+                "-nolisten",
+                "tcp",
+            ],
             pass_fds=(write_fd,),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
