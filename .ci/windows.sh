@@ -133,7 +133,9 @@ step "Xvfb, Wine prefix, desktop with a taskbar"
 export WINEPREFIX="$RUN/prefix" WINEARCH=win64 WINEDEBUG=-all
 export WINEDLLOVERRIDES="mscoree,mshtml="  # no Mono/Gecko install prompts
 # 1280x800 screen; the Wine desktop (with its taskbar) is 1024x768 at its top left.
-Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>"$RUN/xvfb.display" \
+# -noreset: wineboot, winecfg and reg each connect and leave before the desktop stays;
+# a server reset each time the last one left could drop the next one's handshake.
+Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp -noreset 5>"$RUN/xvfb.display" \
   >"$RUN/xvfb.log" 2>&1 &
 XVFB_PID=$!
 echo "$XVFB_PID" >"$RUN/xvfb.pid"
