@@ -8,6 +8,7 @@ process table, never flags inside the app.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import tempfile
@@ -95,7 +96,9 @@ class Launcher:
             app.stop()
         for proc in psutil.process_iter(["pid"]):
             if _belongs_to(proc, self.home):
-                proc.kill()
+                # A child app.stop() has just killed may be reaped between the two calls.
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    proc.kill()
         # The next test must not find this test's icon window.
         wait_for(lambda: not icon_windows(self.host), 30, "the icon windows to go")
 
