@@ -256,6 +256,9 @@ def test_icon_appears_in_tray_with_usage_colour(
     # Nor OpenSSL's libcrypto through hashlib (about 3 MB resident, issue 12).
     unwanted = ("playwright", "pydantic", "_hashlib")
     assert not [name for name in loaded if name.split(".")[0] in unwanted]
+    # python-xlib sets up only SHAPE for the icon, not XInput, RandR, ... (~0.9 MB, issue 12).
+    extensions = sorted(name for name in loaded if name.startswith("Xlib.ext."))
+    assert extensions == ["Xlib.ext.ge", "Xlib.ext.shape"]  # ge: python-xlib's core imports it
 
 
 def test_click_opens_popup(host: TrayHost, launcher: Launcher, artifacts: Path) -> None:

@@ -27,6 +27,8 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from claude_tray import xlib_connect
+
 if TYPE_CHECKING:
     import tkinter as tk
 
@@ -409,9 +411,7 @@ def cut_band(work: Rect, band: Rect) -> Rect:
 
 
 def _x11_desktop(display_name: str, screen: Rect, x: int | None, y: int | None) -> Desktop | None:
-    import Xlib.display
-
-    display = Xlib.display.Display(display_name)
+    display = xlib_connect.connect(display_name, extensions=None)
     try:
         root = display.screen().root
         monitors = _x11_monitors(display, root) or [screen]
@@ -518,9 +518,7 @@ def _x11_top_levels(display: Any, root: Any) -> list[Any]:
 
 
 def _x11_tray_area(display_name: str) -> Rect | None:
-    import Xlib.display
-
-    display = Xlib.display.Display(display_name)
+    display = xlib_connect.connect(display_name, extensions=None)
     try:
         selection = display.intern_atom(f"_NET_SYSTEM_TRAY_S{display.get_default_screen()}")
         owner = display.get_selection_owner(selection)
@@ -531,9 +529,7 @@ def _x11_tray_area(display_name: str) -> Rect | None:
 
 
 def _x11_window_rect(display_name: str, window_id: int) -> Rect | None:
-    import Xlib.display
-
-    display = Xlib.display.Display(display_name)
+    display = xlib_connect.connect(display_name, extensions=None)
     try:
         window = display.create_resource_object("window", window_id)
         geometry = window.get_geometry()

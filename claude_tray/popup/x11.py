@@ -24,6 +24,8 @@ import logging
 import tkinter as tk
 from typing import Any
 
+from claude_tray import xlib_connect
+
 log = logging.getLogger(__name__)
 
 #: _MOTIF_WM_HINTS is five numbers: flags (bit 0: the functions field is set,
@@ -50,10 +52,10 @@ def wrapper_id(toplevel: tk.Misc) -> int | None:
     if not is_x11(toplevel):
         return None
     try:
-        from Xlib import display as xdisplay
+        import Xlib.display  # noqa: F401  # is python-xlib installed?
     except ImportError:
         return None
-    connection = xdisplay.Display(toplevel.winfo_screen())
+    connection = xlib_connect.connect(toplevel.winfo_screen(), extensions=None)
     try:
         window = connection.create_resource_object("window", toplevel.winfo_id())
         parent = window.query_tree().parent
@@ -67,12 +69,12 @@ def _connect(toplevel: tk.Misc) -> Any | None:
     if not is_x11(toplevel):
         return None
     try:
-        from Xlib import display as xdisplay
+        import Xlib.display  # noqa: F401  # is python-xlib installed?
     except ImportError:
         log.info("python-xlib is missing: the popup may show in the taskbar")
         return None
     try:
-        return xdisplay.Display(toplevel.winfo_screen())
+        return xlib_connect.connect(toplevel.winfo_screen(), extensions=None)
     except Exception as exc:  # no such display, or refused: the popup still works
         log.info("could not set the popup's window hints: %s", exc)
         return None

@@ -12,6 +12,7 @@ or import a backend module before the display was checked.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -70,6 +71,13 @@ def pystray_backend_for(name: str) -> str:
     return "dummy" if name == "sni" else name
 
 
+def _xorg_connections() -> contextlib.AbstractContextManager[None]:
+    """While the xorg backend is imported: its connections set up no X extension (issue 12)."""
+    from claude_tray import xlib_connect
+
+    return xlib_connect.extensions_only(())
+
+
 def load_xorg_backend() -> Backend:
     """The xorg backend beside whatever pystray was imported as (for `Tray.switch_to`).
 
@@ -78,9 +86,10 @@ def load_xorg_backend() -> Backend:
     already imported works with it.
     """
     try:
-        import pystray
+        with _xorg_connections():
+            import pystray
 
-        from claude_tray.tray.xorg import ClickableXorgIcon
+            from claude_tray.tray.xorg import ClickableXorgIcon
     except Exception as exc:
         raise TrayUnavailable(NO_DISPLAY_MESSAGE) from exc
     return Backend("xorg", pystray, ClickableXorgIcon)
@@ -138,7 +147,9 @@ def load_backend(platform: str = sys.platform) -> Backend:
             _forget_pystray()  # imported earlier with another backend (tests)
         env["PYSTRAY_BACKEND"] = imported_as
         try:
-            import pystray
+            # pystray's xorg module opens a test connection when imported.
+            with _xorg_connections() if name == "xorg" else contextlib.nullcontext():
+                import pystray
 
             icon_class: type[Any] = pystray.Icon
             if name == "sni":
@@ -146,7 +157,8 @@ def load_backend(platform: str = sys.platform) -> Backend:
 
                 icon_class = StatusNotifierIcon
             elif name == "xorg":
-                from claude_tray.tray.xorg import ClickableXorgIcon
+                with _xorg_connections():
+                    from claude_tray.tray.xorg import ClickableXorgIcon
 
                 icon_class = ClickableXorgIcon
             elif name == "gtk":

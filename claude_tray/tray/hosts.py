@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from claude_tray import xlib_connect
+
 log = logging.getLogger(__name__)
 
 #: The watcher names a StatusNotifierItem registers with (see `tray.sni`).
@@ -80,12 +82,11 @@ def xembed_tray_present(display: str | None = None) -> bool:
     if not name:
         return False
     try:
-        import Xlib.display
         import Xlib.X
     except ImportError:
         return False
     try:
-        connection = Xlib.display.Display(name)
+        connection = xlib_connect.connect(name)
     except Exception as exc:
         log.debug("no X display %s: %s", name, exc)
         return False
@@ -117,10 +118,9 @@ class XEmbedWatch:
 
     def _run(self) -> None:
         try:
-            import Xlib.display
             import Xlib.X
 
-            connection = Xlib.display.Display(self._display_name)
+            connection = xlib_connect.connect(self._display_name)
             root = connection.screen().root
             selection = connection.intern_atom(
                 f"_NET_SYSTEM_TRAY_S{connection.get_default_screen()}"

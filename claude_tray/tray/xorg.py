@@ -35,12 +35,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import Xlib.display
 import Xlib.protocol.event
 import Xlib.X
 from PIL import Image
 from pystray import _xorg
 
+from claude_tray import xlib_connect
 from claude_tray.tray.view import x11_title
 
 #: The buttons that activate the icon: left (1) and right (3). The xorg backend
@@ -49,6 +49,9 @@ from claude_tray.tray.view import x11_title
 ACTIVATING_BUTTONS = (1, 3)
 
 #: The event mask pystray 0.19.5 uses for the icon window, plus button presses.
+#: The X extensions the icon's connection sets up: SHAPE cuts its corners; python-xlib's
+#: others (XInput, RandR, ...) are never used here and cost ~0.9 MB (issue 12).
+ICON_EXTENSIONS = ("SHAPE",)
 ICON_EVENT_MASK = Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask | Xlib.X.ButtonPressMask
 
 
@@ -82,7 +85,8 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
         self._calls_lock = threading.Lock()  # guards _loop_ended and the waker connection
         self._loop_ended = False
         self._waker: Any = None
-        super().__init__(name, icon, x11_title(title or ""), menu, **kwargs)
+        with xlib_connect.extensions_only(ICON_EXTENSIONS):  # pystray opens its connection here
+            super().__init__(name, icon, x11_title(title or ""), menu, **kwargs)
         self._listen_for_tray_hosts()
         # pystray draws on Expose and ConfigureNotify only. An image drawn while
         # the tray host was still embedding the window can be lost without a
@@ -206,7 +210,7 @@ class ClickableXorgIcon(_xorg.Icon):  # type: ignore[misc]  # pystray ships no t
     def _wake_x_thread(self) -> None:
         # Called with _calls_lock held: the waker connection is used by one thread at a time.
         if self._waker is None:
-            self._waker = Xlib.display.Display(self._display.get_display_name())
+            self._waker = xlib_connect.connect(self._display.get_display_name())
             # Its one request can only fail once the icon window is gone (a change
             # racing the icon's stop), which the X thread never waits for.
             self._waker.set_error_handler(self._on_waker_error)
