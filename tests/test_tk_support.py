@@ -110,9 +110,25 @@ def test_doctor_names_the_package_when_tk_is_missing(tmp_path: Path) -> None:
     assert _expected_command().split()[-1] in [word.strip(".") for word in row.split()]
 
 
+# Not in the Windows stage: under Wine the whole `doctor` child now and then does not
+# finish (a CI rehearsal's run of this test passed its 120 s limit; 15 runs by hand under
+# Wine took 1-2 s each), as test_doctor.py's did (.ci/windows/test-files.txt); the cause
+# was not found. The Tk row's own check runs there: test_the_tk_row_is_ok_with_tk_s_version.
+@pytest.mark.posix_only
 def test_doctor_reports_tk_when_present(tmp_path: Path) -> None:
     """With tkinter importable the Tk row is ok and shows Tk's version."""
     done = run_cli(["doctor"], child_env(tmp_path / "home"))
     row = done.stdout.split("Tk (popup)", 1)[1].split("Scraper", 1)[0]
     assert "PROBLEM" not in row
     assert "Tk 8." in row
+
+
+def test_the_tk_row_is_ok_with_tk_s_version() -> None:
+    """The doctor's Tk row, in this process (every platform, the Windows stage too)."""
+    import _tkinter
+
+    from claude_tray.doctor import check_tk
+
+    row = check_tk()
+    assert row.verdict == "ok", row
+    assert row.result == f"Tk {_tkinter.TK_VERSION}"

@@ -78,15 +78,34 @@ def fake_runner(
 def processes_with(marker: str) -> list[psutil.Process]:
     """Every process (not a zombie) whose command line contains `marker`."""
     found = []
-    for proc in psutil.process_iter(["cmdline", "status"]):
-        try:
-            if proc.info["status"] == psutil.STATUS_ZOMBIE:
-                continue
-            if any(marker in part for part in proc.info["cmdline"] or ()):
-                found.append(proc)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+    for proc in psutil.process_iter():
+        info = _cmdline_and_status(proc)
+        if info is None or info[1] == psutil.STATUS_ZOMBIE:
             continue
+        if any(marker in part for part in info[0]):
+            found.append(proc)
     return found
+
+
+def _cmdline_and_status(proc: psutil.Process, attempts: int = 5) -> tuple[list[str], str] | None:
+    """`proc`'s command line and status; None once it is gone or not ours to read.
+
+    Under Wine, reading a process that is exiting can fail with a plain OSError
+    ("[WinError 87] Invalid parameter" from NtQueryInformationProcess) instead of
+    NoSuchProcess, and psutil.process_iter(attrs) let it end the whole listing (a
+    Windows-stage run failed on it): such a process is read again a few times, then
+    left out (it has gone, or it stays unreadable, which no process a test started does).
+    """
+    for _ in range(attempts):
+        try:
+            return list(proc.cmdline() or ()), str(proc.status())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+        except OSError:
+            if not proc.is_running():
+                return None
+            time.sleep(0.02)
+    return None
 
 
 def zombie_children() -> list[psutil.Process]:
