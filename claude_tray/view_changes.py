@@ -22,6 +22,8 @@ from datetime import datetime, timedelta, tzinfo
 from datetime import time as clock_time
 from typing import Any
 
+from claude_tray.text_format import is_stale
+
 
 def _age_changes_at(updated: datetime, now: datetime) -> datetime:
     """The next moment `text_format.format_age(updated, now)` reads differently."""
@@ -58,7 +60,7 @@ def next_change(
     updated = usage.last_updated
     moments: list[datetime] = []
     stale_at = updated + timedelta(minutes=2 * interval_minutes)
-    fresh = now - updated <= timedelta(minutes=2 * interval_minutes)  # text_format.is_stale
+    fresh = not is_stale(usage, from_cache=False, now=now, interval_minutes=interval_minutes)
     # The stale look (from just after two intervals), and from then on the age it names.
     if fresh:
         moments.append(stale_at + timedelta(microseconds=1))
