@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Final
 
-from claude_tray.documents import UsageDocument, dump_document, from_json_data
+from claude_tray.documents import UsageDocument, dump_document, load_document
 from claude_tray.paths import AppPaths
 
 _SOURCES: Final = ("auto", "web", "claude-code")
@@ -109,9 +109,11 @@ def fresh_cache(
         text = _read(paths.usage_cache_file)
         if text is None:
             return None
-        document = from_json_data(UsageDocument, json.loads(text))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        document = load_document(text)  # the strict reader state.load_cache uses too
+    except (OSError, UnicodeDecodeError, ValueError):
         return None  # the full path logs what is wrong with the file
+    if not isinstance(document, UsageDocument):
+        return None
     if source != "auto" and document.source != source:
         return None
     age = ((now or datetime.now(timezone.utc)) - document.last_updated).total_seconds()
