@@ -34,7 +34,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from claude_tray.config import Config
 from claude_tray.documents import (
@@ -647,7 +647,7 @@ class Core:
         if until is None:
             return None
         # A second late, so the check surely finds them stale (no second, early look).
-        return (until - datetime.now(timezone.utc)).total_seconds() + 1.0
+        return (until - utc_now()).total_seconds() + 1.0
 
     def network_back(self) -> None:
         """The platform says the network is back (any thread): if the last poll failed
