@@ -49,10 +49,10 @@ from claude_tray.tray.view import x11_title
 ACTIVATING_BUTTONS = (1, 3)
 
 #: The event mask pystray 0.19.5 uses for the icon window, plus button presses.
+ICON_EVENT_MASK = Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask | Xlib.X.ButtonPressMask
 #: The X extensions the icon's connection sets up: SHAPE cuts its corners; python-xlib's
 #: others (XInput, RandR, ...) are never used here and cost ~0.9 MB (issue 12).
 ICON_EXTENSIONS = ("SHAPE",)
-ICON_EVENT_MASK = Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask | Xlib.X.ButtonPressMask
 
 
 @dataclass
