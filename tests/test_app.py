@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -33,6 +32,7 @@ from claude_tray.events import LoginFinished, RefreshFailed, ShowPopupRequested,
 from claude_tray.paths import AppPaths
 from claude_tray.scraper.browser_discovery import browser_environment
 from claude_tray.tray import TrayCommand, load_backend, x11_title
+from tests.support.child import run_module
 from tests.support.display import XvfbDisplay, xvfb_display
 
 REPO = Path(__file__).resolve().parents[1]
@@ -309,14 +309,7 @@ def test_run_without_display_says_use_status(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.pop("PYSTRAY_BACKEND", None)
     env.update(CLAUDE_TRAY_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO))
-    result = subprocess.run(
-        [sys.executable, "-m", "claude_tray", "run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-    )
+    result = run_module("claude_tray", ["run"], env, stdin=None, timeout=120)
     assert result.returncode == 1
     assert "claude-tray status" in result.stderr
     assert "Traceback" not in result.stderr
@@ -389,15 +382,7 @@ def test_the_status_line_feed_reaches_the_tray_from_its_watch_not_a_tk_timer(
             }
         }
     )
-    fed = subprocess.run(
-        [sys.executable, "-m", "claude_tray", "statusline"],
-        input=stdin,
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    fed = run_module("claude_tray", ["statusline"], env, stdin=stdin, timeout=60)
     assert fed.returncode == 0, fed.stderr
     assert app_paths.statusline_feed_file.exists()
     pump(app.root, lambda: "47%" in app.tray.view.title, timeout=60)
