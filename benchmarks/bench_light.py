@@ -225,7 +225,11 @@ def main() -> int:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith("CLAUDE_TRAY_") and key != "PYTHONPATH"
+            # PYTHONDONTWRITEBYTECODE (set on these build machines) would make every
+            # run compile our modules from source, which no installed copy does:
+            # the warm-up round writes the .pyc files an install would have.
+            if not key.startswith("CLAUDE_TRAY_")
+            and key not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
         }
         env.update(
             {

@@ -270,7 +270,12 @@ def import_stages() -> list[tuple[str, float]]:
 def display_env(name: str) -> dict[str, str]:
     import os
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "PYSTRAY_"))}
+    # Without PYTHONDONTWRITEBYTECODE: the tray reads the .pyc files an install has.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CLAUDE_", "PYSTRAY_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env["DISPLAY"] = name
     env.pop("WAYLAND_DISPLAY", None)
     return env
