@@ -262,7 +262,9 @@ def _prepare(args: argparse.Namespace, *, report: bool = True) -> tuple[AppPaths
     from claude_tray.paths import AppPaths
 
     paths = AppPaths.from_env()
-    setup_logging(paths, debug=bool(getattr(args, "debug", False)))
+    # Only the tray runs for long; every other command writes a few lines.
+    one_shot = args.command not in (None, "run", "demo")
+    setup_logging(paths, debug=bool(getattr(args, "debug", False)), one_shot=one_shot)
     log.debug("claude-tray %s: %s", __version__, args.command or "run")
     loaded = load_config(paths.config_file)
     if report:

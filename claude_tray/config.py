@@ -20,11 +20,6 @@ from typing import Any, Literal
 
 from claude_tray.fileio import atomic_write
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 SourceChoice = Literal["auto", "web", "claude-code"]
 IconLimit = Literal["highest", "session", "weekly"]
 PollMode = Literal["adaptive", "fixed"]
@@ -261,6 +256,13 @@ def _drop_bad_fields(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]
 
 def parse_config(text: str) -> LoadedConfig:
     """A config from TOML text; never raises, falls back per setting."""
+    # Imported here: without a config file (nothing saved yet) no TOML is read,
+    # and `status` starts its child a millisecond or two sooner (issue 12).
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
     problems: list[str] = []
     try:
         raw = tomllib.loads(text)

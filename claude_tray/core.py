@@ -61,7 +61,6 @@ from claude_tray.read_budget import ReadBudget
 from claude_tray.redact import add_secret
 from claude_tray.runner import KILL_GRACE_SECONDS, Runner, ScraperRunner
 from claude_tray.state import AppState, utc_now
-from claude_tray.text_format import rate_limit_wait_text
 from claude_tray.worker import (
     LADDER_CODES,
     Clock,
@@ -485,6 +484,8 @@ class Core:
         seconds = self._worker.seconds_until_poll()
         if seconds is None or seconds <= 0:
             return None
+        from claude_tray.text_format import rate_limit_wait_text  # a rare path (issue 12)
+
         return rate_limit_wait_text(utc_now() + timedelta(seconds=seconds))
 
     def poll_usage(self, on_done: OnDone | None = None) -> bool:

@@ -24,6 +24,8 @@ from claude_tray.fileio import make_private_dir
 from claude_tray.redact import RedactingFilter
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from claude_tray.paths import AppPaths
 
 #: One line per record: time, level, thread, logger, message.
@@ -80,30 +82,54 @@ class QuietWriteErrors:
                 )
 
 
-def _private_rotating_handler(*args: Any, **kwargs: Any) -> logging.Handler:
-    """A rotating file handler whose files (the first and every rotated one) are mode 0600.
+class _PrivateOpen:
+    """Every file the handler opens (the first and each rotated one) is mode 0600.
 
     The log is redacted, but it still tells when and how the user polled: keep it
-    private. The class is made here, not at import: logging.handlers costs a few
+    private.
+    """
+
+    baseFilename: str
+
+    def _open(self) -> TextIOWrapper:
+        stream: TextIOWrapper = super()._open()  # type: ignore[misc]
+        with contextlib.suppress(OSError):
+            os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
+class _PrivateFileHandler(QuietWriteErrors, _PrivateOpen, logging.FileHandler):
+    """The log file of a one-shot command, appended to without rotating."""
+
+
+def _private_rotating_handler(*args: Any, **kwargs: Any) -> logging.Handler:
+    """A rotating file handler whose files are private (`_PrivateOpen`).
+
+    The class is made here, not at import: logging.handlers costs a few
     milliseconds that the scraper child, which only borrows `QuietWriteErrors`,
-    should not pay (issue 12).
+    and a one-shot command with room left in the log should not pay (issue 12).
     """
     import logging.handlers
 
-    class PrivateRotatingFileHandler(QuietWriteErrors, logging.handlers.RotatingFileHandler):
-        def _open(self) -> TextIOWrapper:
-            stream = super()._open()
-            with contextlib.suppress(OSError):
-                os.chmod(self.baseFilename, 0o600)
-            return stream
+    class PrivateRotatingFileHandler(
+        QuietWriteErrors, _PrivateOpen, logging.handlers.RotatingFileHandler
+    ):
+        pass
 
     return PrivateRotatingFileHandler(*args, **kwargs)
 
 
-def _file_handler(paths: AppPaths) -> logging.Handler | None:
-    """The rotating file handler, or None when the log folder cannot be written."""
+def _file_handler(paths: AppPaths, *, one_shot: bool) -> logging.Handler | None:
+    """The log file's handler, or None when the log folder cannot be written.
+
+    The tray rotates the file as it writes. A one-shot command writes a few
+    lines: while the file has room it only appends, so the file grows past
+    `MAX_BYTES` by at most one command's lines before the next writer rotates it.
+    """
     try:
         make_private_dir(paths.log_dir)
+        if one_shot and _size(paths.log_file) < MAX_BYTES:
+            return _PrivateFileHandler(paths.log_file, encoding="utf-8")
         return _private_rotating_handler(
             paths.log_file, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         )
@@ -112,10 +138,20 @@ def _file_handler(paths: AppPaths) -> logging.Handler | None:
         return None
 
 
-def setup_logging(paths: AppPaths, *, debug: bool = False, stderr: bool = False) -> None:
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def setup_logging(
+    paths: AppPaths, *, debug: bool = False, stderr: bool = False, one_shot: bool = False
+) -> None:
     """Send every record to the rotating log file (and to stderr with `debug` or `stderr`).
 
-    `debug` lowers the level to DEBUG and also logs to stderr. Calling it again
+    `debug` lowers the level to DEBUG and also logs to stderr. `one_shot` is for
+    a command that ends after a few lines (see `_file_handler`). Calling it again
     replaces the handlers it installed earlier instead of adding more, so the
     handler count stays the same however often it runs.
     """
@@ -124,7 +160,7 @@ def setup_logging(paths: AppPaths, *, debug: bool = False, stderr: bool = False)
     level = logging.DEBUG if debug else logging.INFO
     root.setLevel(level)
 
-    file_handler = _file_handler(paths)
+    file_handler = _file_handler(paths, one_shot=one_shot)
     if file_handler is not None:
         file_handler.setLevel(level)
         root.addHandler(_mark(file_handler))

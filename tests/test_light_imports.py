@@ -22,10 +22,16 @@ from claude_tray.emulator import Emulator
 from tests.support.child import REPO
 from tests.support.scraper import scraper_env, store_session
 
-#: Runs a module as `python -m` would, then lists every module loaded, on stderr.
+#: Runs a module as `python -m` would, then lists every module loaded, on stderr; also
+#: the modules loaded when it started its first child (an audit hook on subprocess.Popen).
 _WITH_MODULE_LIST = """
 import atexit, runpy, sys
 atexit.register(lambda: sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n"))
+def at_spawn(event, args, said=[]):
+    if event == "subprocess.Popen" and not said:
+        said.append(True)
+        sys.stderr.write("\\nSPAWN " + json.dumps(sorted(sys.modules)) + "\\n")
+sys.addaudithook(at_spawn)
 import json
 sys.argv = [sys.argv[1], *sys.argv[2:]]
 runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
@@ -41,6 +47,15 @@ def emulator() -> Iterator[Emulator]:
 
 
 def loaded_modules(module: str, args: list[str], env: dict[str, str]) -> tuple[int, set[str]]:
+    code, modules, _at_spawn = loaded_modules_and_at_spawn(module, args, env)
+    return code, modules
+
+
+def loaded_modules_and_at_spawn(
+    module: str, args: list[str], env: dict[str, str]
+) -> tuple[int, set[str], set[str] | None]:
+    """The exit code, the modules loaded at the end, and those loaded when the first
+    child started (None: it started none)."""
     done = subprocess.run(
         [sys.executable, "-c", _WITH_MODULE_LIST, module, *args],
         env=env,
@@ -51,7 +66,9 @@ def loaded_modules(module: str, args: list[str], env: dict[str, str]) -> tuple[i
     )
     marker = [line for line in done.stderr.splitlines() if line.startswith("MODULES ")]
     assert marker, done.stderr[-2000:]
-    return done.returncode, set(json.loads(marker[-1][len("MODULES ") :]))
+    spawn = [line for line in done.stderr.splitlines() if line.startswith("SPAWN ")]
+    at_spawn = set(json.loads(spawn[0][len("SPAWN ") :])) if spawn else None
+    return done.returncode, set(json.loads(marker[-1][len("MODULES ") :])), at_spawn
 
 
 def _top(modules: set[str], names: tuple[str, ...]) -> set[str]:
@@ -86,6 +103,25 @@ def test_status_loads_no_tray_tk_pillow_or_emulator(emulator: Emulator, tmp_path
     assert _top(modules, HEAVY_FOR_STATUS) == set()
     # The config and the child's document are checked without pydantic (issue 12).
     assert _top(modules, ("pydantic", "pydantic_core")) == set()
+
+
+def test_status_loads_no_rotating_log_handler_or_toml_reader(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A one-shot `status` with room in its log and no config file saved needs neither
+    logging.handlers nor tomllib (issue 12: milliseconds before its child starts)."""
+    from tests.support.cli import emulator_env
+    from tests.support.cli import store_session as cli_store_session
+
+    home = tmp_path / "home"
+    cli_store_session(home, emulator)
+    code, modules, at_spawn = loaded_modules_and_at_spawn(
+        "claude_tray", ["status", "--json"], emulator_env(home, emulator)
+    )
+    assert code == 0
+    assert at_spawn is not None and "claude_tray.runner" in at_spawn
+    assert _top(modules, ("logging.handlers", "tomllib")) == set()
+    assert (home / "logs" / "claude-tray.log").stat().st_size > 0  # it did log
 
 
 def test_status_max_age_with_fresh_numbers_loads_no_pydantic(

@@ -128,6 +128,30 @@ def test_rotation_keeps_a_bounded_number_of_files(
     assert "line 0399" in app_paths.log_file.read_text(encoding="utf-8")
 
 
+def test_a_one_shot_command_appends_while_the_log_has_room(
+    app_paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`status` and friends append their few lines; a full log is rotated before them."""
+    monkeypatch.setattr(logsetup, "MAX_BYTES", 2_000)
+    app_paths.log_dir.mkdir(parents=True, exist_ok=True)
+    app_paths.log_file.write_text("x" * 1_500 + "\n", encoding="utf-8")
+    setup_logging(app_paths, one_shot=True)
+    logging.getLogger("claude_tray.x").info("one %s", "y" * 600)
+    text = _log_text(app_paths)
+    assert text.startswith("x" * 1_500) and "one yyy" in text  # past MAX_BYTES, not rotated
+    assert sorted(p.name for p in app_paths.log_dir.iterdir()) == ["claude-tray.log"]
+    assert_private(app_paths.log_file)
+
+    # The next one-shot command finds the log full: its first line starts a new file.
+    setup_logging(app_paths, one_shot=True)
+    logging.getLogger("claude_tray.x").info("two")
+    assert "two" in _log_text(app_paths) and "one yyy" not in _log_text(app_paths)
+    rotated = app_paths.log_dir / "claude-tray.log.1"
+    assert "one yyy" in rotated.read_text(encoding="utf-8")
+    assert_private(rotated)
+    assert_private(app_paths.log_file)
+
+
 def test_log_files_are_private(app_paths: AppPaths, monkeypatch: pytest.MonkeyPatch) -> None:
     """The log file and its rotated copies are readable by the user alone."""
     monkeypatch.setattr(logsetup, "MAX_BYTES", 500)
