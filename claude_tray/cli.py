@@ -402,9 +402,13 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
 
         # Fresh cached numbers need neither pydantic nor the core: printed in a few
         # milliseconds for status bars (issue 12); anything else takes the full path.
+        # Written as the full path writes them below (JSON as UTF-8 bytes).
         quick = quick_status(fmt, args.max_age, args.source)
         if quick is not None:
-            print(quick)
+            if fmt == "text":
+                print(quick)
+            else:
+                write_json_line(quick)
             return EXIT_OK
     import dataclasses
     from datetime import datetime, timezone

@@ -7,20 +7,32 @@ process, reading the same cache file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import queue
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from claude_tray.config import Config
 from claude_tray.core import Core
-from claude_tray.documents import SessionDocument
+from claude_tray.documents import (
+    ExtraUsage,
+    Limit,
+    Pace,
+    SessionDocument,
+    UsageDocument,
+    dump_document,
+)
 from claude_tray.emulator import Emulator
 from claude_tray.events import Event, UsageUpdated
 from claude_tray.paths import AppPaths
 from claude_tray.runner import ScraperRunner
+from tests.support.child import REPO
 from tests.support.cli import child_env, emulator, emulator_env, restore_logging, run_cli
 
 __all__ = ["emulator", "restore_logging"]
@@ -94,3 +106,57 @@ def test_max_age_must_be_a_number(tmp_path: Path) -> None:
     done = run_cli(["status", "--max-age", "soon"], child_env(tmp_path / "home"))
     assert done.returncode == 2
     assert "--max-age" in done.stderr
+
+
+def _status_bytes(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "claude_tray", "status", *args],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("fmt", ["json", "waybar", "text"])
+def test_the_quick_answer_is_the_full_paths_answer_byte_for_byte(tmp_path: Path, fmt: str) -> None:
+    """The same cached document, printed by the quick path and then by the full path
+    (a config file that is not TOML sends it there: the defaults, and a warning on
+    stderr): the same stdout, byte for byte, also on a cp1252 pipe (Windows' for a
+    redirected stdout; the JSON is UTF-8 there, a Cyrillic name and "₹" included)."""
+    home = tmp_path / "home"
+    now = datetime.now(timezone.utc)
+    reset = now + timedelta(days=2, hours=5, minutes=30)  # far from a countdown's next step
+    limit = Limit(id="weekly_opus", kind="weekly_scoped", label="Weekly Опус", percent=42.0)
+    document = UsageDocument.build(
+        source="web",
+        limits=[
+            dataclasses.replace(limit, resets_at=reset, pace=Pace(elapsed_percent=30.0)),
+            Limit(id="session", kind="session", label="Current session", percent=12.5),
+        ],
+        extra_usage=ExtraUsage(enabled=True, used=470.5, limit=1000.0, currency="INR"),
+        last_updated=now - timedelta(seconds=5),
+    )
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)})
+    paths.usage_cache_file.parent.mkdir(parents=True)
+    env = child_env(home)
+    del env["PYTHONIOENCODING"]
+    if sys.platform != "win32":
+        env["PYTHONIOENCODING"] = "cp1252"  # what Windows gives a pipe
+    args = ["--format", fmt, "--max-age", "600"]
+
+    paths.usage_cache_file.write_text(dump_document(document) + "\n", encoding="utf-8")
+    quick = _status_bytes(args, env)
+    assert not paths.log_file.exists()  # the quick path: no logging set up, no core
+    paths.config_file.parent.mkdir(parents=True)
+    paths.config_file.write_text("source = [\n", encoding="utf-8")
+    full = _status_bytes(args, env)
+    assert "printing the cached numbers" in paths.log_file.read_text(encoding="utf-8")
+
+    assert (quick.returncode, full.returncode) == (0, 0), full.stderr
+    assert quick.stdout == full.stdout
+    assert quick.stderr == b"" and b"config.toml" in full.stderr
+    if fmt == "json":
+        assert "Опус".encode() in quick.stdout
