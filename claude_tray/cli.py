@@ -16,23 +16,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, TextIO
 
 from claude_tray import __version__
 from claude_tray.console import tolerate_unencodable, write_json_line
 
+# Not `from typing import TYPE_CHECKING`: typing itself takes about 2 ms to import,
+# which `status --max-age` (run by status bars every few seconds) would pay for
+# names only the type checker reads (mypy treats this constant as typing's).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import logging
+    from collections.abc import Callable, Iterator
+    from typing import TextIO
+
     from claude_tray.config import Config, LoadedConfig
     from claude_tray.core import Core
     from claude_tray.documents import Document, UsageDocument
     from claude_tray.paths import AppPaths
-
-log = logging.getLogger(__name__)
 
 PROG = "claude-tray"
 
@@ -56,6 +58,14 @@ class CommandInterrupted(Exception):
 
 
 # ---------------------------------------------------------------- arguments
+
+
+def _log() -> logging.Logger:
+    """This module's logger. logging is imported here, on first use, not at the top:
+    the cached `status --max-age` path logs nothing and would pay about 3 ms for it."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 def _add_debug(parser: argparse.ArgumentParser, *, default: object) -> None:
@@ -251,7 +261,7 @@ def _duration(text: str) -> object:
 def _report_config_problems(loaded: LoadedConfig, stream: TextIO) -> None:
     """Say once, on stderr and in the log, what the config loader ignored."""
     for problem in loaded.problems:
-        log.warning("config %s: %s", loaded.path, problem)
+        _log().warning("config %s: %s", loaded.path, problem)
         print(f"{PROG}: {loaded.path}: {problem}", file=stream)
 
 
@@ -265,7 +275,7 @@ def _prepare(args: argparse.Namespace, *, report: bool = True) -> tuple[AppPaths
     # Only the tray runs for long; every other command writes a few lines.
     one_shot = args.command not in (None, "run", "demo")
     setup_logging(paths, debug=bool(getattr(args, "debug", False)), one_shot=one_shot)
-    log.debug("claude-tray %s: %s", __version__, args.command or "run")
+    _log().debug("claude-tray %s: %s", __version__, args.command or "run")
     loaded = load_config(paths.config_file)
     if report:
         _report_config_problems(loaded, sys.stderr)
@@ -322,6 +332,7 @@ def _cancel_on_signals(core: Core, received: list[int]) -> Iterator[None]:
     signals cannot be caught, and nothing is installed.
     """
     import signal
+    import threading
 
     def handler(signum: int, _frame: object) -> None:
         received.append(signum)
@@ -357,7 +368,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         from claude_tray.tk_support import problem_for
 
-        log.exception("the tray app could not be loaded")
+        _log().exception("the tray app could not be loaded")
         tk = problem_for(exc)
         if tk is not None:
             print(f"{PROG}: {tk.message()}", file=sys.stderr)
@@ -392,7 +403,7 @@ def _cached_usage(paths: AppPaths, max_age: float, source: str) -> UsageDocument
     # A reading from the future (a clock set back) is not trusted as fresh.
     if not -60.0 <= age < max_age:
         return None
-    log.info("status: printing the cached numbers (%.0f s old, --max-age %g)", age, max_age)
+    _log().info("status: printing the cached numbers (%.0f s old, --max-age %g)", age, max_age)
     return cached
 
 
@@ -400,7 +411,7 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
     if args.max_age is not None:
         from claude_tray.quick_status import quick_status
 
-        # Fresh cached numbers need neither pydantic nor the core: printed in a few
+        # Fresh cached numbers need neither the core nor a child: printed in a few
         # milliseconds for status bars (issue 12); anything else takes the full path.
         # Written as the full path writes them below (JSON as UTF-8 bytes).
         quick = quick_status(fmt, args.max_age, args.source)
@@ -435,7 +446,7 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
     # Beside the numbers, what a person must know: a file that could not be saved,
     # a source that was switched. On stderr, so stdout stays one document / line.
     for sentence in [*getattr(document, "notices", []), *problems]:
-        log.warning("status: %s", sentence)
+        _log().warning("status: %s", sentence)
         print(f"{PROG}: {sentence}", file=sys.stderr)
     if fmt == "json":
         # Exactly the scraper's document (usage or error), for scripts; UTF-8 bytes.
@@ -729,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return _reader_went_away()
     except Exception:  # a bug: say where the details are instead of a bare traceback
-        log.exception("claude-tray %s failed", command)
+        _log().exception("claude-tray %s failed", command)
         print(
             f"{PROG}: internal error in '{command}'; the details are in the log "
             "(`claude-tray paths` shows where). Run again with --debug to see them here.",

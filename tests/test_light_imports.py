@@ -143,6 +143,8 @@ def test_status_max_age_with_fresh_numbers_loads_no_pydantic(
         assert code == 0
         assert _top(modules, ("pydantic", "pydantic_core", "claude_tray.core")) == set()
         assert "claude_tray.quick_status" in modules
+        # Nothing is logged on this path, so logging (with traceback, threading…) stays out.
+        assert _top(modules, ("logging", "threading")) == set()
     assert emulator.count("/api/organizations/") == polls  # no child asked the service
     # Too old for --max-age 0: the full path polls again.
     code, modules = loaded_modules("claude_tray", ["status", "--json", "--max-age", "0"], env)
