@@ -145,6 +145,10 @@ def test_status_max_age_with_fresh_numbers_loads_no_pydantic(
         assert "claude_tray.quick_status" in modules
         # Nothing is logged on this path, so logging (with traceback, threading…) stays out.
         assert _top(modules, ("logging", "threading")) == set()
+        if fmt == "json":
+            # The cache is checked against quick_status's copy of its JSON shape: no
+            # documents module, whose dataclasses and typing cost more than the rest.
+            assert _top(modules, ("claude_tray.documents", "dataclasses", "typing")) == set()
     assert emulator.count("/api/organizations/") == polls  # no child asked the service
     # Too old for --max-age 0: the full path polls again.
     code, modules = loaded_modules("claude_tray", ["status", "--json", "--max-age", "0"], env)
