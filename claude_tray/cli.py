@@ -688,9 +688,6 @@ def _run_scraper(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run `claude-tray ARGV`; returns the exit code (argparse exits 2 on bad arguments)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    # pydantic otherwise scans the entry points of every installed distribution for
-    # plugins when it builds its first validator; claude-tray uses none (issue 12).
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     # Hidden: the frozen build's scraper children. Forwarded before argparse sees the
     # scraper's own options (e.g. --session-key-stdin).
     if arguments[:1] == ["scraper"]:
