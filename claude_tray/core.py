@@ -99,6 +99,18 @@ def busy_document() -> ErrorDocument:
     return ErrorDocument(error=ErrorCode.BUSY, message=BUSY_MESSAGE)
 
 
+def _load_poll_result_modules() -> None:
+    """Import what recording a good poll needs, while its child runs (issue 12).
+
+    The history's sqlite3 and the adaptive wait are imported where they are used,
+    after the child answered: a one-shot `status` would wait for them then. On a
+    second core they load meanwhile; a tray that polled before has them already.
+    """
+    import sqlite3  # noqa: F401  (history, through enrich.after_poll)
+
+    from claude_tray import adaptive  # noqa: F401  (_adaptive_wait)
+
+
 def _cancelled_document(command: str) -> ErrorDocument:
     if command == "login":
         return ErrorDocument(error=ErrorCode.LOGIN_CANCELLED, message="The login was cancelled.")
@@ -136,7 +148,11 @@ class Core:
         self.config = config
         self._events = events
         self._wake = wake
-        self._runner: Runner = runner if runner is not None else ScraperRunner(paths, config)
+        self._runner: Runner = (
+            runner
+            if runner is not None
+            else ScraperRunner(paths, config, while_running=_load_poll_result_modules)
+        )
         self._policy = policy or RetryPolicy()
         self._rand = rand
         self.budget = budget if budget is not None else ReadBudget.for_paths(paths)

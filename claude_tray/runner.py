@@ -40,7 +40,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -235,15 +235,14 @@ class _Capture(threading.Thread):
 
 
 def _group_alive(pgid: int) -> bool:
-    if proctree.supported():
-        return proctree.group_alive(pgid)
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
-        return False
+        return False  # no member at all: the usual end of a poll, known without reading /proc
     except PermissionError:  # a member we cannot signal still exists
-        return True
-    return True
+        pass
+    # A member exists, but a zombie does not count: only /proc tells them apart.
+    return proctree.group_alive(pgid) if proctree.supported() else True
 
 
 def _signal_group(pgid: int, signum: int) -> None:
@@ -303,11 +302,17 @@ class ScraperRunner:
         scraper_argv: Sequence[str] | None = None,
         frozen: bool | None = None,
         kill_grace: float = KILL_GRACE_SECONDS,
+        while_running: Callable[[], object] | None = None,
     ) -> None:
         """`env` is the environment to take variables from (default: this process's).
 
         `scraper_argv` replaces the command that starts the scraper (tests point
         it at a fake scraper script); with it, no handshake is made.
+
+        `while_running` is called on the calling thread once each scraper child
+        has its hand-off line, before the wait for it: work the caller needs only
+        after the child, done while the child runs on another core (issue 12). An
+        exception from it is logged; the child's supervision goes on.
         """
         self.paths = paths
         self.config = config
@@ -315,6 +320,7 @@ class ScraperRunner:
         self._scraper_argv = list(scraper_argv) if scraper_argv is not None else None
         self._frozen = bool(getattr(sys, "frozen", False)) if frozen is None else frozen
         self._kill_grace = kill_grace
+        self._while_running = while_running
         self._handshake_ok: dict[str, object] | None = None
         self._handshake_lock = threading.Lock()
 
@@ -479,7 +485,7 @@ class ScraperRunner:
         argv = [*self.interpreter_argv(), command, *args]
         limit = self.default_timeout(command) if timeout is None else timeout
         log.info("running scraper: %s (time limit %.0f s)", redact(shlex.join(argv)), limit)
-        outcome = self._execute(argv, stdin, limit, cancel)
+        outcome = self._execute(argv, stdin, limit, cancel, while_running=self._while_running)
         if outcome is None:
             interpreter = argv[0]
             return self._python_missing(
@@ -572,6 +578,8 @@ class ScraperRunner:
         stdin: str | None,
         limit: float,
         cancel: threading.Event | None,
+        *,
+        while_running: Callable[[], object] | None = None,
     ) -> _Outcome | None:
         """Start, feed, supervise, end and reap one child; None if it could not start.
 
@@ -594,6 +602,11 @@ class ScraperRunner:
             out.start()
             err.start()
             self._hand_off(proc, stdin)
+            if while_running is not None:
+                try:
+                    while_running()
+                except Exception:
+                    log.exception("the work done while the scraper ran failed")
             ended_by = self._supervise(proc, out, started + limit, cancel)
         finally:
             try:

@@ -19,6 +19,7 @@ from claude_tray.errors import ErrorCode
 from claude_tray.paths import AppPaths
 from claude_tray.runner import MAX_STDERR_BYTES, ScraperRunner, clean_environment
 from tests.support.core import (
+    FAKE_SCRAPERS,
     FAKE_SESSION_KEY,
     fake_runner,
     new_marker,
@@ -45,6 +46,30 @@ def test_good_document_is_returned(app_paths: AppPaths) -> None:
     assert isinstance(document, UsageDocument)
     assert document.usage_percent == 37.0
     assert [limit.id for limit in document.limits] == ["session", "weekly_all"]
+    assert_nothing_left(marker)
+
+
+def test_work_while_the_child_runs_is_done_once_meanwhile(
+    app_paths: AppPaths, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`while_running` runs on the calling thread while the child lives (after its
+    start, before its end); when it fails, that is logged and the answer still comes."""
+    marker = new_marker()
+    seen: list[tuple[bool, bool]] = []
+
+    def meanwhile() -> None:
+        on_caller = threading.current_thread() is threading.main_thread()
+        seen.append((on_caller, bool(processes_with(marker))))
+        raise RuntimeError("the meanwhile work broke")
+
+    argv = [sys.executable, str(FAKE_SCRAPERS / "slow_good.py"), marker]
+    runner = ScraperRunner(app_paths, Config(), scraper_argv=argv, while_running=meanwhile)
+    document = runner.run("poll")
+    assert isinstance(document, UsageDocument)
+    assert seen == [(True, True)]
+    assert "the work done while the scraper ran failed" in caplog.text
+    events = [run.event for run in read_runs(app_paths.config_dir.parent)]
+    assert events == ["start", "end"]  # the child was not cut short
     assert_nothing_left(marker)
 
 
