@@ -11,7 +11,8 @@ order rotates each round, so no command always follows the same one):
 - `python -m claude_tray status --json`               command line + child;
 - `python -m claude_tray status --json --max-age …`   the cached path, when the
                                      command line has `--max-age` (else reported
-                                     as missing).
+                                     as missing); `--max-age-format waybar|text`
+                                     measures that output instead of --json.
 
 For each it prints the median wall time, the median CPU time (user + system
 of the whole tree, from `wait4`: a busy machine disturbs it less than wall
@@ -25,6 +26,7 @@ child too short to be sampled). It must not assert a time: the figures are
 for the note, and the machine may be busy.
 
     python benchmarks/bench_light.py [--runs 10] [--repo PATH] [--before PATH] [--json]
+                                     [--max-age SECONDS] [--max-age-format FORMAT]
 
 `--repo` runs another checkout's code (its package and its `python -m`);
 `--before PATH` adds that checkout's scraper poll and `status` commands to the
@@ -79,7 +81,9 @@ class Sample:
 class Command:
     name: str
     argv: list[str]
-    expect: str  # "usage": stdout is a usage document (or the reader's raw body); "none"
+    #: "usage": stdout is a usage document (or the reader's raw body); "waybar": a Waybar
+    #: line with numbers; "none": only the exit code counts.
+    expect: str
     samples: list[Sample] = field(default_factory=list)
     #: The environment and folder of another checkout (`--before`); None: the main ones.
     env: dict[str, str] | None = None
@@ -174,6 +178,11 @@ def run_one(command: Command, env: dict[str, str], cwd: Path) -> Sample:
             ok = "five_hour" in document or document.get("status") == "success"
         except ValueError:
             ok = False
+    elif ok and command.expect == "waybar":
+        try:
+            ok = json.loads(text).get("class") not in ("error", "login")
+        except (ValueError, AttributeError):
+            ok = False
     cpu = usage.ru_utime + usage.ru_stime
     return Sample(seconds, largest, max(sampler.tree_kb / 1024, largest), cpu, ok, text[:200])
 
@@ -191,9 +200,12 @@ def _login(python: str, env: dict[str, str], cwd: Path, session_key: str) -> Non
     )
 
 
-def _max_age_command(python: str, max_age: str) -> Command:
-    argv = [python, "-m", "claude_tray", "status", "--json", "--source", "web"]
-    return Command(f"status --max-age {max_age}", [*argv, "--max-age", max_age], "usage")
+def _max_age_command(python: str, max_age: str, fmt: str) -> Command:
+    shape = ["--json"] if fmt == "json" else ["--format", fmt]
+    argv = [python, "-m", "claude_tray", "status", *shape, "--source", "web"]
+    name = f"status --max-age {max_age}" + ("" if fmt == "json" else f" {fmt}")
+    expect = {"json": "usage", "waybar": "waybar"}.get(fmt, "none")
+    return Command(name, [*argv, "--max-age", max_age], expect)
 
 
 def has_max_age(python: str, env: dict[str, str], cwd: Path) -> bool:
@@ -213,6 +225,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10, help="rounds (default 10)")
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="checkout to measure")
     parser.add_argument("--max-age", default="3600", help="seconds for status --max-age")
+    parser.add_argument(
+        "--max-age-format",
+        choices=("json", "waybar", "text"),
+        default="json",
+        help="what status --max-age prints (default json; a status bar may use waybar or text)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     parser.add_argument(
         "--before", type=Path, default=None, help="another checkout measured in the same rounds"
@@ -289,7 +307,7 @@ def _measure(
     ]
     max_age = has_max_age(python, env, repo)
     if max_age:
-        commands.append(_max_age_command(python, args.max_age))
+        commands.append(_max_age_command(python, args.max_age, args.max_age_format))
     if args.before is not None:
         before = args.before.resolve()
         before_home = Path(env["CLAUDE_TRAY_HOME"]) / "before"
@@ -302,11 +320,15 @@ def _measure(
         _login(python, before_env, before, info["session_key"])
         theirs = list(commands[2:4])  # the scraper poll and status --json
         if has_max_age(python, before_env, before):
-            theirs.append(_max_age_command(python, args.max_age))
+            theirs.append(_max_age_command(python, args.max_age, args.max_age_format))
         for command in theirs:
             commands.append(
                 Command(
-                    f"before: {command.name}", command.argv, "usage", env=before_env, cwd=before
+                    f"before: {command.name}",
+                    command.argv,
+                    command.expect,
+                    env=before_env,
+                    cwd=before,
                 )
             )
     # Warm-up (compiles .pyc files, fills the OS cache, makes the runner's
@@ -322,7 +344,7 @@ def _measure(
     rows = []
     print(f"repo: {repo}" + (f"; before: {args.before.resolve()}" if args.before else ""))
     print(
-        f"{'command':<32} {'median s':>9} {'x reader':>9} {'cpu s':>7} {'x reader':>9} "
+        f"{'command':<36} {'median s':>9} {'x reader':>9} {'cpu s':>7} {'x reader':>9} "
         f"{'largest MB':>11} {'tree MB':>8}  ok"
     )
     reader_cpu = statistics.median(s.cpu_s for s in commands[1].samples)
@@ -346,7 +368,7 @@ def _measure(
             }
         )
         print(
-            f"{command.name:<32} {median:>9.3f} {median / reader:>9.2f} {cpu:>7.3f} "
+            f"{command.name:<36} {median:>9.3f} {median / reader:>9.2f} {cpu:>7.3f} "
             f"{cpu / reader_cpu:>9.2f} {largest:>11.1f} {tree:>8.1f}  {ok}/{len(samples)}"
         )
         for sample in samples:
