@@ -2,7 +2,8 @@
 
 Every file the app writes goes through `atomic_write`: a temporary file in the
 same folder, flushed and fsynced, then `os.replace`, so a crash never leaves a
-half-written session, config or cache. When the write fails (a full disk, a
+half-written session, config or cache (a file whose loss costs nothing may skip
+the fsync: `durable=False`). When the write fails (a full disk, a
 read-only home, a file held by another program) the old file is untouched,
 the temporary file is removed, and the `OSError` raised names the file that
 was being written (not the temporary one); `write_problem` turns it into a
@@ -58,10 +59,15 @@ def _replace(source: str, target: Path) -> None:
     os.replace(source, target)  # the last try: its error is the caller's
 
 
-def atomic_write(path: Path, data: str | bytes, *, mode: int = PRIVATE) -> None:
+def atomic_write(
+    path: Path, data: str | bytes, *, mode: int = PRIVATE, durable: bool = True
+) -> None:
     """Replace `path` with `data` in one step; the file gets `mode` (0600 by default).
 
     Raises `OSError` naming `path` when the write fails; `path` is then as it was.
+    `durable=False` does not wait for the disk (no fsync, 1-10 ms): the file is
+    still never seen half-written, but a power cut may leave it empty or old.
+    Only for files whose loss costs nothing.
     """
     # Imported here: tempfile pulls in random (~3 ms) and a poll that writes
     # nothing should not pay for it (issue 12).
@@ -78,7 +84,8 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = PRIVATE) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         _replace(tmp_name, path)
         tmp_name = None
         with contextlib.suppress(OSError):

@@ -142,10 +142,14 @@ class ReadBudget:
 
     def _save(self, reads: list[float]) -> None:
         try:
+            # Not durable: the count is written before every poll child starts, and
+            # a count lost to a power cut only lets one hour's reads through again
+            # (an empty or broken file is ignored), so it need not wait for the disk.
             atomic_write(
                 self.path,
                 json.dumps({"version": _FORMAT_VERSION, "reads": [round(t, 3) for t in reads]})
                 + "\n",
+                durable=False,
             )
         except OSError as exc:
             _warn_once("the read budget cannot be saved (%s); reads are not limited", exc)

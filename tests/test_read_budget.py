@@ -87,6 +87,23 @@ def test_several_processes_together_never_exceed_the_budget(tmp_path: Path) -> N
     assert len(json.loads(path.read_text())["reads"]) == 20
 
 
+def test_counting_a_read_does_not_wait_for_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count is written before every poll child starts, without an fsync (issue 12);
+    an empty file, which a power cut may then leave behind, counts as no reads."""
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    path = tmp_path / "read_budget.json"
+    budget = ReadBudget(path, limit=2)
+    assert budget.try_take()
+    assert synced == []
+    assert len(json.loads(path.read_text(encoding="utf-8"))["reads"]) == 1
+    path.write_text("", encoding="utf-8")
+    assert budget.try_take() and budget.try_take()
+    assert not budget.try_take()
+
+
 def test_an_unwritable_budget_allows_the_read(tmp_path: Path) -> None:
     """A budget folder that cannot be written (here: a file in the way) fails open."""
     blocker = tmp_path / "not-a-folder"
