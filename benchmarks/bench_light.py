@@ -14,6 +14,8 @@ order rotates each round, so no command always follows the same one):
                                      as missing); `--max-age-format waybar|text`
                                      measures that output instead of --json.
 
+`--with-config` gives each home a config.toml (every command then reads it).
+
 For each it prints the median wall time, the median CPU time (user + system
 of the whole tree, from `wait4`: a busy machine disturbs it less than wall
 time), the peak resident memory of the largest process (its VmHWM) and of the
@@ -27,6 +29,7 @@ for the note, and the machine may be busy.
 
     python benchmarks/bench_light.py [--runs 10] [--repo PATH] [--before PATH] [--json]
                                      [--max-age SECONDS] [--max-age-format FORMAT]
+                                     [--with-config]
 
 `--repo` runs another checkout's code (its package and its `python -m`);
 `--before PATH` adds that checkout's scraper poll and `status` commands to the
@@ -62,6 +65,17 @@ def get(path):
 orgs = get("/api/organizations")
 org = next(o for o in orgs if "chat" in (o.get("capabilities") or []))
 print(json.dumps(get("/api/organizations/" + org["uuid"] + "/usage")))
+"""
+
+#: A config file as a user has one after saving Settings once (`--with-config`).
+SAVED_CONFIG = """source = "auto"
+interval_minutes = 5
+icon_limit = "highest"
+
+[thresholds]
+moderate = 50.0
+warning = 75.0
+critical = 90.0
 """
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
@@ -208,6 +222,11 @@ def _max_age_command(python: str, max_age: str, fmt: str) -> Command:
     return Command(name, [*argv, "--max-age", max_age], expect)
 
 
+def _write_config(home: Path) -> None:
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "config.toml").write_text(SAVED_CONFIG, encoding="utf-8")
+
+
 def has_max_age(python: str, env: dict[str, str], cwd: Path) -> bool:
     done = subprocess.run(
         [python, "-m", "claude_tray", "status", "--help"],
@@ -230,6 +249,11 @@ def main() -> int:
         choices=("json", "waybar", "text"),
         default="json",
         help="what status --max-age prints (default json; a status bar may use waybar or text)",
+    )
+    parser.add_argument(
+        "--with-config",
+        action="store_true",
+        help="give each home a config.toml, as after saving Settings once (default: none)",
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     parser.add_argument(
@@ -291,6 +315,8 @@ def _measure(
     )
     # Store the session as a user's login would: through the scraper, key on stdin.
     _login(python, env, repo, info["session_key"])
+    if args.with_config:
+        _write_config(Path(env["CLAUDE_TRAY_HOME"]))
     commands = [
         Command("python -c pass", [python, "-c", "pass"], "none"),
         Command("minimal reader", [python, "-c", MINIMAL_READER], "usage"),
@@ -318,6 +344,8 @@ def _measure(
             "PYTHONPATH": str(before),
         }
         _login(python, before_env, before, info["session_key"])
+        if args.with_config:
+            _write_config(before_home)
         theirs = list(commands[2:4])  # the scraper poll and status --json
         if has_max_age(python, before_env, before):
             theirs.append(_max_age_command(python, args.max_age, args.max_age_format))
