@@ -509,3 +509,40 @@ def test_tray_commands_without_a_display_say_so(home: Path, args: list[str]) -> 
     assert "Traceback" not in done.stderr
     assert done.stderr.strip()
     assert (home / "logs" / "claude-tray.log").exists()
+
+
+#: Runs `claude-tray ARGS` in-process, then says at the very end of the interpreter
+#: (its atexit handler is the first registered, so it runs last) whether the objects
+#: were frozen out of the last garbage collection.
+_REPORT_FREEZE = (
+    "import atexit, gc, sys\n"
+    "atexit.register(lambda: print('FROZEN', gc.get_freeze_count() > 0))\n"
+    "from claude_tray.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def test_one_shot_commands_end_without_the_last_collection(tmp_path: Path) -> None:
+    """Every command but run/demo skips the interpreter's last garbage collection (issue 12),
+    also those that never set up logging: `paths` and the cached `status --max-age`."""
+    from claude_tray.documents import UsageDocument, dump_document
+    from claude_tray.paths import AppPaths
+
+    home = tmp_path / "home"
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)})
+    paths.usage_cache_file.parent.mkdir(parents=True)
+    fresh = UsageDocument.build(source="web", limits=[])
+    paths.usage_cache_file.write_text(dump_document(fresh) + "\n", encoding="utf-8")
+    for args in (["paths"], ["status", "--json", "--max-age", "600"]):
+        done = subprocess.run(
+            [sys.executable, "-c", _REPORT_FREEZE, *args],
+            cwd=REPO,
+            env=child_env(home),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[-1] == "FROZEN True", (args, done.stdout)
+    assert not paths.log_file.exists()  # status took the quick path
