@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 import claude_tray
 from claude_tray import proctree
@@ -51,13 +51,15 @@ from claude_tray.config import Config
 from claude_tray.documents import Document, ErrorDocument, load_document
 from claude_tray.errors import ErrorCode
 from claude_tray.fileio import atomic_write_json, read_json
-from claude_tray.jobobject import KillOnCloseJob
 from claude_tray.paths import AppPaths
 from claude_tray.redact import add_secret, redact
 
 # The variables of the child's lifeline and time budget, named where the child reads them.
 from claude_tray.scraper.budget import ENV_BUDGET
 from claude_tray.scraper.lifeline import ENV_LIFELINE, ENV_PARENT_PID
+
+if TYPE_CHECKING:
+    from claude_tray.jobobject import KillOnCloseJob
 
 log = logging.getLogger(__name__)
 
@@ -634,6 +636,8 @@ class ScraperRunner:
         """Windows: the child in a new kill-on-close Job object (None elsewhere or on failure)."""
         if sys.platform != "win32":
             return None
+        from claude_tray.jobobject import KillOnCloseJob  # ctypes: loaded on Windows only
+
         try:
             job = KillOnCloseJob()
         except OSError as exc:

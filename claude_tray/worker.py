@@ -41,13 +41,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import schedule
 
-from claude_tray.boot_alarm import BootAlarm
 from claude_tray.documents import Document, ErrorDocument
 from claude_tray.errors import TRANSIENT_CODES, ErrorCode
+
+if TYPE_CHECKING:
+    from claude_tray.boot_alarm import BootAlarm
 
 log = logging.getLogger(__name__)
 
@@ -311,6 +313,10 @@ class PollingWorker:
             if self._thread is not None or self._stop.is_set():
                 return
             if self._want_alarm:
+                # Imported with the thread (it loads ctypes): a one-shot command's
+                # core never starts one (issue 12).
+                from claude_tray.boot_alarm import BootAlarm
+
                 self.alarm = BootAlarm.open(self._wakeup.set, name=f"{self._name}-alarm")
             self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
             self._thread.start()
