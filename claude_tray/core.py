@@ -102,13 +102,14 @@ def busy_document() -> ErrorDocument:
 def _load_poll_result_modules() -> None:
     """Import what recording a good poll needs, while its child runs (issue 12).
 
-    The history's sqlite3 and the adaptive wait are imported where they are used,
-    after the child answered: a one-shot `status` would wait for them then. On a
-    second core they load meanwhile; a tray that polled before has them already.
+    The history (with sqlite3), the status-line feed, the pace and the adaptive
+    wait are imported where they are used, after the child answered: a one-shot
+    `status` would wait for them then. On a second core they load meanwhile; a
+    tray that polled before has them already.
     """
-    import sqlite3  # noqa: F401  (history, through enrich.after_poll)
+    import sqlite3  # noqa: F401  (the history's database)
 
-    from claude_tray import adaptive  # noqa: F401  (_adaptive_wait)
+    from claude_tray import adaptive, feed, history, pace  # noqa: F401
 
 
 def _cancelled_document(command: str) -> ErrorDocument:

@@ -13,6 +13,10 @@ core hands the scraper's document to `Enricher.after_poll`, which
 `refresh` does 2 and 3 again for the numbers already shown, when the feed file
 changed between polls. The scraper child never does any of this.
 
+`feed`, `history` and `pace` are imported in the methods that use them: a
+one-shot `status` makes its Enricher before it starts its child and uses it
+only after, and loads them while the child runs (`core`, issue 12).
+
 This module must not start processes, touch the network or import Tk; it must
 never raise to the core (a broken history or feed file costs the extras, never
 the numbers).
@@ -25,10 +29,14 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-from claude_tray import feed, history, pace, trend
+from claude_tray import trend
 from claude_tray.documents import Limit, Pace, UsageDocument
-from claude_tray.paths import AppPaths
+
+if TYPE_CHECKING:
+    from claude_tray.feed import Reading
+    from claude_tray.paths import AppPaths
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +59,7 @@ def _utc_now() -> datetime:
 class Enricher:
     """History, feed merge and pace, for one data folder."""
 
-    def __init__(self, paths: AppPaths, *, retention_days: int = history.DEFAULT_RETENTION_DAYS):
+    def __init__(self, paths: AppPaths, *, retention_days: int):
         self._paths = paths
         self.retention_days = retention_days
         self._feed_mtime: float | None = None
@@ -67,6 +75,8 @@ class Enricher:
 
     def record(self, document: UsageDocument, now: datetime | None = None) -> None:
         """One history row per limit of a fresh poll."""
+        from claude_tray import history
+
         rows = [
             history.NewRow(limit.id, limit.percent, limit.resets_at, document.last_updated)
             for limit in document.limits
@@ -84,7 +94,9 @@ class Enricher:
 
     # -- 2. the feed ------------------------------------------------------------------
 
-    def _feed(self) -> dict[str, feed.Reading]:
+    def _feed(self) -> dict[str, Reading]:
+        from claude_tray import feed
+
         path = self._paths.statusline_feed_file
         try:
             self._feed_mtime = path.stat().st_mtime
@@ -106,10 +118,10 @@ class Enricher:
         return self.live and self.live_until is not None and (now or _utc_now()) >= self.live_until
 
     @staticmethod
-    def merge(
-        document: UsageDocument, readings: dict[str, feed.Reading], now: datetime
-    ) -> Enriched:
+    def merge(document: UsageDocument, readings: dict[str, Reading], now: datetime) -> Enriched:
         """The document with the newer of each limit's polled and fed readings."""
+        from claude_tray import feed
+
         polled_at = document.last_updated
         limits: list[Limit] = []
         live = False
@@ -136,6 +148,8 @@ class Enricher:
 
     def with_pace(self, document: UsageDocument, now: datetime) -> UsageDocument:
         """Each limit with its `pace` from the history (None where it is not known)."""
+        from claude_tray import history, pace
+
         try:
             since = now - timedelta(days=8)
             rows = history.query(self._paths.history_file, since=since)

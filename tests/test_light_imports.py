@@ -105,11 +105,23 @@ def test_status_loads_no_tray_tk_pillow_or_emulator(emulator: Emulator, tmp_path
     assert _top(modules, ("pydantic", "pydantic_core")) == set()
 
 
-def test_status_loads_no_rotating_log_handler_or_toml_reader(
+#: What `status` needs only for its child's answer (storing it: history, feed, pace).
+AFTER_THE_CHILD = (
+    "sqlite3",
+    "claude_tray.history",
+    "claude_tray.feed",
+    "claude_tray.pace",
+    "claude_tray.adaptive",
+)
+
+
+def test_status_starts_its_child_before_loading_what_only_the_answer_needs(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    """A one-shot `status` with room in its log and no config file saved needs neither
-    logging.handlers nor tomllib (issue 12: milliseconds before its child starts)."""
+    """`status --json` starts its child before it loads the history, feed and pace
+    (the core loads them while the child runs), and, a one-shot command with room in
+    its log and no config file saved, it never needs logging.handlers or tomllib
+    (issue 12: milliseconds before its child starts)."""
     from tests.support.cli import emulator_env
     from tests.support.cli import store_session as cli_store_session
 
@@ -119,7 +131,9 @@ def test_status_loads_no_rotating_log_handler_or_toml_reader(
         "claude_tray", ["status", "--json"], emulator_env(home, emulator)
     )
     assert code == 0
-    assert at_spawn is not None and "claude_tray.runner" in at_spawn
+    assert at_spawn is not None and {"claude_tray.runner", "claude_tray.enrich"} <= at_spawn
+    assert _top(at_spawn, AFTER_THE_CHILD) == set()
+    assert set(AFTER_THE_CHILD) <= modules  # and they were used after it
     assert _top(modules, ("logging.handlers", "tomllib")) == set()
     assert (home / "logs" / "claude-tray.log").stat().st_size > 0  # it did log
 
