@@ -1,6 +1,7 @@
 """What the quick paths import (issue 12): real child processes, the modules they ended with.
 
-The scraper child's poll over plain HTTP must not import pydantic, nor must
+The scraper child's poll over plain HTTP must not import pydantic (nor, started
+by hand, what only the app's lifeline uses: signals, ctypes, the process tree), nor must
 `claude-tray status` (it checks the config and the child's document with the
 stdlib readers); `status` must not load the tray, Tk, Pillow, pystray or the
 emulator. The tray app's own run is checked by test_gui_tray (no Playwright,
@@ -87,6 +88,18 @@ def test_scraper_poll_over_http_never_imports_pydantic(emulator: Emulator) -> No
     assert _top(modules, HEAVY_FOR_STATUS) == set()
     # The app's rotating log handler is the app's (tempfile and hashlib come with urllib).
     assert _top(modules, ("logging.handlers",)) == set()
+
+
+def test_scraper_poll_by_hand_loads_no_lifeline_machinery(emulator: Emulator) -> None:
+    """Started without the app's lifeline, the child loads no signals, ctypes or process
+    tree: only a tied child uses them (tests/test_scraper_lifeline.py checks that one)."""
+    store_session(emulator.session_key)
+    code, modules = loaded_modules(
+        "claude_tray.scraper", ["poll", "--source", "web"], scraper_env(base_url=emulator.base_url)
+    )
+    assert code == 0
+    assert _top(modules, ("ctypes", "signal", "claude_tray.proctree")) == set()
+    assert "claude_tray.scraper.lifeline" in modules  # it did look for the lifeline
 
 
 def test_status_loads_no_tray_tk_pillow_or_emulator(emulator: Emulator, tmp_path: Path) -> None:

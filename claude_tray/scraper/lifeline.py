@@ -30,21 +30,19 @@ Windows the runner has put the child in its Job object before any grandchild
 exists.
 
 This module must not print to stdout, must not log a secret (the hand-off
-line is a session key), and must not import Playwright.
+line is a session key), and must not import Playwright. What only a tied
+child uses (signals, ctypes, the process tree) is imported when `install`
+finds the lifeline asked for: a child started by hand does not pay for it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
-import signal
 import sys
 import threading
 from collections.abc import Mapping
 from types import FrameType
-
-from claude_tray import proctree
 
 ENV_LIFELINE = "CLAUDE_TRAY_LIFELINE"
 ENV_PARENT_PID = "CLAUDE_TRAY_PARENT_PID"
@@ -69,6 +67,8 @@ def _stderr(text: str) -> None:
 
 def end_descendants() -> None:
     """End every process this child started (Chromium, Playwright's driver) that is left."""
+    from claude_tray import proctree  # loaded by `install` already (see there)
+
     processes = proctree.descendants(os.getpid())
     if processes:
         proctree.end(processes, DESCENDANT_GRACE_SECONDS)
@@ -122,6 +122,8 @@ def _exists(pid: int) -> bool:
 
 
 def _prctl(option: int, value: int) -> bool:
+    import ctypes  # Linux only, and only for a tied child
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         return bool(libc.prctl(option, value, 0, 0, 0) == 0)
@@ -138,6 +140,12 @@ def install(env: Mapping[str, str]) -> bool:
     global _active
     if env.get(ENV_LIFELINE) != "stdin":
         return False
+    # Only a tied child needs these; the process tree is loaded now so that
+    # dying (from a signal handler, the watcher thread) never has to import.
+    import signal
+
+    from claude_tray import proctree  # noqa: F401
+
     _active = True
     for name in ("SIGTERM", "SIGHUP"):
         signum = getattr(signal, name, None)
