@@ -297,7 +297,8 @@ def from_json_data(kind: type[_T], raw: object) -> _T:
 #: RFC 3339 date-time as pydantic's strict parser takes it: `T`, `t` or a space
 #: between date and time, seconds and fraction optional, `Z`/`z`/`+HH:MM`/`+HHMM`
 #: or no offset. ASCII digits only (`\d` would take other scripts' digits too).
-_TIME = re.compile(
+#: Compiled on first use (`re` keeps it): the scraper child never reads a document.
+_TIME = (
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2})"
     r"(?::([0-9]{2})(?:[.,]([0-9]+))?)?"
     r"(?:([Zz])|([+-])([0-9]{2}):?([0-9]{2}))?"
@@ -305,7 +306,7 @@ _TIME = re.compile(
 
 
 def _time(raw: object, where: str) -> datetime:
-    match = _TIME.fullmatch(raw) if isinstance(raw, str) else None
+    match = re.fullmatch(_TIME, raw) if isinstance(raw, str) else None
     if match is None:
         raise ValueError(f"{where}: not a time")
     year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
