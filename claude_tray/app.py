@@ -290,6 +290,11 @@ class TrayApp:
         if self.options.reads_per_hour is not None:
             budget = ReadBudget.for_paths(paths, limit=self.options.reads_per_hour)
         self.core = Core(paths, config, self.events, budget=budget)
+        from claude_tray.history_child import for_this_process
+
+        # SQLite stays out of the long-running tray: each history write and read after
+        # a poll runs in a short child (about 1.4 MB idle, issue 12).
+        self.core.enricher.store = for_this_process()
         from claude_tray.network_watch import NetworkWatch
 
         # NetworkManager's "connected again" (Linux; optional): poll at once after an outage.

@@ -99,19 +99,6 @@ def busy_document() -> ErrorDocument:
     return ErrorDocument(error=ErrorCode.BUSY, message=BUSY_MESSAGE)
 
 
-def _load_poll_result_modules() -> None:
-    """Import what recording a good poll needs, while its child runs (issue 12).
-
-    The history (with sqlite3), the status-line feed, the pace and the adaptive
-    wait are imported where they are used, after the child answered: a one-shot
-    `status` would wait for them then. On a second core they load meanwhile; a
-    tray that polled before has them already.
-    """
-    import sqlite3  # noqa: F401  (the history's database)
-
-    from claude_tray import adaptive, feed, history, pace  # noqa: F401
-
-
 def _cancelled_document(command: str) -> ErrorDocument:
     if command == "login":
         return ErrorDocument(error=ErrorCode.LOGIN_CANCELLED, message="The login was cancelled.")
@@ -152,7 +139,7 @@ class Core:
         self._runner: Runner = (
             runner
             if runner is not None
-            else ScraperRunner(paths, config, while_running=_load_poll_result_modules)
+            else ScraperRunner(paths, config, while_running=self._load_poll_result_modules)
         )
         self._policy = policy or RetryPolicy()
         self._rand = rand
@@ -190,6 +177,18 @@ class Core:
         cached = self.state.load_cache()
         if cached is not None:
             self._emit(UsageUpdated(cached, stale=True))
+
+    def _load_poll_result_modules(self) -> None:
+        """Import what recording a good poll needs, while its child runs (issue 12).
+
+        The history (with sqlite3), the status-line feed, the pace and the adaptive
+        wait are imported where they are used, after the child answered: a one-shot
+        `status` would wait for them then. On a second core they load meanwhile; a
+        tray that polled before has them already (but not sqlite3: the tray's history
+        store runs its reads and writes in a child, history_child.py).
+        """
+        self.enricher.preload()
+        from claude_tray import adaptive  # noqa: F401
 
     # -- events ---------------------------------------------------------------
 

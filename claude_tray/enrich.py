@@ -36,6 +36,7 @@ from claude_tray.documents import Limit, Pace, UsageDocument
 
 if TYPE_CHECKING:
     from claude_tray.feed import Reading
+    from claude_tray.history_child import HistoryStore
     from claude_tray.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,10 @@ class Enricher:
 
     def __init__(self, paths: AppPaths, *, retention_days: int):
         self._paths = paths
+        #: Where the history's reads and writes run: None for `history` in this process
+        #: (imported when first used), or the tray's `history_child.ChildHistory`
+        #: (keeps SQLite out of the tray).
+        self.store: HistoryStore | None = None
         self.retention_days = retention_days
         self._feed_mtime: float | None = None
         # The worker (after a poll) and the UI thread (check_feed) both refresh.
@@ -71,7 +76,20 @@ class Enricher:
         #: The sparklines of the numbers last enriched (the popup draws them).
         self.trends: tuple[trend.Trend, ...] = ()
 
+    def preload(self) -> None:
+        """Import what `after_poll` will need (the core calls it while a poll's child runs)."""
+        from claude_tray import feed, pace  # noqa: F401
+
+        self._history().preload()
+
     # -- 1. history -----------------------------------------------------------------
+
+    def _history(self) -> HistoryStore:
+        if self.store is None:
+            from claude_tray import history
+
+            self.store = history
+        return self.store
 
     def record(self, document: UsageDocument, now: datetime | None = None) -> None:
         """One history row per limit of a fresh poll."""
@@ -82,7 +100,7 @@ class Enricher:
             for limit in document.limits
         ]
         try:
-            history.add(
+            self._history().add(
                 self._paths.history_file,
                 rows,
                 source=document.source,
@@ -148,11 +166,11 @@ class Enricher:
 
     def with_pace(self, document: UsageDocument, now: datetime) -> UsageDocument:
         """Each limit with its `pace` from the history (None where it is not known)."""
-        from claude_tray import history, pace
+        from claude_tray import pace
 
         try:
             since = now - timedelta(days=8)
-            rows = history.query(self._paths.history_file, since=since)
+            rows = self._history().query(self._paths.history_file, since=since)
         except Exception:
             log.exception("could not read the history for the pace")
             rows = []

@@ -114,6 +114,12 @@ def set_aside(path: Path, reason: str) -> Path | None:
     return target
 
 
+def preload() -> None:
+    """Import sqlite3 now: for a caller with time to spare before it writes (the core,
+    while a poll's child runs)."""
+    import sqlite3  # noqa: F401
+
+
 def _is_locked(exc: sqlite3.Error) -> bool:
     import sqlite3
 

@@ -20,6 +20,7 @@ import psutil
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from claude_tray import history
 from claude_tray.config import Thresholds
 from claude_tray.emulator import Emulator
 from claude_tray.icon import LEVEL_COLOURS, render_icon
@@ -240,7 +241,8 @@ def test_icon_appears_in_tray_with_usage_colour(
     host: TrayHost, launcher: Launcher, artifacts: Path
 ) -> None:
     """With 42 % used the docked icon shows the calm colour and the rendered 42, and the
-    tray process has imported neither Playwright nor pydantic after its first poll."""
+    tray process has imported neither Playwright nor pydantic nor sqlite3 after its first
+    poll (whose readings its history child stored)."""
     modules = launcher.tmp_path / "modules.txt"
     launcher.env["CLAUDE_TRAY_DEBUG_MODULES_FILE"] = str(modules)
     launcher.login()
@@ -253,9 +255,13 @@ def test_icon_appears_in_tray_with_usage_colour(
     save_artifact(host.screenshot(), artifacts, "icon_normal")
     loaded = wait_for(lambda: modules.is_file() and modules.read_text().split(), 30, "modules")
     assert "claude_tray.core" in loaded and "pystray" in loaded  # the hook wrote a real list
-    # Nor OpenSSL's libcrypto through hashlib (about 3 MB resident, issue 12).
-    unwanted = ("playwright", "pydantic", "_hashlib")
+    # Nor OpenSSL's libcrypto through hashlib (about 3 MB resident, issue 12), nor
+    # libsqlite3: a short child writes and reads the history (about 1.4 MB).
+    unwanted = ("playwright", "pydantic", "_hashlib", "sqlite3", "_sqlite3")
     assert not [name for name in loaded if name.split(".")[0] in unwanted]
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(launcher.home)})
+    stored = history.query(paths.history_file, limit_id="session")
+    assert [(row.source, row.percent) for row in stored] == [("web", 42.0)]
     # python-xlib sets up only SHAPE for the icon, not XInput, RandR, ... (~0.9 MB, issue 12).
     extensions = sorted(name for name in loaded if name.startswith("Xlib.ext."))
     assert extensions == ["Xlib.ext.ge", "Xlib.ext.shape"]  # ge: python-xlib's core imports it

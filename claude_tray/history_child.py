@@ -1,0 +1,210 @@
+"""The tray's history reads and writes, each done by a short child process.
+
+Once a process has imported sqlite3, libsqlite3 and the module stay mapped for
+the rest of its life: about 1.4 MB of the idle tray (issue 12), for a write and
+an 8-day read that take milliseconds after a poll. So the long-running tray
+hands each `history.add` and `history.query` to a child
+(`python -m claude_tray.history_child`) that makes exactly that call and exits.
+The one-shot commands (`status`, `statusline`) call `history` in-process.
+
+The child reads one JSON request on stdin and prints one JSON answer; what
+`history` logs there (a database set aside, a locked one) comes back on its
+stderr and goes to the tray's log. A child that cannot start, fails, outlives
+its time limit or answers nonsense costs that one write or read, as a locked
+database does: logged, never raised, the numbers still show.
+
+This module must not import sqlite3 in the parent, nor start a child in a
+frozen build (there is no Python to run `-m` with; `for_this_process` then
+gives the in-process `history`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from claude_tray import history
+
+log = logging.getLogger(__name__)
+
+#: Seconds a child may take: a start, plus the busy timeout of each of the two opens
+#: `history.connect` may try when another process holds the database.
+TIME_LIMIT_SECONDS = 15.0
+
+
+class HistoryStore(Protocol):
+    """`history.add`, `query` and `preload`: the module itself, or a `ChildHistory`."""
+
+    def preload(self) -> None: ...
+
+    def add(
+        self,
+        path: Path,
+        rows: Iterable[history.NewRow],
+        *,
+        source: str,
+        retention_days: float = ...,
+        now: datetime | None = None,
+    ) -> bool: ...
+
+    def query(
+        self, path: Path, *, since: datetime | None = None, limit_id: str | None = None
+    ) -> list[history.Row]: ...
+
+
+def for_this_process() -> HistoryStore:
+    """A `ChildHistory` on Linux from a Python install; elsewhere `history` itself
+    (a frozen build has no Python of its own; Windows and macOS are not measured)."""
+    if sys.platform.startswith("linux") and not getattr(sys, "frozen", False):
+        return ChildHistory()
+    return history
+
+
+# Times cross the pipe as Unix seconds (UTC), as the database stores them.
+
+
+def _ts(value: datetime) -> float:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.timestamp()
+
+
+def _dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+def _ts_or_none(value: datetime | None) -> float | None:
+    return None if value is None else _ts(value)
+
+
+def _dt_or_none(value: float | None) -> datetime | None:
+    return None if value is None else _dt(value)
+
+
+class ChildHistory:
+    """`history.add` and `history.query`, each run in a child of this interpreter."""
+
+    def __init__(self, python: str | None = None) -> None:
+        self._argv = [python or sys.executable, "-m", "claude_tray.history_child"]
+
+    def preload(self) -> None:
+        """Nothing to load here: the child imports sqlite3."""
+
+    def add(
+        self,
+        path: Path,
+        rows: Iterable[history.NewRow],
+        *,
+        source: str,
+        retention_days: float = history.DEFAULT_RETENTION_DAYS,
+        now: datetime | None = None,
+    ) -> bool:
+        request = {
+            "call": "add",
+            "path": str(path),
+            "rows": [[r.limit_id, r.percent, _ts_or_none(r.resets_at), _ts(r.at)] for r in rows],
+            "source": source,
+            "retention_days": retention_days,
+            "now": _ts_or_none(now),
+        }
+        answer = self._run(request)
+        return bool(answer is not None and answer.get("stored"))
+
+    def query(
+        self, path: Path, *, since: datetime | None = None, limit_id: str | None = None
+    ) -> list[history.Row]:
+        request = {
+            "call": "query",
+            "path": str(path),
+            "since": _ts_or_none(since),
+            "limit_id": limit_id,
+        }
+        answer = self._run(request)
+        if answer is None:
+            return []
+        try:
+            return [
+                history.Row(_dt(at), str(source), str(lid), float(percent), _dt_or_none(resets_at))
+                for at, source, lid, percent, resets_at in answer["rows"]
+            ]
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            log.warning("the history child's answer was not rows (%s); no history this time", exc)
+            return []
+
+    def _run(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        # Imported here so the child does not load the runner (the tray has it already).
+        from claude_tray.runner import source_root
+
+        env = dict(os.environ)
+        # From a checkout the package is importable through this only (as for the scraper).
+        root = source_root()
+        if root is not None:
+            env["PYTHONPATH"] = str(root)
+        try:
+            done = subprocess.run(
+                self._argv,
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                env=env,
+                timeout=TIME_LIMIT_SECONDS,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("the history child did not run (%s); no history this time", exc)
+            return None
+        # What `history` logged in the child, under its own name as if it ran here.
+        history_log = logging.getLogger(history.__name__)
+        for line in done.stderr.splitlines():
+            if line.strip():
+                history_log.warning("%s", line)
+        try:
+            answer = json.loads(done.stdout) if done.returncode == 0 else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            log.warning("the history child failed (exit %s); no history this time", done.returncode)
+            return None
+        return answer
+
+
+def main() -> int:
+    """The child: one request from stdin, its answer on stdout, `history`'s log on stderr."""
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(message)s")
+    request = json.loads(sys.stdin.read())
+    path = Path(request["path"])
+    if request["call"] == "add":
+        rows = [
+            history.NewRow(limit_id, percent, _dt_or_none(resets_at), _dt(at))
+            for limit_id, percent, resets_at, at in request["rows"]
+        ]
+        stored = history.add(
+            path,
+            rows,
+            source=request["source"],
+            retention_days=request["retention_days"],
+            now=_dt_or_none(request["now"]),
+        )
+        answer: dict[str, Any] = {"stored": stored}
+    else:
+        since = _dt_or_none(request["since"])
+        found = history.query(path, since=since, limit_id=request["limit_id"])
+        answer = {
+            "rows": [
+                [_ts(r.at), r.source, r.limit_id, r.percent, _ts_or_none(r.resets_at)]
+                for r in found
+            ]
+        }
+    json.dump(answer, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
