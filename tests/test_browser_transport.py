@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import urllib.error
@@ -176,6 +177,18 @@ def test_missing_browser(tmp_path: Path) -> None:
     with pytest.raises(ClaudeTrayError) as caught:
         BrowserTransport("http://127.0.0.1:9", profile(tmp_path), tmp_path / "gone", {})
     assert caught.value.code is ErrorCode.BROWSER_MISSING
+
+
+def test_a_browser_run_collects_garbage_again(tmp_path: Path) -> None:
+    """The scraper child runs with the cyclic collector off (scraper/__main__.py); a
+    browser run, which lasts seconds to minutes, turns it back on where it starts."""
+    gc.disable()
+    try:
+        with pytest.raises(ClaudeTrayError):
+            BrowserTransport("http://127.0.0.1:9", profile(tmp_path), tmp_path / "gone", {})
+        assert gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_close_stops_the_browser_and_is_idempotent(cloudflare: Emulator, tmp_path: Path) -> None:

@@ -23,13 +23,15 @@ from claude_tray.emulator import Emulator
 from tests.support.child import REPO
 from tests.support.scraper import scraper_env, store_session
 
-#: Runs a module as `python -m` would, then lists every module loaded, on stderr, and
-#: how many objects the collector was told to leave alone at the end (`gc.freeze`); also
-#: the modules loaded when it started its first child (an audit hook on subprocess.Popen).
+#: Runs a module as `python -m` would, then lists every module loaded, on stderr, with
+#: how many objects the collector was told to leave alone at the end (`gc.freeze`) and
+#: whether it was on then; also the modules loaded when it started its first child (an
+#: audit hook on subprocess.Popen).
 _WITH_MODULE_LIST = """
 import atexit, gc, runpy, sys
 atexit.register(lambda: sys.stderr.write(
-    "\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\nFROZEN %d\\n" % gc.get_freeze_count()
+    "\\nMODULES " + json.dumps(sorted(sys.modules))
+    + "\\nFROZEN %d %s\\n" % (gc.get_freeze_count(), "on" if gc.isenabled() else "off")
 ))
 def at_spawn(event, args, said=[]):
     if event == "subprocess.Popen" and not said:
@@ -68,15 +70,19 @@ def loaded_modules_and_at_spawn(
     return done.returncode, set(json.loads(marker[-1][len("MODULES ") :])), at_spawn
 
 
-def exit_facts(module: str, args: list[str], env: dict[str, str]) -> tuple[int, set[str], int]:
-    """The exit code, the modules loaded at the end, and how many objects were frozen then."""
+def exit_facts(
+    module: str, args: list[str], env: dict[str, str]
+) -> tuple[int, set[str], int, bool]:
+    """The exit code, the modules loaded at the end, how many objects were frozen then,
+    and whether the cyclic collector was on."""
     done = _run_listing(module, args, env)
     lines = done.stderr.splitlines()
     marker = [line for line in lines if line.startswith("MODULES ")]
-    frozen = [line for line in lines if line.startswith("FROZEN ")]
-    assert marker and frozen, done.stderr[-2000:]
+    collector = [line.split() for line in lines if line.startswith("FROZEN ")]
+    assert marker and collector, done.stderr[-2000:]
     modules = set(json.loads(marker[-1][len("MODULES ") :]))
-    return done.returncode, modules, int(frozen[-1][len("FROZEN ") :])
+    _, frozen, state = collector[-1]
+    return done.returncode, modules, int(frozen), state == "on"
 
 
 def _run_listing(
@@ -113,16 +119,18 @@ def test_scraper_poll_over_http_never_imports_pydantic(emulator: Emulator) -> No
 def test_scraper_poll_by_hand_loads_no_lifeline_machinery(emulator: Emulator) -> None:
     """Started without the app's lifeline, the child loads no signals, ctypes or process
     tree: only a tied child uses them (tests/test_scraper_lifeline.py checks that one).
-    And once its document is out, its objects are frozen: the interpreter's exit does not
-    walk every module's objects with the cyclic collector."""
+    The cyclic collector stays off for the whole poll (it would walk the modules as they
+    load), and once the document is out the objects are frozen: the interpreter's exit
+    does not walk them either."""
     store_session(emulator.session_key)
-    code, modules, frozen = exit_facts(
+    code, modules, frozen, collecting = exit_facts(
         "claude_tray.scraper", ["poll", "--source", "web"], scraper_env(base_url=emulator.base_url)
     )
     assert code == 0
     assert _top(modules, ("ctypes", "signal", "claude_tray.proctree")) == set()
     assert "claude_tray.scraper.lifeline" in modules  # it did look for the lifeline
     assert frozen > 1000  # every module's objects, not a handful
+    assert not collecting
 
 
 def test_status_loads_no_tray_tk_pillow_or_emulator(emulator: Emulator, tmp_path: Path) -> None:

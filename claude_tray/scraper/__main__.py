@@ -2,7 +2,14 @@
 
 import gc
 
-from claude_tray.scraper.main import main
+# The child runs one command and exits; on the fast path (one HTTP request, about
+# 60 ms) most of its time goes on loading modules that then live until the exit, and
+# the cyclic collector would walk them again and again while they load (about 3 ms,
+# issue 12). So it is off here; the browser path, which runs for seconds or minutes,
+# turns it back on where Playwright starts (browser_transport.launch_context).
+gc.disable()
+
+from claude_tray.scraper.main import main  # noqa: E402 (after the collector is off)
 
 code = main()
 # The document is out and this process is about to end: everything it still holds

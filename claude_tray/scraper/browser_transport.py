@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import ipaddress
 import logging
 import re
@@ -206,6 +207,10 @@ def launch_context(
     will not start, timeout when it starts too slowly, internal_error when
     Playwright's own driver cannot start. Nothing is left running on failure.
     """
+    # The scraper child starts with the cyclic collector off (scraper/__main__.py: its
+    # fast path is over in a moment); a browser run lasts seconds to minutes and
+    # Playwright's sync API leaves cycles behind, so from here on it collects again.
+    gc.enable()
     browser = Path(browser)
     if not is_executable(browser):
         raise ClaudeTrayError(
