@@ -15,7 +15,6 @@ session key comes on stdin), and must not import Tk, pystray or Playwright.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import io
 import logging
@@ -207,17 +206,7 @@ def choose_source(paths: AppPaths, env: Mapping[str, str], requested: str) -> st
     )
 
 
-def _preload_parser() -> None:
-    """Import the usage parser and the documents while the main thread waits for the
-    network; the main thread's own import then finds it done or waits for it."""
-    with contextlib.suppress(Exception):  # the main thread's own import reports it properly
-        import claude_tray.usage_parser  # noqa: F401
-
-
 def _poll(paths: AppPaths, env: Mapping[str, str], args: argparse.Namespace) -> Document:
-    import threading
-
-    threading.Thread(target=_preload_parser, name="preload", daemon=True).start()
     source = "web" if args.force_browser else choose_source(paths, env, args.source)
     if source == "web":
         from claude_tray.scraper.web_source import poll_web

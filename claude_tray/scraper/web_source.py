@@ -217,7 +217,7 @@ class WebReader:
 
     def read_usage(self) -> UsageDocument:
         """The usage document; re-chooses the organization once on "wrong organization"."""
-        from claude_tray.documents import Account  # pydantic: only once there is a body
+        from claude_tray.documents import Account
         from claude_tray.usage_parser import parse_usage_body
 
         org_uuid = self.session.org_uuid or self.session.last_active_org
