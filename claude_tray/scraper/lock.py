@@ -73,8 +73,11 @@ class ScraperLock:
                 raise LockBusyError(self.wait)
             time.sleep(_POLL_INTERVAL)
         try:  # who holds it, for a person looking at the file; not needed for locking
-            handle.truncate(0)
-            handle.write(f"{os.getpid()}\n".encode())
+            # Written over the last holder's pid, padded to one width (a pid has at most
+            # ten digits), instead of truncating first: on ext4 a truncation costs more
+            # than all the rest of taking the lock (~0.7 ms of every poll, issue 12).
+            handle.seek(0)
+            handle.write(f"{os.getpid():<10}\n".encode())
             handle.flush()
         except OSError:
             pass
@@ -83,9 +86,9 @@ class ScraperLock:
     def _open(self) -> IO[bytes]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # private, as fileio
-            # Opened for appending so an existing file is never truncated; 0600
-            # because the folder is private anyway and nothing needs to read it.
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            # Never truncated on opening (no O_TRUNC: another process may hold it);
+            # 0600 because the folder is private anyway and nothing needs to read it.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             return os.fdopen(fd, "r+b")
         except OSError:
             # On a read-only file system an existing lock file still locks (flock
