@@ -53,9 +53,25 @@ def supported() -> bool:
     return sys.platform.startswith("linux") and _PROC.is_dir()
 
 
+def _has_no_children(pid: int) -> bool:
+    """True when the kernel says `pid` has no child at all (/proc/PID/task/*/children);
+    False when it has one, or when the kernel does not keep that list."""
+    try:
+        for task in os.listdir(_PROC / str(pid) / "task"):
+            if (_PROC / str(pid) / "task" / task / "children").read_bytes().strip():
+                return False
+    except OSError:
+        return False
+    return True
+
+
 def descendants(pid: int) -> list[ProcessId]:
     """Every living process below `pid` (children, grandchildren, …), parents first."""
     if not supported():
+        return []
+    if _has_no_children(pid):
+        # Nothing below it: no need to read every process on the system (a few ms,
+        # more on a busy desktop) at the end of each scraper child (issue 12).
         return []
     children: dict[int, list[ProcessId]] = {}
     with contextlib.suppress(OSError):
