@@ -61,14 +61,20 @@ def test_sigterm_ends_the_tied_child_printing_nothing() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
     try:
         assert _tied(child.pid)
         child.send_signal(signal.SIGTERM)
-        out, err = child.communicate(timeout=60)
+        # stdin stays open until the child is gone: its end-of-file would end it too.
+        child.wait(60)
+        out, err = child.stdout.read(), child.stderr.read()
     finally:
         if child.poll() is None:
             child.kill()
             child.wait(30)
+        child.stdin.close()
+        child.stdout.close()
+        child.stderr.close()
     assert child.returncode == 1
     assert out == b""
     assert f"signal {int(signal.SIGTERM)}".encode() in err, err[-2000:]
@@ -97,6 +103,7 @@ def test_the_tied_child_ends_with_its_parent_while_stdin_stays_open(tmp_path: Pa
         text=True,
     )
     os.close(read_end)
+    child_pid = -1
     try:
         assert parent.stdout is not None
         child_pid = int(parent.stdout.readline())
@@ -109,13 +116,27 @@ def test_the_tied_child_ends_with_its_parent_while_stdin_stays_open(tmp_path: Pa
         if parent.poll() is None:
             parent.kill()
             parent.wait(30)
-        _gone(child_pid if "child_pid" in locals() else -1, 20)
+        if parent.stdout is not None:
+            parent.stdout.close()
+        _gone(child_pid, 20)
     assert f"signal {int(signal.SIGTERM)}".encode() in err_file.read_bytes()
 
 
 def _tied(pid: int, limit: float = 60.0) -> bool:
-    """True once the child catches SIGTERM (its lifeline handler), while it still runs."""
-    return _wait(lambda: _catches_sigterm(pid) or not _alive(pid), limit) and _alive(pid)
+    """True once every tie is made, while the child still runs: it catches SIGTERM and
+    its lifeline thread runs (started last, after PR_SET_PDEATHSIG and the parent check)."""
+
+    def ready() -> bool:
+        return _catches_sigterm(pid) and _threads(pid) >= 2
+
+    return _wait(lambda: ready() or not _alive(pid), limit) and _alive(pid)
+
+
+def _threads(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
 
 
 def _catches_sigterm(pid: int) -> bool:
