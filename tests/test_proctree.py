@@ -43,9 +43,10 @@ def test_descendants_are_the_children_and_theirs_parents_first() -> None:
         assert child.pid in found and grandchild in found
         assert found.index(child.pid) < found.index(grandchild)
     finally:
-        assert child.stdin is not None
+        assert child.stdin is not None and child.stdout is not None
         child.stdin.close()
         child.wait(30)
+        child.stdout.close()
     deadline = time.monotonic() + 30
     while _pids_below_me() & {child.pid, grandchild} and time.monotonic() < deadline:
         time.sleep(0.02)

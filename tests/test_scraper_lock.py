@@ -42,9 +42,10 @@ def _hold(path: Path) -> subprocess.Popen[str]:
 
 
 def _release(holder: subprocess.Popen[str]) -> None:
-    assert holder.stdin is not None
+    assert holder.stdin is not None and holder.stdout is not None
     holder.stdin.close()
     holder.wait(timeout=30)
+    holder.stdout.close()
 
 
 def test_lock_is_reentrant_after_release(tmp_path: Path) -> None:
@@ -93,7 +94,7 @@ def test_lock_freed_when_holder_dies(tmp_path: Path) -> None:
     path = tmp_path / "scraper.lock"
     holder = _hold(path)
     holder.kill()
-    holder.wait(timeout=30)
+    _release(holder)  # reaps the killed holder and closes its pipes
     with ScraperLock(path, wait=5):
         pass
 
