@@ -59,18 +59,18 @@ def test_lock_is_reentrant_after_release(tmp_path: Path) -> None:
 
 def test_the_file_names_its_holder_written_in_place(tmp_path: Path) -> None:
     """The holder's pid, for a person looking; each holder writes over the last one at
-    one width, never truncating the file (on ext4 that costs ~0.7 ms of every poll)."""
+    one width, never truncating the file (on ext4 that costs ~0.7 ms of every poll).
+    Read after each release: Windows does not let anyone read a locked byte."""
     path = tmp_path / "scraper.lock"
     path.write_bytes(b"4194304   \n")  # a long pid from an earlier holder
     holder = _hold(path)
-    try:
-        assert path.read_bytes() == f"{holder.pid:<10}\n".encode()
-    finally:
-        _release(holder)
+    _release(holder)
+    assert path.read_bytes() == f"{holder.pid:<10}\n".encode()
     inode = path.stat().st_ino
     with ScraperLock(path, wait=1):
-        assert path.read_text(encoding="ascii").split() == [str(os.getpid())]
-        assert path.stat().st_size == 11 and path.stat().st_ino == inode
+        pass
+    assert path.read_bytes() == f"{os.getpid():<10}\n".encode()
+    assert path.stat().st_ino == inode
 
 
 def test_second_process_waits_then_gives_up(tmp_path: Path) -> None:
