@@ -15,8 +15,11 @@ must only be used on the Tk thread, like the popup.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Final
+
+from claude_tray.events import UsageUpdated
 
 #: Calls that only change the popup's state: remembered until it exists.
 RECORDED: Final = frozenset({"apply_snapshot", "apply_event", "show_message", "set_standalone"})
@@ -63,8 +66,27 @@ class LazyPopup:
 
     def _remember(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         pending: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = self._pending
+        if name == "apply_event" and _sets_trends(args[0]):
+            # The popup replaces its sparklines whole with each such event, so only the
+            # latest keeps its trends: with a week of history they are about 0.5 MB an
+            # event, and a popup never opened would otherwise hold one per poll (issue 12).
+            pending[:] = [_without_trends(call) for call in pending]
         pending.append((name, args, kwargs))
         if len(pending) > MAX_PENDING + 1:
             # Keep the first (the starting snapshot) and the latest: the state they
             # leave is the state the popup shows.
             del pending[1 : len(pending) - MAX_PENDING]
+
+
+def _sets_trends(event: object) -> bool:
+    """Whether `Popup.apply_event(event)` replaces the sparklines (see there)."""
+    return isinstance(event, UsageUpdated) and bool(event.trends or event.stale)
+
+
+def _without_trends(
+    call: tuple[str, tuple[Any, ...], dict[str, Any]],
+) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    name, args, kwargs = call
+    if name == "apply_event" and isinstance(args[0], UsageUpdated) and args[0].trends:
+        return name, (dataclasses.replace(args[0], trends=()), *args[1:]), kwargs
+    return call

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
+from claude_tray.documents import UsageDocument
+from claude_tray.events import UsageUpdated
 from claude_tray.lazy_popup import MAX_PENDING, LazyPopup
+from claude_tray.trend import Trend
 
 
 class FakePopup:
@@ -76,3 +80,28 @@ def test_pending_calls_are_bounded_keeping_the_first_and_the_latest() -> None:
     assert log[0] == ("snapshot", "s0")
     assert len(log) == MAX_PENDING + 1
     assert log[-1] == ("event", MAX_PENDING * 3 - 1)
+
+
+def _usage(percent: float, trends: tuple[Trend, ...], *, stale: bool = False) -> UsageUpdated:
+    document = UsageDocument(
+        source="web", usage_percent=percent, last_updated=datetime.now(timezone.utc)
+    )
+    return UsageUpdated(document, stale=stale, trends=trends)
+
+
+def test_only_the_latest_remembered_numbers_keep_their_sparklines() -> None:
+    """Each poll's event carries every limit's sparkline (about 0.5 MB with a week of
+    history); the popup replaces them whole, so a popup never opened keeps one set."""
+    lazy, log, _builds = _lazy()
+    week = tuple(Trend(f"limit{n}", 0.0, 1.0, (((0.0, 1.0), (1.0, 2.0)),)) for n in range(3))
+    lazy.apply_event(_usage(10.0, (), stale=True))  # the cached numbers at start
+    for percent in (20.0, 30.0, 40.0):
+        lazy.apply_event(_usage(percent, week))
+    lazy.apply_event("another event")
+    lazy.ready()
+    replayed = [event for kind, event in log if kind == "event"]
+    assert replayed[-1] == "another event"
+    numbers = [e for e in replayed if isinstance(e, UsageUpdated)]
+    assert [e.document.usage_percent for e in numbers] == [10.0, 20.0, 30.0, 40.0]
+    assert [e.trends for e in numbers] == [(), (), (), week]
+    assert numbers[0].stale and not numbers[1].stale  # nothing else changed
