@@ -43,6 +43,8 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2  # argparse's own code for bad arguments
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention; SIGTERM gives 143, SIGHUP 129
+#: The commands that start the tray and run until it quits; every other one is one-shot.
+TRAY_COMMANDS = ("run", "demo")
 
 
 class CommandInterrupted(Exception):
@@ -273,7 +275,7 @@ def _prepare(args: argparse.Namespace, *, report: bool = True) -> tuple[AppPaths
 
     paths = AppPaths.from_env()
     # Only the tray runs for long; every other command writes a few lines.
-    one_shot = args.command not in (None, "run", "demo")
+    one_shot = (args.command or "run") not in TRAY_COMMANDS
     setup_logging(paths, debug=bool(getattr(args, "debug", False)), one_shot=one_shot)
     _log().debug("claude-tray %s: %s", __version__, args.command or "run")
     loaded = load_config(paths.config_file)
@@ -714,10 +716,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(arguments)
     command = args.command or "run"
-    if command not in ("run", "demo"):
+    if command not in TRAY_COMMANDS:
         _skip_the_last_collection()
     try:
-        if command in ("run", "demo"):
+        if command in TRAY_COMMANDS:
             return _cmd_run(args)
         if command == "status":
             return _cmd_status(args, _status_format(args))

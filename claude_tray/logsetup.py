@@ -1,4 +1,7 @@
-"""The one logging setup of the app process: a rotating file, optionally stderr.
+"""The one logging setup of the app process: the log file, optionally stderr.
+
+The tray writes a rotating file; a one-shot command appends to it and leaves
+the rotation to the next writer while the file has room (`_file_handler`).
 
 Every handler installed here carries `RedactingFilter`, so a record from any
 logger (ours, urllib, pydantic, a third-party library) is stripped of session
@@ -148,7 +151,7 @@ def _size(path: Path) -> int:
 def setup_logging(
     paths: AppPaths, *, debug: bool = False, stderr: bool = False, one_shot: bool = False
 ) -> None:
-    """Send every record to the rotating log file (and to stderr with `debug` or `stderr`).
+    """Send every record to the log file (and to stderr with `debug` or `stderr`).
 
     `debug` lowers the level to DEBUG and also logs to stderr. `one_shot` is for
     a command that ends after a few lines (see `_file_handler`). Calling it again

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from claude_tray.emulator import Emulator
-from tests.support.child import REPO
 from tests.support.cli import emulator as emulator  # fixture
-from tests.support.cli import emulator_env, store_session
+from tests.support.cli import emulator_env, run_status_bytes, store_session
 
 MODEL = "Опус"  # no Cyrillic in cp1252
 
@@ -35,18 +34,6 @@ def cp1252_pipe_env(home: Path, emulator: Emulator) -> dict[str, str]:
     if sys.platform != "win32":
         env["PYTHONIOENCODING"] = "cp1252"  # what Windows gives a pipe
     return env
-
-
-def run_status(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "claude_tray", "status", *args],
-        cwd=REPO,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def pin_rupees(emulator: Emulator) -> None:
@@ -78,7 +65,7 @@ def test_child_stdout_really_is_cp1252(home: Path, emulator: Emulator) -> None:
 def test_status_json_is_utf8_bytes_on_a_cp1252_pipe(home: Path, emulator: Emulator) -> None:
     pin_rupees(emulator)
     store_session(home, emulator)
-    done = run_status(["--json"], cp1252_pipe_env(home, emulator))
+    done = run_status_bytes(["--json"], cp1252_pipe_env(home, emulator))
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
     assert b"Traceback" not in done.stderr
     document = json.loads(done.stdout.decode("utf-8"))
@@ -92,7 +79,7 @@ def test_status_text_on_a_cp1252_pipe_replaces_what_it_cannot_show(
 ) -> None:
     pin_rupees(emulator)
     store_session(home, emulator)
-    done = run_status([], cp1252_pipe_env(home, emulator))
+    done = run_status_bytes([], cp1252_pipe_env(home, emulator))
     stderr = done.stderr.decode("cp1252", "replace")
     assert done.returncode == 0, stderr
     assert "Traceback" not in stderr and "UnicodeEncodeError" not in stderr

@@ -182,7 +182,7 @@ def test_odd_caches_take_the_full_path(tmp_path: Path) -> None:
     }
     for name, text in odd.items():
         paths.usage_cache_file.write_text(text + "\n")
-        assert load_document(text) is not None, name  # the full path takes it…
+        assert isinstance(load_document(text), UsageDocument), name  # the full path takes it…
         assert dump_document(load_document(text)) != text, name  # …and prints it otherwise
         assert fresh_cache(paths, 600, "auto", later) is None, name
     # Notices (state.save_cache never keeps them): the full path says them on stderr.

@@ -11,7 +11,6 @@ import dataclasses
 import json
 import os
 import queue
-import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -32,8 +31,14 @@ from claude_tray.emulator import Emulator
 from claude_tray.events import Event, UsageUpdated
 from claude_tray.paths import AppPaths
 from claude_tray.runner import ScraperRunner
-from tests.support.child import REPO
-from tests.support.cli import child_env, emulator, emulator_env, restore_logging, run_cli
+from tests.support.cli import (
+    child_env,
+    emulator,
+    emulator_env,
+    restore_logging,
+    run_cli,
+    run_status_bytes,
+)
 
 __all__ = ["emulator", "restore_logging"]
 
@@ -108,18 +113,6 @@ def test_max_age_must_be_a_number(tmp_path: Path) -> None:
     assert "--max-age" in done.stderr
 
 
-def _status_bytes(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "claude_tray", "status", *args],
-        cwd=REPO,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("fmt", ["json", "waybar", "text"])
 def test_the_quick_answer_is_the_full_paths_answer_byte_for_byte(tmp_path: Path, fmt: str) -> None:
     """The same cached document, printed by the quick path and then by the full path
@@ -148,11 +141,11 @@ def test_the_quick_answer_is_the_full_paths_answer_byte_for_byte(tmp_path: Path,
     args = ["--format", fmt, "--max-age", "600"]
 
     paths.usage_cache_file.write_text(dump_document(document) + "\n", encoding="utf-8")
-    quick = _status_bytes(args, env)
+    quick = run_status_bytes(args, env)
     assert not paths.log_file.exists()  # the quick path: no logging set up, no core
     paths.config_file.parent.mkdir(parents=True)
     paths.config_file.write_text("source = [\n", encoding="utf-8")
-    full = _status_bytes(args, env)
+    full = run_status_bytes(args, env)
     assert "printing the cached numbers" in paths.log_file.read_text(encoding="utf-8")
 
     assert (quick.returncode, full.returncode) == (0, 0), full.stderr

@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,6 +90,19 @@ def run_cli(
     """
     return run_module(
         "claude_tray", args, env, stdin=stdin if stdin is not None else "", timeout=timeout
+    )
+
+
+def run_status_bytes(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """Run `python -m claude_tray status ARGS`; its stdout and stderr as the bytes it wrote."""
+    return subprocess.run(
+        [sys.executable, "-m", "claude_tray", "status", *args],
+        cwd=REPO,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
 
 
