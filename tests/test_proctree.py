@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -58,6 +59,10 @@ def _pids_below_me() -> set[int]:
     return {process.pid for process in proctree.descendants(os.getpid())}
 
 
+@pytest.mark.skipif(
+    not Path(f"/proc/self/task/{os.getpid()}/children").exists(),
+    reason="this kernel lists no children in /proc (CONFIG_PROC_CHILDREN): proctree scans",
+)
 def test_a_process_without_children_is_answered_without_reading_every_process() -> None:
     """The scraper child asks this at the end of every run: without a child of its own the
     kernel's list of its children says so, and the rest of /proc is never read."""

@@ -37,8 +37,9 @@ def _tied_env(parent_pid: int) -> dict[str, str]:
     return scraper_env(extra={ENV_LIFELINE: "stdin", ENV_PARENT_PID: str(parent_pid)})
 
 
-def test_end_of_file_on_stdin_ends_the_tied_child_printing_nothing() -> None:
-    child = subprocess.Popen(
+def _start_tied() -> subprocess.Popen[bytes]:
+    """The scraper child as the runner starts it: tied to this process, every pipe ours."""
+    return subprocess.Popen(
         _CHILD,
         cwd=REPO,
         env=_tied_env(os.getpid()),
@@ -46,6 +47,10 @@ def test_end_of_file_on_stdin_ends_the_tied_child_printing_nothing() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+
+
+def test_end_of_file_on_stdin_ends_the_tied_child_printing_nothing() -> None:
+    child = _start_tied()
     out, err = child.communicate(b"", timeout=60)  # closes stdin before any hand-off
     assert child.returncode == 1
     assert out == b""
@@ -53,14 +58,7 @@ def test_end_of_file_on_stdin_ends_the_tied_child_printing_nothing() -> None:
 
 
 def test_sigterm_ends_the_tied_child_printing_nothing() -> None:
-    child = subprocess.Popen(
-        _CHILD,
-        cwd=REPO,
-        env=_tied_env(os.getpid()),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    child = _start_tied()
     assert child.stdin is not None and child.stdout is not None and child.stderr is not None
     try:
         assert _tied(child.pid)
