@@ -52,6 +52,7 @@ from PIL import Image, ImageChops, ImageStat  # noqa: E402
 from claude_tray.config import Thresholds  # noqa: E402
 from claude_tray.emulator import Emulator  # noqa: E402
 from claude_tray.icon import render_icon  # noqa: E402
+from claude_tray.paths import AppPaths  # noqa: E402
 from tests.support.child import stop_app  # noqa: E402
 from tests.support.desktop import SessionBus, XfcePanel, start_session_bus  # noqa: E402
 from tests.support.display import start_xvfb  # noqa: E402
@@ -281,7 +282,29 @@ def display_env(name: str) -> dict[str, str]:
     return env
 
 
-def measure_xorg(seconds: float) -> Result:
+def fill_history(home: Path, days: float) -> None:
+    """`days` of readings every 5 minutes for the limits the emulator reports, as a
+    tray that has run that long has stored (the pace and the sparklines read 8 days)."""
+    if days <= 0:
+        return
+    from datetime import datetime, timedelta, timezone
+
+    from claude_tray import history
+
+    now = datetime.now(timezone.utc)
+    count = int(days * 288)
+    rows = [
+        # Rising by 0.03 points a reading, as a steady user's limits do.
+        history.NewRow(limit, 5.0 + (count - i) * 0.03, now + timedelta(hours=1), at)
+        for i in range(1, count)
+        for at in [now - timedelta(minutes=5 * i)]
+        for limit in ("session", "weekly_all", "weekly_fable")
+    ]
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)})
+    history.add(paths.history_file, rows, source="web", now=now)
+
+
+def measure_xorg(seconds: float, history_days: float = 0.0) -> Result:
     with tempfile.TemporaryDirectory(prefix="bench-tray-") as tmp, tray_host() as host:
         tmp_path = Path(tmp)
         home = tmp_path / "home"
@@ -300,6 +323,7 @@ def measure_xorg(seconds: float) -> Result:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             store_session(env, emulator.session_key)
             write_config(home, interval_minutes=60)
+            fill_history(home, history_days)
 
             # 1. Fill the cache with 42 % (and, on a fresh tree, write the .pyc files).
             first = start_app(host, env, tmp_path / "first.log")
@@ -368,7 +392,7 @@ def _item_of(bus: SessionBus, pid: int) -> Callable[[], str | None]:
     return find
 
 
-def measure_sni(seconds: float) -> Result:
+def measure_sni(seconds: float, history_days: float = 0.0) -> Result:
     with tempfile.TemporaryDirectory(prefix="bench-tray-sni-") as tmp:
         tmp_path = Path(tmp)
         home = tmp_path / "home"
@@ -390,6 +414,7 @@ def measure_sni(seconds: float) -> Result:
             )
             store_session(env, emulator.session_key)
             write_config(home, interval_minutes=60)
+            fill_history(home, history_days)
             log = tmp_path / "app.log"
             started = time.monotonic()
             with open(log, "wb") as out:
@@ -423,6 +448,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="idle window (default 60)")
     parser.add_argument("--backend", choices=("all", "xorg", "sni"), default="all")
+    parser.add_argument(
+        "--history-days",
+        type=float,
+        default=0.0,
+        help="start with this many days of stored readings (default 0: a new home)",
+    )
     args = parser.parse_args()
 
     print("import stages (resident memory of a fresh Python, MB):")
@@ -434,12 +465,12 @@ def main() -> int:
     results: list[Result] = []
     if args.backend in ("all", "xorg"):
         if shutil.which("trayer"):
-            results.append(measure_xorg(args.seconds))
+            results.append(measure_xorg(args.seconds, args.history_days))
         else:
             print("xorg: skipped (no trayer)")
     if args.backend in ("all", "sni"):
         if shutil.which("xfce4-panel") and shutil.which("dbus-daemon"):
-            results.append(measure_sni(args.seconds))
+            results.append(measure_sni(args.seconds, args.history_days))
         else:
             print("sni: skipped (no xfce4-panel or dbus-daemon)")
 
