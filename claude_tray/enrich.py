@@ -17,7 +17,8 @@ changed between polls. The scraper child never does any of this.
 one-shot `status` makes its Enricher before it starts its child and uses it
 only after, and loads them while the child runs (`core`, issue 12).
 
-This module must not start processes, touch the network or import Tk; it must
+This module must not start processes itself (the tray's `store` is a
+`history_child.ChildHistory`, which does), touch the network or import Tk; it must
 never raise to the core (a broken history or feed file costs the extras, never
 the numbers).
 """

@@ -13,8 +13,10 @@ Where inotify is missing (Windows, macOS, an exhausted watch limit) the same
 thread looks every `FALLBACK_SECONDS` instead: a slow timer, but still off the
 UI thread.
 
-`on_change` runs on the watch's thread: it must be thread-safe and quick to
-hand over (the core's `check_feed` reads the file and posts an event).
+`on_change` runs on the watch's thread: it must be thread-safe, and it may take
+a moment (the core's `check_feed` reads the file, may ask the history, which in
+the tray is a short child process, and posts an event), since nothing else
+waits on this thread.
 
 This module must not parse the file, know what it holds, or touch the UI.
 """

@@ -84,13 +84,15 @@ class HistoryUnavailable(Exception):
     """The database could not be used this time (already logged)."""
 
 
-def _ts(value: datetime) -> float:
+def timestamp_of(value: datetime) -> float:
+    """Unix seconds, as the database stores times (a time without an offset is UTC)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.timestamp()
 
 
-def _dt(value: float) -> datetime:
+def time_of(value: float) -> datetime:
+    """The UTC time of stored Unix seconds."""
     return datetime.fromtimestamp(value, tz=timezone.utc)
 
 
@@ -229,17 +231,17 @@ def add(
     """
     values = [
         (
-            _ts(row.at),
+            timestamp_of(row.at),
             source,
             row.limit_id,
             float(row.percent),
-            None if row.resets_at is None else _ts(row.resets_at),
+            None if row.resets_at is None else timestamp_of(row.resets_at),
         )
         for row in rows
     ]
     if not values:
         return True
-    cutoff = _ts(now or datetime.now(timezone.utc)) - retention_days * 86400.0
+    cutoff = timestamp_of(now or datetime.now(timezone.utc)) - retention_days * 86400.0
     try:
         with connect(path) as connection:
             connection.execute("BEGIN IMMEDIATE")
@@ -275,7 +277,7 @@ def query(
     args: list[object] = []
     if since is not None:
         where.append("at >= ?")
-        args.append(_ts(since))
+        args.append(timestamp_of(since))
     if limit_id is not None:
         where.append("limit_id = ?")
         args.append(limit_id)
@@ -288,7 +290,7 @@ def query(
     except HistoryUnavailable:
         return []
     return [
-        Row(_dt(at), str(source), str(lid), float(percent), None if r is None else _dt(r))
+        Row(time_of(at), str(source), str(lid), float(percent), None if r is None else time_of(r))
         for at, source, lid, percent, r in fetched
     ]
 
@@ -310,7 +312,7 @@ def summary(path: Path) -> tuple[int, datetime | None]:
         raise HistoryUnavailable(str(exc)) from None
     finally:
         connection.close()
-    return int(count), None if oldest is None else _dt(float(oldest))
+    return int(count), None if oldest is None else time_of(float(oldest))
 
 
 def parse_duration(text: str) -> timedelta:

@@ -1,4 +1,7 @@
-"""The only place that starts processes: runs the scraper child and reads its one document.
+"""Where the scraper children start: runs one and reads its one document.
+
+(The tray's history reads and writes run in short children of their own,
+`history_child`, with this module's `clean_environment`.)
 
 `ScraperRunner.run("poll")` finds the interpreter, checks once (cached) that it
 can run the scraper, starts `scraper <command>` with an argument list and a

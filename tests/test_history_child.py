@@ -84,6 +84,7 @@ def test_what_history_logs_in_the_child_reaches_this_log(
     assert len(said) == 2 and all("is newer than this claude-tray knows" in r.message for r in said)
 
 
+@pytest.mark.posix_only  # a /bin/sh script stands in for a broken Python
 def test_a_child_that_fails_costs_that_call_only(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -119,3 +120,66 @@ def test_the_enricher_gives_the_same_pace_through_the_child(tmp_path: Path) -> N
     assert paced == here.with_pace(document, NOW)
     assert paced.limits[0].pace is not None
     assert there.trends == here.trends
+
+
+def test_a_claude_tray_folder_where_the_tray_started_is_not_what_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m` puts its cwd first on sys.path: the child must not run a stray copy."""
+    db = tmp_path / "data" / "h.sqlite3"
+    assert history.add(db, _rows(NOW), source="web")
+    stray = tmp_path / "somewhere"
+    (stray / "claude_tray").mkdir(parents=True)
+    (stray / "claude_tray" / "__init__.py").write_text("")
+    (stray / "claude_tray" / "history_child.py").write_text(
+        'print(\'{"rows": [[0, "stray", "session", 99.0, null]]}\')\n'
+    )
+    monkeypatch.chdir(stray)
+    monkeypatch.setenv("PYTHONPATH", str(stray))  # a user's own, dropped as for the scraper
+    assert ChildHistory().query(db) == history.query(db)
+
+
+def test_a_child_in_another_encoding_costs_no_exception(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What the child logs (here a path with 'é') reaches the log whatever its locale says."""
+    newer = tmp_path / "dossier-é" / "newer.sqlite3"
+    newer.parent.mkdir()
+    with sqlite3.connect(newer) as connection:
+        connection.execute(f"PRAGMA user_version = {history.SCHEMA_VERSION + 1}")
+    monkeypatch.setenv("PYTHONIOENCODING", "latin-1")
+    caplog.set_level(logging.WARNING)
+    assert ChildHistory().query(newer) == []
+    said = [r.getMessage() for r in caplog.records if r.name == "claude_tray.history"]
+    assert said and "dossier-é" in said[0], said
+
+
+@pytest.mark.posix_only
+def test_an_unchanged_database_is_not_read_again(tmp_path: Path) -> None:
+    """The feed's refreshes ask for the same rows again and again: one child answers them."""
+    db = tmp_path / "h.sqlite3"
+    assert history.add(db, _rows(NOW - timedelta(hours=2)), source="web")
+    runs = tmp_path / "runs"
+    counting = tmp_path / "counting-python"
+    counting.write_text(f'#!/bin/sh\necho run >> "{runs}"\nexec "{sys.executable}" "$@"\n')
+    counting.chmod(0o755)
+    store = ChildHistory(str(counting))
+
+    def children() -> int:
+        return len(runs.read_text().splitlines()) if runs.exists() else 0
+
+    week = NOW - timedelta(days=8)
+    first = store.query(db, since=week)
+    store.query(db, since=week)  # one more child at most: the first one's close may checkpoint
+    settled = children()
+    assert settled <= 2
+    later = NOW - timedelta(hours=1, minutes=59)
+    assert store.query(db, since=week) == first
+    assert store.query(db, since=later) == history.query(db, since=later)  # a later cut: kept
+    assert children() == settled
+    assert store.query(db) == history.query(db)  # an earlier cut (none): read again
+    assert children() == settled + 1
+    assert history.add(db, _rows(NOW), source="statusline")  # another process writes
+    assert store.query(db) == history.query(db)
+    assert len(store.query(db)) == 4
+    assert children() >= settled + 2
