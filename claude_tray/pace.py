@@ -145,9 +145,10 @@ def compute(
     if percent >= 100.0:
         runs_out = next((p.at for p in window if p.percent >= 100.0), now)
     elif slope > 0:
-        at = now + timedelta(hours=(100.0 - percent) / slope)
-        if at < resets_at - timedelta(minutes=1):
-            runs_out = at
+        # Compared in hours first: at a tiny rate 100 % lies beyond any datetime.
+        hours_to_full = (100.0 - percent) / slope
+        if hours_to_full < hours_left - 1 / 60:  # before the reset, by a minute or more
+            runs_out = now + timedelta(hours=hours_to_full)
     return PaceResult(
         elapsed_percent=round(elapsed_percent(resets_at, length, now), 1),
         projected_percent=round(projected, 1),

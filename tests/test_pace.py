@@ -105,6 +105,19 @@ def test_known_answers_in_process(name: str) -> None:
         assert abs(RESET - result.runs_out_at - before_reset) < timedelta(minutes=1)
 
 
+def test_a_rate_too_small_to_ever_run_out_gives_a_pace_not_an_overflow() -> None:
+    """A rise of a millionth of a point over the window: 100 % lies beyond any datetime."""
+    start = NOW - timedelta(hours=2)
+    series = [(start + timedelta(minutes=10 * i), 20.0 + i * 1e-12, RESET) for i in range(13)]
+    result = pace.compute(
+        _points(series), percent=series[-1][1], resets_at=RESET, length=SESSION, now=NOW
+    )
+    assert result is not None
+    assert result.slope_per_hour > 0
+    assert result.runs_out_at is None
+    assert result.projected_percent == pytest.approx(20.0, abs=0.1)
+
+
 def test_the_outlier_would_swing_a_plain_fit() -> None:
     """The robust step is what keeps the one-outlier case on its answer."""
     series = [(t, p) for t, p, _r in one_outlier() if t >= NOW - timedelta(hours=1)]
