@@ -424,9 +424,6 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
                 write_json_line(quick)
             return EXIT_OK
     import dataclasses
-    from datetime import datetime, timezone
-
-    from claude_tray.documents import dump_document
 
     paths, loaded = _prepare(args)
     config = loaded.config
@@ -441,9 +438,23 @@ def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
     if cached is not None:
         document, last, problems = cached, cached, []
     else:
-        document, last, problems = _blocking_with_last(
-            paths, config, lambda core: core.poll_usage_blocking()
-        )
+        from claude_tray.runner import ScraperRunner, poll_args
+
+        # The child starts before the core is imported and waits for its hand-off
+        # line, which the core writes once the run lock and the read budget are
+        # taken: the ~20 ms of imports run while the child starts (issue 12).
+        started = ScraperRunner(paths, config).start("poll", poll_args(config))
+        try:
+            document, last, problems = _blocking_with_last(
+                paths, config, lambda core: core.poll_usage_blocking(started=started)
+            )
+        finally:
+            if started is not None:
+                started.close()  # Ctrl+C before the core took it: it asked nothing
+    from datetime import datetime, timezone
+
+    from claude_tray.documents import dump_document
+
     failed = _is_error(document)
     # Beside the numbers, what a person must know: a file that could not be saved,
     # a source that was switched. On stderr, so stdout stays one document / line.

@@ -59,7 +59,7 @@ from claude_tray.events import (
 from claude_tray.paths import AppPaths
 from claude_tray.read_budget import ReadBudget
 from claude_tray.redact import add_secret
-from claude_tray.runner import KILL_GRACE_SECONDS, Runner, ScraperRunner
+from claude_tray.runner import KILL_GRACE_SECONDS, Runner, ScraperRunner, StartedChild, poll_args
 from claude_tray.state import AppState, utc_now
 from claude_tray.worker import (
     LADDER_CODES,
@@ -225,8 +225,10 @@ class Core:
         *,
         stdin: str | None = None,
         cancel: threading.Event | None = None,
+        started: StartedChild | None = None,
     ) -> Document:
-        """Run one scraper command under `cancel` (a new event if None).
+        """Run one scraper command under `cancel` (a new event if None), in the
+        `started` child if there is one (`ScraperRunner.start`).
 
         The event is the running child's until it ends: shutdown, logout,
         `cancel_login` and `cancel_running` set it from their own thread.
@@ -240,6 +242,8 @@ class Core:
         try:
             if cancel.is_set():
                 return _cancelled_document(command)
+            if started is not None and isinstance(self._runner, ScraperRunner):
+                return self._runner.run(command, args, stdin=stdin, cancel=cancel, started=started)
             return self._runner.run(command, args, stdin=stdin, cancel=cancel)
         except Exception:  # the runner never raises for a child; this is a bug
             log.exception("running the scraper failed")
@@ -271,11 +275,11 @@ class Core:
 
     # -- polling ----------------------------------------------------------------
 
-    def _poll_once(self, cancel: threading.Event | None = None) -> Document:
-        args = self._source_args()
-        if logging.getLogger("claude_tray").isEnabledFor(logging.DEBUG):
-            args.append("--debug")
-        return self._expect(self._run("poll", args, cancel=cancel), UsageDocument)
+    def _poll_once(
+        self, cancel: threading.Event | None = None, started: StartedChild | None = None
+    ) -> Document:
+        args = poll_args(self.config)
+        return self._expect(self._run("poll", args, cancel=cancel, started=started), UsageDocument)
 
     def _poll_time_limit(self) -> float:
         """The time budget of one poll child: what the child may use before it gives up."""
@@ -288,7 +292,7 @@ class Core:
         child_budget = getattr(self._runner, "child_budget", None)
         return float(child_budget(limit)) if callable(child_budget) else limit
 
-    def _refresh(self, *, retry: bool) -> Document | None:
+    def _refresh(self, *, retry: bool, ahead: StartedChild | None = None) -> Document | None:
         """One refresh (with retries of transient failures); None if a child already runs.
 
         The refresh has one cancel event for all its attempts: once set, the
@@ -320,7 +324,7 @@ class Core:
             refused_wait = None
             limit = self._poll_time_limit()
             started = time.monotonic()
-            document = self._poll_once(cancel)
+            document = self._poll_once(cancel, ahead)  # a retry finds it taken: a new child
             used = time.monotonic() - started
             used_whole_time_limit = (
                 isinstance(document, ErrorDocument)
@@ -716,13 +720,23 @@ class Core:
 
     # -- blocking commands (command line) -------------------------------------------
 
-    def poll_usage_blocking(self, *, retry: bool = False) -> Document:
+    def poll_usage_blocking(
+        self, *, retry: bool = False, started: StartedChild | None = None
+    ) -> Document:
         """Poll on this thread; the document (a busy error if a child already runs).
 
         One attempt by default: the command line answers at once and a status
         bar asks again on its own schedule; `retry=True` retries like the worker.
+        `started` is a poll child the caller started ahead (`ScraperRunner.start`):
+        it gets its hand-off line only once the run lock and the read budget are
+        taken; when they are not (busy, refused, cancelled, an error), it is
+        ended, having asked nothing of the service.
         """
-        document = self._refresh(retry=retry)
+        try:
+            document = self._refresh(retry=retry, ahead=started)
+        finally:
+            if started is not None:
+                started.close()  # nothing to do if the poll took it
         return busy_document() if document is None else document
 
     def check_session_blocking(self) -> Document:

@@ -25,6 +25,14 @@ No child outlives its parent, whatever ends the parent:
 - here, the process tree below the child is collected before it is ended, so
   a Chromium in a process group of its own is ended with it.
 
+A caller with work to do before it may let a poll go (the command line's
+`status`, which still has to import the core, take the run lock and the read
+budget) can `start` the child first: it waits for its hand-off line, and
+`run(..., started=child)` hands off and supervises it like any other, or
+`child.close()` ends it having asked nothing of the service. So this module
+imports the documents only where a child's answer is judged: the command line
+starts its child before it loads them (issue 12).
+
 This module must not know about the UI, the schedule or the app's state, must
 not use a shell, must not put a secret in argv or in a log line, and must not
 import Playwright.
@@ -37,7 +45,6 @@ import logging
 import os
 import select
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -50,8 +57,6 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 import claude_tray
 from claude_tray import proctree
-from claude_tray.config import Config
-from claude_tray.documents import Document, ErrorDocument, load_document
 from claude_tray.errors import ErrorCode
 from claude_tray.fileio import atomic_write_json, read_json
 from claude_tray.paths import AppPaths
@@ -62,6 +67,8 @@ from claude_tray.scraper.budget import ENV_BUDGET
 from claude_tray.scraper.lifeline import ENV_LIFELINE, ENV_PARENT_PID
 
 if TYPE_CHECKING:
+    from claude_tray.config import Config
+    from claude_tray.documents import Document, ErrorDocument
     from claude_tray.jobobject import KillOnCloseJob
 
 log = logging.getLogger(__name__)
@@ -169,6 +176,14 @@ class Runner(Protocol):
     ) -> Document: ...
 
 
+def poll_args(config: Config) -> list[str]:
+    """The arguments of a `poll` child: the source, and `--debug` when this process logs debug."""
+    args = ["--source", config.source]
+    if logging.getLogger("claude_tray").isEnabledFor(logging.DEBUG):
+        args.append("--debug")
+    return args
+
+
 def clean_environment(source: Mapping[str, str], *, frozen: bool = False) -> dict[str, str]:
     """The variables of `source` that the scraper child needs, nothing else."""
     kept: dict[str, str] = {}
@@ -199,8 +214,57 @@ class _Outcome:
     stdout: bytes
     stdout_overflow: bool
     stderr_tail: bytes
-    ended_by: str | None  # None (exited), "timeout", "cancel" or "overflow"
+    ended_by: str | None  # None (exited), "timeout", "cancel", "overflow", "not handed off"…
     duration: float
+
+
+@dataclass
+class _Child:
+    """A started child, waiting for its hand-off line, and the threads draining its pipes."""
+
+    proc: subprocess.Popen[bytes]
+    job: KillOnCloseJob | None
+    out: _Capture
+    err: _Capture
+    started: float
+
+
+class StartedChild:
+    """A scraper child from `ScraperRunner.start`, waiting for its hand-off line.
+
+    Hand it to `run(..., started=...)`, or `close()` it: it is then ended before
+    it asked anything of the service. Closing it after `run` took it does nothing.
+    """
+
+    def __init__(self, runner: ScraperRunner, argv: list[str], limit: float, child: _Child):
+        self._runner = runner
+        self._argv = argv
+        self._limit = limit
+        self._child: _Child | None = child
+        self._pid = child.proc.pid
+        self._lock = threading.Lock()
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    def adopt(self, argv: list[str], limit: float) -> _Child | None:
+        """The child, for the run of `argv` with `limit`; None (and closed) if it is not that."""
+        with self._lock:
+            child, self._child = self._child, None
+        if child is not None and (argv, limit) != (self._argv, self._limit):
+            log.warning("the scraper started ahead was for another command; ending it")
+            self._runner._finish(child, None, self._limit, None, hand_off=False)
+            return None
+        return child
+
+    def close(self) -> None:
+        """End the child if nobody took it (it has made no request)."""
+        with self._lock:
+            child, self._child = self._child, None
+        if child is not None:
+            log.info("the scraper started ahead was not needed; ending it")
+            self._runner._finish(child, None, self._limit, None, hand_off=False)
 
 
 class _Capture(threading.Thread):
@@ -400,6 +464,8 @@ class ScraperRunner:
         }
 
     def _python_missing(self, interpreter: str, origin: str, why: str) -> ErrorDocument:
+        from claude_tray.documents import ErrorDocument  # see the module docstring
+
         log.warning("scraper handshake failed for %s (%s): %s", interpreter, origin, why)
         return ErrorDocument(
             error=ErrorCode.PYTHON_MISSING,
@@ -409,6 +475,34 @@ class ScraperRunner:
                 "Python 3.10 or newer that has claude-tray installed."
             ),
         )
+
+    def _on_path(self, interpreter: str) -> str | None:
+        """`interpreter` with its folder (looked up on PATH when it has none), or None."""
+        if os.sep in interpreter or (os.altsep is not None and os.altsep in interpreter):
+            return interpreter
+        import shutil  # only for an interpreter named without a folder
+
+        return shutil.which(interpreter, path=self._env.get("PATH"))
+
+    def _known_good(self, key: dict[str, object]) -> bool:
+        """Whether a handshake with `key` succeeded (in memory, or in the cache file)."""
+        if key == self._handshake_ok:
+            return True
+        with contextlib.suppress(OSError, ValueError):
+            cached = read_json(self.paths.handshake_cache_file)
+            if isinstance(cached, dict) and cached.get("key") == key and cached.get("ok"):
+                self._handshake_ok = key
+                return True
+        return False
+
+    def handshake_known_good(self) -> bool:
+        """Whether the scraper can run without a handshake child first (it is cached)."""
+        if self._scraper_argv is not None or self._frozen:
+            return True
+        interpreter = self._on_path(self._interpreter()[0])
+        key = None if interpreter is None else self._handshake_key(interpreter)
+        with self._handshake_lock:
+            return key is not None and self._known_good(key)
 
     def handshake(self) -> ErrorDocument | None:
         """None when the interpreter can run the scraper, else a `python_missing` document.
@@ -420,22 +514,16 @@ class ScraperRunner:
         if self._scraper_argv is not None or self._frozen:
             return None
         interpreter, origin = self._interpreter()
-        if os.sep not in interpreter and (os.altsep is None or os.altsep not in interpreter):
-            found = shutil.which(interpreter, path=self._env.get("PATH"))
-            if found is None:
-                return self._python_missing(interpreter, origin, "no such program on PATH")
-            interpreter = found
+        found = self._on_path(interpreter)
+        if found is None:
+            return self._python_missing(interpreter, origin, "no such program on PATH")
+        interpreter = found
         with self._handshake_lock:
             key = self._handshake_key(interpreter)
             if key is None:
                 return self._python_missing(interpreter, origin, "the file does not exist")
-            if key == self._handshake_ok:
+            if self._known_good(key):
                 return None
-            with contextlib.suppress(OSError, ValueError):
-                cached = read_json(self.paths.handshake_cache_file)
-                if isinstance(cached, dict) and cached.get("key") == key and cached.get("ok"):
-                    self._handshake_ok = key
-                    return None
             outcome = self._execute(
                 [interpreter, "-c", _HANDSHAKE_CODE], None, HANDSHAKE_TIMEOUT_SECONDS, None
             )
@@ -476,27 +564,55 @@ class ScraperRunner:
         stdin: str | None = None,
         timeout: float | None = None,
         cancel: threading.Event | None = None,
+        started: StartedChild | None = None,
     ) -> Document:
         """Run `scraper <command> <args>`; the document it printed, or an error document.
 
         `stdin` (a session key) is written to the child's stdin and never logged.
         `cancel`, when set, ends the child early (login Cancel, shutdown).
+        `started`, from `start` with the same command, arguments and time limit,
+        is the child to hand off to instead of starting one (if it was closed or
+        differs, it is closed and a new child starts as without it).
         """
-        problem = self.handshake()
-        if problem is not None:
-            return problem
-        if stdin is not None:
-            add_secret(stdin.strip())
         argv = [*self.interpreter_argv(), command, *args]
         limit = self.default_timeout(command) if timeout is None else timeout
-        log.info("running scraper: %s (time limit %.0f s)", redact(shlex.join(argv)), limit)
-        outcome = self._execute(argv, stdin, limit, cancel, while_running=self._while_running)
+        child = started.adopt(argv, limit) if started is not None else None
+        if child is None:
+            problem = self.handshake()
+            if problem is not None:
+                return problem
+            log.info("running scraper: %s (time limit %.0f s)", redact(shlex.join(argv)), limit)
+            child = self._spawn(argv, limit)
+        if stdin is not None:
+            add_secret(stdin.strip())
+        outcome = (
+            None
+            if child is None
+            else self._finish(child, stdin, limit, cancel, while_running=self._while_running)
+        )
         if outcome is None:
             interpreter = argv[0]
             return self._python_missing(
                 interpreter, "the scraper command", "it could not be started"
             )
         return self._judge(command, outcome, limit)
+
+    def start(
+        self, command: str, args: Sequence[str] = (), *, timeout: float | None = None
+    ) -> StartedChild | None:
+        """Start `scraper <command> <args>` now; it waits for its hand-off line.
+
+        For `run(command, args, timeout=timeout, started=...)` later, or `close()`.
+        None when it cannot start ahead: the handshake is not known good (it is
+        made by `run`, as always) or the child could not start (`run` says why).
+        """
+        if not self.handshake_known_good():
+            return None
+        argv = [*self.interpreter_argv(), command, *args]
+        limit = self.default_timeout(command) if timeout is None else timeout
+        log.info("starting scraper: %s (time limit %.0f s)", redact(shlex.join(argv)), limit)
+        child = self._spawn(argv, limit)
+        return None if child is None else StartedChild(self, argv, limit, child)
 
     def install_browser(self, cancel: threading.Event | None = None) -> tuple[bool, str]:
         """Run `claude-tray install-browser` as a child: (installed, its one result sentence).
@@ -586,10 +702,16 @@ class ScraperRunner:
         *,
         while_running: Callable[[], object] | None = None,
     ) -> _Outcome | None:
-        """Start, feed, supervise, end and reap one child; None if it could not start.
+        """Start, feed, supervise, end and reap one child; None if it could not start."""
+        child = self._spawn(argv, limit)
+        if child is None:
+            return None
+        return self._finish(child, stdin, limit, cancel, while_running=while_running)
 
-        Whatever happens here (an exception, KeyboardInterrupt, a signal
-        handler raising), the `finally` ends the child and what it started.
+    def _spawn(self, argv: list[str], limit: float) -> _Child | None:
+        """Start one child, in its job object, with its pipes drained; None if it could not start.
+
+        It waits for its hand-off line (`_finish` writes it) before it does anything.
         """
         started = time.monotonic()
         try:
@@ -598,31 +720,49 @@ class ScraperRunner:
             log.warning("could not start %s: %s", redact(argv[0]), exc)
             return None
         job = self._job_for(proc)
-        ended_by: str | None = "exception"  # until the supervision below says otherwise
-        out = err = None
         try:
             assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
             out = _Capture(proc.stdout, MAX_STDOUT_BYTES, keep_tail=False, name="scraper-stdout")
             err = _Capture(proc.stderr, MAX_STDERR_BYTES, keep_tail=True, name="scraper-stderr")
             out.start()
             err.start()
-            self._hand_off(proc, stdin)
-            if while_running is not None:
-                try:
-                    while_running()
-                except Exception:
-                    log.exception("the work done while the scraper ran failed")
-            ended_by = self._supervise(proc, out, started + limit, cancel)
+        except BaseException:
+            self._end_now(proc, job)
+            raise
+        return _Child(proc, job, out, err, started)
+
+    def _finish(
+        self,
+        child: _Child,
+        stdin: str | None,
+        limit: float,
+        cancel: threading.Event | None,
+        *,
+        while_running: Callable[[], object] | None = None,
+        hand_off: bool = True,
+    ) -> _Outcome:
+        """Feed (if `hand_off`), supervise, end and reap a child from `_spawn`.
+
+        Whatever happens here (an exception, KeyboardInterrupt, a signal
+        handler raising), the `finally` ends the child and what it started.
+        Without `hand_off` the child is ended at once, before it asked anything.
+        """
+        proc, out, err = child.proc, child.out, child.err
+        ended_by: str | None = "exception"  # until the supervision below says otherwise
+        try:
+            if not hand_off:
+                ended_by = "not handed off"
+            else:
+                self._hand_off(proc, stdin)
+                if while_running is not None:
+                    try:
+                        while_running()
+                    except Exception:
+                        log.exception("the work done while the scraper ran failed")
+                ended_by = self._supervise(proc, out, child.started + limit, cancel)
         finally:
-            try:
-                self._end(proc, job, force=ended_by is not None)
-            finally:
-                # Only now: closing the lifeline earlier would end the child.
-                with contextlib.suppress(OSError):
-                    if proc.stdin is not None:
-                        proc.stdin.close()
+            self._end_now(proc, child.job, force=ended_by is not None)
         # The pipes reach EOF once every process that held them has ended.
-        assert out is not None and err is not None
         out.join(timeout=2.0)
         err.join(timeout=2.0)
         return _Outcome(
@@ -631,8 +771,20 @@ class ScraperRunner:
             stdout_overflow=out.overflow,
             stderr_tail=err.data,
             ended_by=ended_by,
-            duration=time.monotonic() - started,
+            duration=time.monotonic() - child.started,
         )
+
+    def _end_now(
+        self, proc: subprocess.Popen[bytes], job: KillOnCloseJob | None, *, force: bool = True
+    ) -> None:
+        """`_end`, then close the lifeline."""
+        try:
+            self._end(proc, job, force=force)
+        finally:
+            # Only now: closing the lifeline earlier would end the child.
+            with contextlib.suppress(OSError):
+                if proc.stdin is not None:
+                    proc.stdin.close()
 
     @staticmethod
     def _job_for(proc: subprocess.Popen[bytes]) -> KillOnCloseJob | None:
@@ -757,6 +909,8 @@ class ScraperRunner:
             log.log(level, "scraper stderr (last %d bytes):\n%s", len(text), redact(text))
 
     def _judge(self, command: str, outcome: _Outcome, limit: float) -> Document:
+        from claude_tray.documents import ErrorDocument, load_document  # see the docstring
+
         log.info(
             "scraper %s ended: exit code %s after %.2f s%s",
             command,
@@ -840,12 +994,16 @@ class ScraperRunner:
         """The one valid document in the output, if there is exactly that."""
         if outcome.stdout_overflow:
             return None
+        from claude_tray.documents import load_document  # see the module docstring
+
         try:
             return load_document(outcome.stdout.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             return None
 
     def _invalid(self, why: str) -> ErrorDocument:
+        from claude_tray.documents import ErrorDocument  # see the module docstring
+
         log.warning("scraper output rejected: %s", why)
         return ErrorDocument(
             error=ErrorCode.INVALID_OUTPUT,

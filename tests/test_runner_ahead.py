@@ -1,0 +1,196 @@
+"""A poll child started ahead of its go-ahead (`ScraperRunner.start`, issue 12).
+
+The command line's `status` starts its child before it imports the core; the
+child waits for its hand-off line, which the core writes only once the run lock
+and the read budget are taken. Otherwise the child is ended having asked the
+service nothing. Real children against the real emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from claude_tray import proctree
+from claude_tray.config import Config
+from claude_tray.core import Core
+from claude_tray.documents import ErrorDocument, UsageDocument
+from claude_tray.emulator import Emulator
+from claude_tray.errors import ErrorCode
+from claude_tray.events import Event
+from claude_tray.paths import AppPaths
+from claude_tray.read_budget import ReadBudget
+from claude_tray.runner import ScraperRunner, StartedChild, poll_args
+from claude_tray.state import Status
+from tests.support.cli import emulator, emulator_env, restore_logging, store_session
+from tests.support.core import wait_until
+
+__all__ = ["emulator", "restore_logging"]
+
+pytestmark = pytest.mark.timeout(120)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _setup(tmp_path: Path, emulator: Emulator) -> tuple[AppPaths, ScraperRunner, Core]:
+    home = tmp_path / "home"
+    store_session(home, emulator)
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)})
+    runner = ScraperRunner(paths, Config(), env=emulator_env(home, emulator))
+    assert runner.handshake() is None  # cached from here on, as on every run after the first
+    core = Core(paths, Config(), queue.Queue[Event](), runner=runner)
+    emulator.clear_requests()
+    return paths, runner, core
+
+
+def _start(runner: ScraperRunner) -> tuple[StartedChild, int]:
+    ahead = runner.start("poll", poll_args(Config()))
+    assert ahead is not None
+    return ahead, ahead.pid
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_the_started_child_answers_the_poll(
+    tmp_path: Path, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It asks nothing until its hand-off; the poll then runs in it (no second child)."""
+    _paths, runner, core = _setup(tmp_path, emulator)
+    caplog.set_level("INFO", logger="claude_tray")
+    try:
+        ahead, pid = _start(runner)
+        time.sleep(0.5)  # long enough for it to have asked, had it not waited
+        assert emulator.requests == []
+        document = core.poll_usage_blocking(started=ahead)
+    finally:
+        core.shutdown()
+    assert isinstance(document, UsageDocument)
+    assert emulator.count("/api/organizations/") > 0
+    assert _gone(pid)
+    said = [record.getMessage() for record in caplog.records]
+    assert sum(line.startswith("starting scraper: ") for line in said) == 1
+    assert not any(line.startswith("running scraper: ") for line in said)
+
+
+def test_a_refused_read_ends_the_waiting_child_without_a_request(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    paths, runner, core = _setup(tmp_path, emulator)
+    budget = ReadBudget.for_paths(paths)
+    while budget.try_take():
+        pass
+    try:
+        ahead, pid = _start(runner)
+        document = core.poll_usage_blocking(started=ahead)
+    finally:
+        core.shutdown()
+    assert isinstance(document, ErrorDocument) and document.error is ErrorCode.RATE_LIMITED
+    assert _gone(pid)
+    assert emulator.requests == []
+
+
+def test_a_busy_run_lock_ends_the_waiting_child_without_a_request(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    paths, runner, core = _setup(tmp_path, emulator)
+    used = ReadBudget.for_paths(paths).used()
+    assert core.state.try_begin(Status.REFRESHING)  # another run holds the lock
+    try:
+        ahead, pid = _start(runner)
+        document = core.poll_usage_blocking(started=ahead)
+    finally:
+        core.state.end()
+        core.shutdown()
+    assert isinstance(document, ErrorDocument) and document.error is ErrorCode.BUSY
+    assert _gone(pid)
+    assert emulator.requests == []
+    assert ReadBudget.for_paths(paths).used() == used  # no read was counted either
+
+
+def test_a_child_for_other_arguments_is_not_used(tmp_path: Path, emulator: Emulator) -> None:
+    """The poll runs as asked, in a new child; the one started ahead is ended unused."""
+    _paths, runner, core = _setup(tmp_path, emulator)
+    ahead = runner.start("poll", ["--source", "claude-code"])
+    assert ahead is not None
+    pid = ahead.pid
+    try:
+        document = core.poll_usage_blocking(started=ahead)
+    finally:
+        core.shutdown()
+    assert isinstance(document, UsageDocument) and document.source == "web"
+    assert _gone(pid)
+
+
+def test_no_child_starts_ahead_before_the_handshake_is_known(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    home = tmp_path / "home"
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)})
+    runner = ScraperRunner(paths, Config(), env=emulator_env(home, emulator))
+    assert runner.start("poll", poll_args(Config())) is None
+    assert not paths.handshake_cache_file.exists()  # the handshake is left to `run`
+
+
+_INTERRUPTED_BEFORE_THE_CORE = """
+import sys, time
+from claude_tray import cli
+
+def _stalled(*args, **kwargs):
+    print("WAITING", flush=True)
+    time.sleep(60)  # Ctrl+C arrives here: the child was started, the core has not taken it
+
+cli._blocking_with_last = _stalled
+sys.exit(cli.main(["status", "--json"]))
+"""
+
+
+@pytest.mark.skipif(not proctree.supported(), reason="finds the child through /proc")
+def test_ctrl_c_while_the_child_waits_ends_it(tmp_path: Path, emulator: Emulator) -> None:
+    home = tmp_path / "home"
+    store_session(home, emulator)
+    env = emulator_env(home, emulator)
+    env["PYTHONPATH"] = str(REPO)
+    warm = subprocess.run(
+        [sys.executable, "-m", "claude_tray", "status", "--json"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert json.loads(warm.stdout)["status"] == "success"  # the handshake is cached now
+    emulator.clear_requests()
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTED_BEFORE_THE_CORE],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        assert parent.stdout.readline().strip() == "WAITING"
+        children = proctree.descendants(parent.pid)
+        assert len(children) == 1
+        parent.send_signal(signal.SIGINT)
+        code = parent.wait(timeout=30)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+    assert code == 130
+    assert wait_until(lambda: not proctree.alive(children[0]), timeout=10)
+    assert emulator.requests == []
