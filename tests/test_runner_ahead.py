@@ -194,3 +194,26 @@ def test_ctrl_c_while_the_child_waits_ends_it(tmp_path: Path, emulator: Emulator
     assert code == 130
     assert wait_until(lambda: not proctree.alive(children[0]), timeout=10)
     assert emulator.requests == []
+
+
+def _maps(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/maps")
+def test_the_waiting_child_has_loaded_its_http_client(tmp_path: Path, emulator: Emulator) -> None:
+    """While it waits for its hand-off, the child loads its HTTP client (http.client
+    brings the `_ssl` extension, which shows in its memory map) and asks nothing."""
+    _paths, runner, core = _setup(tmp_path, emulator)
+    core.shutdown()
+    ahead, pid = _start(runner)
+    try:
+        assert wait_until(lambda: "/_ssl." in _maps(pid), timeout=30)
+        assert not _gone(pid)  # still waiting
+    finally:
+        ahead.close()
+    assert _gone(pid)
+    assert emulator.requests == []

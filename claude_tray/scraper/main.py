@@ -341,6 +341,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # First of all: the budget's clock, and the tie to the parent (which waits
     # for the parent's hand-off, so nothing is started before the tie holds).
     budget.start(os.environ)
+    # Every command's HTTP client (about 20 ms of imports, asking nothing of the
+    # service), loaded before the wait: `status` starts this child ahead and
+    # hands off once its own imports are done, so both load at once (issue 12).
+    import claude_tray.scraper.http_transport  # noqa: F401
+
     lifeline.install(os.environ)
     parser = build_parser()
     try:
