@@ -219,6 +219,9 @@ class ChildHistory:
                 env=env,
                 cwd=folder,
                 timeout=TIME_LIMIT_SECONDS,
+                # 0 off Windows; there, no console window (tests/test_no_console_windows.py),
+                # should the tray ever use this store there.
+                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             log.warning("the history child did not run (%s); no history this time", exc)
