@@ -8,12 +8,13 @@ core hands the scraper's document to `Enricher.after_poll`, which
    feed reading replaces the polled one when it is of a later window, or of the
    same window and read later; a feed reading of an older window never does
    (an idle Claude Code repeats the numbers of the last window it saw);
-3. adds each limit's `pace` from the history (`pace`).
+3. adds each limit's `pace` from the history, and keeps each limit's sparkline
+   (`limit_extras`, which does both from the rows).
 
 `refresh` does 2 and 3 again for the numbers already shown, when the feed file
 changed between polls. The scraper child never does any of this.
 
-`feed`, `history` and `pace` are imported in the methods that use them: a
+`feed`, `history` and `limit_extras` are imported in the methods that use them: a
 one-shot `status` makes its Enricher before it starts its child and uses it
 only after, and loads them while the child runs (`core`, issue 12).
 
@@ -29,11 +30,11 @@ import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from claude_tray import trend
-from claude_tray.documents import Limit, Pace, UsageDocument
+from claude_tray.documents import Limit, UsageDocument
 
 if TYPE_CHECKING:
     from claude_tray.feed import Reading
@@ -79,7 +80,7 @@ class Enricher:
 
     def preload(self) -> None:
         """Import what `after_poll` will need (the core calls it while a poll's child runs)."""
-        from claude_tray import feed, pace  # noqa: F401
+        from claude_tray import feed, limit_extras  # noqa: F401
 
         self._history().preload()
 
@@ -166,48 +167,24 @@ class Enricher:
     # -- 3. pace ------------------------------------------------------------------------
 
     def with_pace(self, document: UsageDocument, now: datetime) -> UsageDocument:
-        """Each limit with its `pace` from the history (None where it is not known)."""
-        from claude_tray import pace
+        """Each limit with its `pace` from the history (None where it is not known).
 
+        `limit_extras.for_limits` works out the paces and the sparklines, here or,
+        for the tray, in its history child (which then sends back only those).
+        """
+        from claude_tray import limit_extras
+
+        wanted = limit_extras.wanted_of(document.limits)
         try:
-            since = now - timedelta(days=8)
-            rows = self._history().query(self._paths.history_file, since=since)
+            found = self._history().extras(self._paths.history_file, wanted, now=now)
         except Exception:
             log.exception("could not read the history for the pace")
-            rows = []
-        by_limit: dict[str, list[pace.Point]] = {}
-        for row in rows:
-            by_limit.setdefault(row.limit_id, []).append(
-                pace.Point(row.at, row.percent, row.resets_at)
-            )
-        self.trends = tuple(
-            trend.trend_for(
-                limit.id,
-                limit.kind,
-                [(p.at, p.percent, p.resets_at) for p in by_limit.get(limit.id, [])],
-                now,
-            )
-            for limit in document.limits
-        )
-        limits = []
-        for limit in document.limits:
-            result = pace.compute(
-                by_limit.get(limit.id, []),
-                percent=limit.percent,
-                resets_at=limit.resets_at,
-                length=pace.window_length(limit.kind, limit.id),
-                now=now,
-            )
-            value = (
-                None
-                if result is None
-                else Pace(
-                    elapsed_percent=result.elapsed_percent,
-                    projected_percent=result.projected_percent,
-                    runs_out_at=result.runs_out_at,
-                )
-            )
-            limits.append(dataclasses.replace(limit, pace=value))
+            found = limit_extras.for_limits([], wanted, now)
+        self.trends = tuple(extras.trend for extras in found)
+        limits = [
+            dataclasses.replace(limit, pace=extras.pace)
+            for limit, extras in zip(document.limits, found, strict=True)
+        ]
         return dataclasses.replace(document, limits=limits)
 
     # -- together ---------------------------------------------------------------------------

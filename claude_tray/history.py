@@ -21,7 +21,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import sqlite3
 
     from claude_tray.feed import Reading
+    from claude_tray.limit_extras import Extras, Wanted
     from claude_tray.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -293,6 +294,14 @@ def query(
         Row(time_of(at), str(source), str(lid), float(percent), None if r is None else time_of(r))
         for at, source, lid, percent, r in fetched
     ]
+
+
+def extras(path: Path, wanted: Sequence[Wanted], *, now: datetime) -> list[Extras]:
+    """Each wanted limit's pace and sparkline from the last `limit_extras.SPAN` of readings."""
+    from claude_tray import limit_extras  # pace and trends: not needed by the status line
+
+    rows = query(path, since=now - limit_extras.SPAN)
+    return limit_extras.for_limits(rows, wanted, now)
 
 
 def summary(path: Path) -> tuple[int, datetime | None]:

@@ -3,15 +3,21 @@
 Once a process has imported sqlite3, libsqlite3 and the module stay mapped for
 the rest of its life: about 1.4 MB of the idle tray (issue 12), for a write and
 an 8-day read that take milliseconds after a poll. So the long-running tray
-hands each `history.add` and `history.query` to a child
+hands each `history.add` and `history.extras` to a child
 (`python -m claude_tray.history_child`) that makes exactly that call and exits.
 The one-shot commands (`status`, `statusline`) call `history` in-process.
 
-What it costs instead: a child takes ~40 ms of CPU for a write and ~90 ms for
-an 8-day read of a week's rows (in-process: ~1 and ~16 ms). A poll makes one
-write and one read; a change of the status line's feed one read, which is
-answered from the last read's rows while the database files are unchanged (the
-feed is rewritten every 30 s while Claude Code runs, mostly without a new row).
+`history.extras` reads the last 8 days of rows (8 days of 5-minute readings of
+3 limits are ~7,000) and works out each limit's pace and sparkline from them
+(`limit_extras.for_limits`). The child sends back only those results: the rows,
+built in the tray, left their pages with it after every read (~2-4 MB idle
+after a week, issue 12).
+
+What it costs instead: a child takes ~40 ms of CPU for a write and ~80 ms for
+the pace and sparklines of a week's rows (in-process: ~1 and ~29 ms). A poll
+makes one write and one read; a change of the status line's feed one read
+(the feed is rewritten every 30 s while Claude Code runs; its answer depends on
+the time, so an earlier one cannot be reused).
 
 The child reads one JSON request on stdin and prints one JSON answer; what
 `history` logs there (a database set aside, a locked one) comes back on its
@@ -31,12 +37,12 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
-from claude_tray import history
+from claude_tray import history, limit_extras
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +52,7 @@ TIME_LIMIT_SECONDS = 15.0
 
 
 class HistoryStore(Protocol):
-    """`history.add`, `query` and `preload`: the module itself, or a `ChildHistory`."""
+    """`history.add`, `extras` and `preload`: the module itself, or a `ChildHistory`."""
 
     def preload(self) -> None: ...
 
@@ -60,9 +66,9 @@ class HistoryStore(Protocol):
         now: datetime | None = None,
     ) -> bool: ...
 
-    def query(
-        self, path: Path, *, since: datetime | None = None, limit_id: str | None = None
-    ) -> list[history.Row]: ...
+    def extras(
+        self, path: Path, wanted: Sequence[limit_extras.Wanted], *, now: datetime
+    ) -> list[limit_extras.Extras]: ...
 
 
 def for_this_process() -> HistoryStore:
@@ -84,32 +90,11 @@ def _dt_or_none(value: float | None) -> datetime | None:
     return None if value is None else history.time_of(value)
 
 
-def _files_of(path: Path) -> tuple[tuple[int, int, int] | None, ...]:
-    """What changes when the database is written: each file's inode, size and mtime."""
-    found: list[tuple[int, int, int] | None] = []
-    for name in (path, path.with_name(path.name + "-wal")):
-        try:
-            info = name.stat()
-        except OSError:
-            found.append(None)
-        else:
-            found.append((info.st_ino, info.st_size, info.st_mtime_ns))
-    return tuple(found)
-
-
-class _LastQuery(NamedTuple):
-    key: tuple[Path, str | None]
-    files: tuple[tuple[int, int, int] | None, ...]
-    since: datetime | None
-    rows: list[history.Row]
-
-
 class ChildHistory:
-    """`history.add` and `history.query`, each run in a child of this interpreter."""
+    """`history.add` and `history.extras`, each run in a child of this interpreter."""
 
     def __init__(self, python: str | None = None) -> None:
         self._argv = [python or sys.executable, "-m", "claude_tray.history_child"]
-        self._last_query: _LastQuery | None = None
 
     def preload(self) -> None:
         """Nothing to load here: the child imports sqlite3."""
@@ -137,59 +122,31 @@ class ChildHistory:
         answer = self._run(request)
         return bool(answer is not None and answer.get("stored"))
 
-    def query(
-        self, path: Path, *, since: datetime | None = None, limit_id: str | None = None
-    ) -> list[history.Row]:
-        """`history.query`; the last answer again while the database files are unchanged.
+    def extras(
+        self, path: Path, wanted: Sequence[limit_extras.Wanted], *, now: datetime
+    ) -> list[limit_extras.Extras]:
+        """`history.extras`: the child reads the rows and sends back only the results.
 
-        The tray asks after each poll and after each change of the status line's
-        feed, which is rewritten every 30 s while Claude Code runs, mostly with no
-        new row: those asks need no child.
+        When the child fails, the results from no history, as for a database that
+        cannot be read: no pace and empty sparklines (the numbers still show).
         """
-        files = _files_of(path)
-        last = self._last_query
-        if (
-            last is not None
-            and last.key == (path, limit_id)
-            and last.files == files
-            and (last.since is None or (since is not None and since >= last.since))
-        ):
-            return [row for row in last.rows if since is None or row.at >= since]
-        rows = self._query(path, since=since, limit_id=limit_id)
-        if rows is not None and _files_of(path) == files:
-            # Kept only when nothing changed the files meanwhile (the child's own close
-            # may checkpoint the WAL into the database: then the next ask reads again).
-            self._last_query = _LastQuery((path, limit_id), files, since, rows)
-        else:
-            self._last_query = None
-        return rows or []
-
-    def _query(
-        self, path: Path, *, since: datetime | None, limit_id: str | None
-    ) -> list[history.Row] | None:
         request = {
-            "call": "query",
+            "call": "extras",
             "path": str(path),
-            "since": _ts_or_none(since),
-            "limit_id": limit_id,
+            "wanted": limit_extras.wanted_to_json(wanted),
+            "now": now.isoformat(),
         }
         answer = self._run(request)
-        if answer is None:
-            return None
-        try:
-            return [
-                history.Row(
-                    history.time_of(at),
-                    str(source),
-                    str(lid),
-                    float(percent),
-                    _dt_or_none(resets_at),
-                )
-                for at, source, lid, percent, resets_at in answer["rows"]
-            ]
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            log.warning("the history child's answer was not rows (%s); no history this time", exc)
-            return None
+        if answer is not None:
+            try:
+                found = limit_extras.extras_from_json(answer["extras"])
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("the history child's answer was not a pace (%s); no history", exc)
+            else:
+                if [e.trend.limit_id for e in found] == [w.id for w in wanted]:
+                    return found
+                log.warning("the history child answered for other limits; no history this time")
+        return limit_extras.for_limits([], wanted, now)
 
     def _run(self, request: dict[str, Any]) -> dict[str, Any] | None:
         # Imported here so the child does not load the runner (the tray has it already).
@@ -260,20 +217,9 @@ def main() -> int:
         )
         answer: dict[str, Any] = {"stored": stored}
     else:
-        since = _dt_or_none(request["since"])
-        found = history.query(path, since=since, limit_id=request["limit_id"])
-        answer = {
-            "rows": [
-                [
-                    history.timestamp_of(r.at),
-                    r.source,
-                    r.limit_id,
-                    r.percent,
-                    _ts_or_none(r.resets_at),
-                ]
-                for r in found
-            ]
-        }
+        wanted = limit_extras.wanted_from_json(request["wanted"])
+        found = history.extras(path, wanted, now=datetime.fromisoformat(request["now"]))
+        answer = {"extras": limit_extras.extras_to_json(found)}
     sys.stdout.write(json.dumps(answer))  # dumps: the C encoder (dump is pure Python)
     return 0
 

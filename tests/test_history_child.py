@@ -10,10 +10,11 @@ import sys
 import textwrap
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from claude_tray import history
+from claude_tray import history, limit_extras
 from claude_tray.documents import Limit, UsageDocument
 from claude_tray.enrich import Enricher
 from claude_tray.history_child import ChildHistory
@@ -30,6 +31,17 @@ def _rows(at: datetime) -> list[history.NewRow]:
     ]
 
 
+#: The limits asked about: the session (its window ends in 2 hours) and the week.
+WANTED = [
+    limit_extras.Wanted("session", "session", 44.0, NOW + timedelta(hours=2)),
+    limit_extras.Wanted("weekly_all", "weekly", 18.0, NOW + timedelta(days=3)),
+]
+
+
+def _no_history() -> list[limit_extras.Extras]:
+    return limit_extras.for_limits([], WANTED, NOW)
+
+
 def test_the_child_writes_and_reads_what_history_does_in_process(tmp_path: Path) -> None:
     ours, reference = tmp_path / "child.sqlite3", tmp_path / "here.sqlite3"
     child = ChildHistory()
@@ -39,13 +51,12 @@ def test_the_child_writes_and_reads_what_history_does_in_process(tmp_path: Path)
         assert history.add(reference, _rows(at), source="web", now=NOW)
     assert child.add(ours, _rows(NOW - timedelta(days=3)), source="web", retention_days=2)
     assert history.add(reference, _rows(NOW - timedelta(days=3)), source="web", retention_days=2)
-    since = NOW - timedelta(hours=6)
-    assert child.query(ours) == history.query(reference)
-    assert child.query(ours, since=since) == history.query(reference, since=since)
-    assert child.query(ours, limit_id="session") == history.query(reference, limit_id="session")
-    assert child.query(ours, since=since, limit_id="x") == []
-    assert len(child.query(ours)) == 6  # the 3-day-old rows went with the 2-day retention
-    assert child.query(tmp_path / "none.sqlite3") == []
+    found = child.extras(ours, WANTED, now=NOW)
+    assert found == history.extras(reference, WANTED, now=NOW)
+    # The session's line spans 24 hours; the 3-day-old rows went with the 2-day retention.
+    assert [e.trend.points for e in found] == [2, 3]
+    assert child.extras(tmp_path / "none.sqlite3", WANTED, now=NOW) == _no_history()
+    assert history.query(ours) == history.query(reference)
 
 
 def test_the_process_asking_never_loads_sqlite3(tmp_path: Path) -> None:
@@ -54,13 +65,14 @@ def test_the_process_asking_never_loads_sqlite3(tmp_path: Path) -> None:
         import sys
         from datetime import datetime, timezone
         from pathlib import Path
-        from claude_tray import history
+        from claude_tray import history, limit_extras
         from claude_tray.history_child import ChildHistory
         now = datetime.now(timezone.utc)
         path = Path({str(tmp_path / "h.sqlite3")!r})
         store = ChildHistory()
         assert store.add(path, [history.NewRow("session", 7.0, None, now)], source="web")
-        assert [row.percent for row in store.query(path)] == [7.0]
+        wanted = [limit_extras.Wanted("session", "session", 7.0, None)]
+        assert store.extras(path, wanted, now=now)[0].trend.points == 1
         print(sorted(name for name in sys.modules if "sqlite" in name))
         """
     )
@@ -79,7 +91,7 @@ def test_what_history_logs_in_the_child_reaches_this_log(
         connection.execute(f"PRAGMA user_version = {history.SCHEMA_VERSION + 1}")
     caplog.set_level(logging.WARNING)
     assert not ChildHistory().add(newer, _rows(NOW), source="web")
-    assert ChildHistory().query(newer) == []
+    assert ChildHistory().extras(newer, WANTED, now=NOW) == _no_history()
     said = [r for r in caplog.records if r.name == "claude_tray.history"]
     assert len(said) == 2 and all("is newer than this claude-tray knows" in r.message for r in said)
 
@@ -97,7 +109,7 @@ def test_a_child_that_fails_costs_that_call_only(
     for python in (str(tmp_path / "no-such-python"), str(nonsense)):
         store = ChildHistory(python)
         assert store.add(db, _rows(NOW), source="web") is False
-        assert store.query(db) == []
+        assert store.extras(db, WANTED, now=NOW) == _no_history()
     assert len(history.query(db)) == 2  # nothing lost, nothing added
     assert sum("history child" in r.message for r in caplog.records) == 4
 
@@ -122,6 +134,49 @@ def test_the_enricher_gives_the_same_pace_through_the_child(tmp_path: Path) -> N
     assert there.trends == here.trends
 
 
+def test_the_tray_side_gets_the_paces_without_building_the_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The week's rows stay in the child (their pages stayed with the tray, issue 12)."""
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(tmp_path)})
+    resets = NOW + timedelta(hours=2)
+    # The session went up 15 points an hour: at 80 % it runs out before its reset.
+    points = [(NOW - timedelta(hours=h), 80.0 - 15 * h) for h in (3, 2, 1)]
+    week = NOW + timedelta(days=2)
+    history.add(
+        paths.history_file,
+        [history.NewRow("session", p, resets, at) for at, p in points]
+        + [history.NewRow("weekly_all", 10.0 + h, week, NOW - timedelta(hours=h)) for h in (9, 5)],
+        source="web",
+    )
+    limits = [
+        Limit(id="session", kind="session", label="Session", percent=80.0, resets_at=resets),
+        Limit(id="weekly_all", kind="weekly", label="Week", percent=10.0, resets_at=week),
+        Limit(id="weekly_opus", kind="weekly", label="Opus", percent=3.0, resets_at=None),
+    ]
+    document = UsageDocument(source="web", usage_percent=80.0, last_updated=NOW, limits=limits)
+    built: list[tuple[object, ...]] = []
+
+    class Counted(history.Row):
+        def __init__(self, *args: Any) -> None:
+            built.append(args)
+            super().__init__(*args)
+
+    monkeypatch.setattr(history, "Row", Counted)
+    there = Enricher(paths, retention_days=90)
+    there.store = ChildHistory()
+    paced = there.with_pace(document, NOW)
+    assert built == []
+    here = Enricher(paths, retention_days=90)
+    assert paced == here.with_pace(document, NOW)
+    assert len(built) == 5  # in-process, the rows are built here (the probe sees them)
+    assert there.trends == here.trends
+    assert [t.points for t in there.trends] == [3, 2, 0]
+    session_pace = paced.limits[0].pace
+    assert session_pace is not None and session_pace.runs_out_at is not None
+    assert session_pace.runs_out_at < resets
+
+
 def test_a_claude_tray_folder_where_the_tray_started_is_not_what_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -131,12 +186,10 @@ def test_a_claude_tray_folder_where_the_tray_started_is_not_what_runs(
     stray = tmp_path / "somewhere"
     (stray / "claude_tray").mkdir(parents=True)
     (stray / "claude_tray" / "__init__.py").write_text("")
-    (stray / "claude_tray" / "history_child.py").write_text(
-        'print(\'{"rows": [[0, "stray", "session", 99.0, null]]}\')\n'
-    )
+    (stray / "claude_tray" / "history_child.py").write_text("print('{\"extras\": []}')\n")
     monkeypatch.chdir(stray)
     monkeypatch.setenv("PYTHONPATH", str(stray))  # a user's own, dropped as for the scraper
-    assert ChildHistory().query(db) == history.query(db)
+    assert ChildHistory().extras(db, WANTED, now=NOW) == history.extras(db, WANTED, now=NOW)
 
 
 def test_a_child_in_another_encoding_costs_no_exception(
@@ -149,37 +202,6 @@ def test_a_child_in_another_encoding_costs_no_exception(
         connection.execute(f"PRAGMA user_version = {history.SCHEMA_VERSION + 1}")
     monkeypatch.setenv("PYTHONIOENCODING", "latin-1")
     caplog.set_level(logging.WARNING)
-    assert ChildHistory().query(newer) == []
+    assert ChildHistory().extras(newer, WANTED, now=NOW) == _no_history()
     said = [r.getMessage() for r in caplog.records if r.name == "claude_tray.history"]
     assert said and "dossier-é" in said[0], said
-
-
-@pytest.mark.posix_only
-def test_an_unchanged_database_is_not_read_again(tmp_path: Path) -> None:
-    """The feed's refreshes ask for the same rows again and again: one child answers them."""
-    db = tmp_path / "h.sqlite3"
-    assert history.add(db, _rows(NOW - timedelta(hours=2)), source="web")
-    runs = tmp_path / "runs"
-    counting = tmp_path / "counting-python"
-    counting.write_text(f'#!/bin/sh\necho run >> "{runs}"\nexec "{sys.executable}" "$@"\n')
-    counting.chmod(0o755)
-    store = ChildHistory(str(counting))
-
-    def children() -> int:
-        return len(runs.read_text().splitlines()) if runs.exists() else 0
-
-    week = NOW - timedelta(days=8)
-    first = store.query(db, since=week)
-    store.query(db, since=week)  # one more child at most: the first one's close may checkpoint
-    settled = children()
-    assert settled <= 2
-    later = NOW - timedelta(hours=1, minutes=59)
-    assert store.query(db, since=week) == first
-    assert store.query(db, since=later) == history.query(db, since=later)  # a later cut: kept
-    assert children() == settled
-    assert store.query(db) == history.query(db)  # an earlier cut (none): read again
-    assert children() == settled + 1
-    assert history.add(db, _rows(NOW), source="statusline")  # another process writes
-    assert store.query(db) == history.query(db)
-    assert len(store.query(db)) == 4
-    assert children() >= settled + 2
