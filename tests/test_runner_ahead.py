@@ -146,8 +146,13 @@ def test_no_child_starts_ahead_before_the_handshake_is_known(
 
 
 _INTERRUPTED_BEFORE_THE_CORE = """
-import sys, time
+import signal, sys, time
 from claude_tray import cli
+
+# Ctrl+C as a terminal delivers it: a test run started in the background by a
+# non-interactive shell (as CI may be) hands its children SIGINT ignored, and
+# Python then installs no KeyboardInterrupt handler (the command rightly stays).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def _stalled(*args, **kwargs):
     print("WAITING", flush=True)
