@@ -151,16 +151,11 @@ class ChildHistory:
     def _run(self, request: dict[str, Any]) -> dict[str, Any] | None:
         # Imported here so the child does not load the runner (the tray has it already).
         from claude_tray.fileio import make_private_dir
-        from claude_tray.runner import clean_environment, source_root
+        from claude_tray.runner import python_child_environment
 
         # As for the scraper child: only the variables it needs (no user PYTHONPATH
         # that could bring another claude_tray), its text in UTF-8 whatever the locale.
-        env = clean_environment(os.environ)
-        env["PYTHONIOENCODING"] = "utf-8"
-        # From a checkout the package is importable through this only (as for the scraper).
-        root = source_root()
-        if root is not None:
-            env["PYTHONPATH"] = str(root)
+        env = python_child_environment(os.environ)
         # `python -m` puts its cwd first on sys.path: the database's own (private)
         # folder, so a stray claude_tray folder where the tray was started is not ours.
         folder = Path(request["path"]).parent

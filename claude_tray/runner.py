@@ -1,7 +1,7 @@
 """Where the scraper children start: runs one and reads its one document.
 
 (The tray's history reads and writes run in short children of their own,
-`history_child`, with this module's `clean_environment`.)
+`history_child`, with this module's `python_child_environment`.)
 
 `ScraperRunner.run("poll")` finds the interpreter, checks once (cached) that it
 can run the scraper, starts `scraper <command>` with an argument list and a
@@ -196,6 +196,21 @@ def clean_environment(source: Mapping[str, str], *, frozen: bool = False) -> dic
         ):
             kept[name] = value
     return kept
+
+
+def python_child_environment(source: Mapping[str, str], *, frozen: bool = False) -> dict[str, str]:
+    """The environment of a child of ours running Python: `clean_environment`, in UTF-8,
+    with the package importable from a checkout."""
+    env = clean_environment(source, frozen=frozen)
+    # The child's stdout is JSON we decode as UTF-8, whatever the console's
+    # code page (Windows defaults to cp1252 for pipes).
+    env["PYTHONIOENCODING"] = "utf-8"
+    root = None if frozen else source_root()
+    if root is not None:
+        # From a checkout, the package is importable only through this; a
+        # user's own PYTHONPATH is not passed (it could shadow claude_tray).
+        env["PYTHONPATH"] = str(root)
+    return env
 
 
 def source_root() -> Path | None:
@@ -427,15 +442,7 @@ class ScraperRunner:
 
     def child_environment(self) -> dict[str, str]:
         """The cleaned environment the child gets."""
-        env = clean_environment(self._env, frozen=self._frozen)
-        # The child's stdout is JSON we decode as UTF-8, whatever the console's
-        # code page (Windows defaults to cp1252 for pipes).
-        env["PYTHONIOENCODING"] = "utf-8"
-        root = None if self._frozen else source_root()
-        if root is not None:
-            # From a checkout, the package is importable only through this; a
-            # user's own PYTHONPATH is not passed (it could shadow claude_tray).
-            env["PYTHONPATH"] = str(root)
+        env = python_child_environment(self._env, frozen=self._frozen)
         if self.config.browser_path and not any(
             name.upper() == "CLAUDE_TRAY_BROWSER" for name in env
         ):
