@@ -6,27 +6,35 @@ tray; `doctor` checks the installation; `paths` and `--version` only print. A
 hidden `scraper` command forwards to the scraper program, because a frozen
 build runs its scraper children as `[sys.executable, "scraper", ...]`.
 
-This module must stay cheap to import: everything beyond argparse is imported
-inside the command that needs it. It must never import Tk, pystray or
+This module must stay cheap to import: everything, argparse included, is imported
+inside the function that needs it (`status` as status bars run it is parsed by
+`quick_arguments`, without argparse). It must never import Tk, pystray or
 Playwright itself, never put a session key in argv of a child or in any output,
 and never rewrite the config file.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
 
 from claude_tray import __version__
 from claude_tray.console import tolerate_unencodable, write_json_line
+from claude_tray.quick_arguments import (
+    SOURCES,
+    STATUS_FORMATS,
+    StatusArguments,
+    parse_seconds,
+    parse_status,
+)
 
 # Not `from typing import TYPE_CHECKING`: typing itself takes about 2 ms to import,
 # which `status --max-age` (run by status bars every few seconds) would pay for
 # names only the type checker reads (mypy treats this constant as typing's).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     import logging
     from collections.abc import Callable, Iterator
     from typing import TextIO
@@ -81,17 +89,18 @@ def _add_debug(parser: argparse.ArgumentParser, *, default: object) -> None:
 
 def _seconds(text: str) -> float:
     """A non-negative number of seconds (argparse turns the ValueError into exit 2)."""
+    import argparse
+
     try:
-        value = float(text)
+        return parse_seconds(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `claude-tray` (without the hidden `scraper` command)."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="See how much of your Claude plan is left: a tray icon, a popup with "
@@ -123,13 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument(
         "--format",
-        choices=("text", "json", "waybar"),
+        choices=STATUS_FORMATS,
         default=None,
         help="text (default), json, or one line for Waybar's custom module",
     )
     status.add_argument(
         "--source",
-        choices=("auto", "web", "claude-code"),
+        choices=SOURCES,
         default=None,
         help="where to read the usage (default: the config's source, normally auto)",
     )
@@ -249,6 +258,8 @@ def _describe(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _duration(text: str) -> object:
+    import argparse
+
     from claude_tray.history import parse_duration
 
     try:
@@ -267,7 +278,9 @@ def _report_config_problems(loaded: LoadedConfig, stream: TextIO) -> None:
         print(f"{PROG}: {loaded.path}: {problem}", file=stream)
 
 
-def _prepare(args: argparse.Namespace, *, report: bool = True) -> tuple[AppPaths, LoadedConfig]:
+def _prepare(
+    args: argparse.Namespace | StatusArguments, *, report: bool = True
+) -> tuple[AppPaths, LoadedConfig]:
     """Paths, logging and the config for a command that does real work."""
     from claude_tray.config import load_config
     from claude_tray.logsetup import setup_logging
@@ -380,9 +393,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_app(paths, loaded.config, demo=args.command == "demo")
 
 
-def _status_format(args: argparse.Namespace) -> str:
+def _status_format(args: argparse.Namespace | StatusArguments) -> str:
     if args.json:
         if args.format not in (None, "json"):
+            # Only argparse's namespace gets here: parse_status refuses the conflict.
+            assert not isinstance(args, StatusArguments)
             args.subparser.error("--json and --format are different formats; give one of them")
         return "json"
     return str(args.format or "text")
@@ -409,7 +424,7 @@ def _cached_usage(paths: AppPaths, max_age: float, source: str) -> UsageDocument
     return cached
 
 
-def _cmd_status(args: argparse.Namespace, fmt: str) -> int:
+def _cmd_status(args: argparse.Namespace | StatusArguments, fmt: str) -> int:
     if args.max_age is not None:
         from claude_tray.quick_status import quick_status
 
@@ -724,42 +739,58 @@ def main(argv: list[str] | None = None) -> int:
 
     # Text in the console's encoding, never a UnicodeEncodeError (console.py says why).
     tolerate_unencodable(sys.stdout, sys.stderr)
-    parser = build_parser()
-    args = parser.parse_args(arguments)
+    # `status` as status bars run it skips building the parser (~5 ms; quick_arguments
+    # says why); any other command line, and any doubt, goes to argparse.
+    status = parse_status(arguments)
+    if status is not None:
+        _skip_the_last_collection()
+        return _guarded("status", lambda: _cmd_status(status, _status_format(status)))
+    args = build_parser().parse_args(arguments)
     command = args.command or "run"
     if command not in TRAY_COMMANDS:
         _skip_the_last_collection()
+    return _guarded(command, lambda: _dispatch(command, args))
+
+
+def _dispatch(command: str, args: argparse.Namespace) -> int:
+    if command in TRAY_COMMANDS:
+        return _cmd_run(args)
+    if command == "status":
+        return _cmd_status(args, _status_format(args))
+    if command == "login":
+        return _cmd_login(args)
+    if command == "logout":
+        return _cmd_logout(args)
+    if command == "check-session":
+        return _cmd_check_session(args)
+    if command == "doctor":
+        return _cmd_doctor(args)
+    if command == "paths":
+        return _cmd_paths(args)
+    if command == "statusline":
+        return _cmd_statusline(args)
+    if command == "history":
+        return _cmd_history(args)
+    if command == "autostart":
+        from claude_tray.autostart import run_command as autostart_command
+
+        return autostart_command(args.action, sys.stdout, sys.stderr)
+    if command == "install-desktop-entry":
+        from claude_tray.desktop_entry import run_command as desktop_command
+
+        return desktop_command(args.uninstall, sys.stdout, sys.stderr)
+    if command == "install-browser":
+        from claude_tray.scraper.browser_install import run_command as browser_command
+
+        return browser_command(args.force, sys.stdout, sys.stderr)
+    build_parser().error(f"unknown command {command!r}")  # unreachable: argparse checked it
+    return EXIT_USAGE
+
+
+def _guarded(command: str, run: Callable[[], int]) -> int:
+    """`run()`'s exit code; a cancel, a closed pipe or a bug become a message and a code."""
     try:
-        if command in TRAY_COMMANDS:
-            return _cmd_run(args)
-        if command == "status":
-            return _cmd_status(args, _status_format(args))
-        if command == "login":
-            return _cmd_login(args)
-        if command == "logout":
-            return _cmd_logout(args)
-        if command == "check-session":
-            return _cmd_check_session(args)
-        if command == "doctor":
-            return _cmd_doctor(args)
-        if command == "paths":
-            return _cmd_paths(args)
-        if command == "statusline":
-            return _cmd_statusline(args)
-        if command == "history":
-            return _cmd_history(args)
-        if command == "autostart":
-            from claude_tray.autostart import run_command as autostart_command
-
-            return autostart_command(args.action, sys.stdout, sys.stderr)
-        if command == "install-desktop-entry":
-            from claude_tray.desktop_entry import run_command as desktop_command
-
-            return desktop_command(args.uninstall, sys.stdout, sys.stderr)
-        if command == "install-browser":
-            from claude_tray.scraper.browser_install import run_command as browser_command
-
-            return browser_command(args.force, sys.stdout, sys.stderr)
+        return run()
     except CommandInterrupted as interrupted:
         print(f"{PROG}: cancelled; nothing was changed.", file=sys.stderr)
         return interrupted.exit_code
@@ -775,5 +806,3 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-    parser.error(f"unknown command {command!r}")  # unreachable: argparse checked the choices
-    return EXIT_USAGE

@@ -212,6 +212,8 @@ def test_status_max_age_with_fresh_numbers_loads_no_pydantic(
         assert "claude_tray.quick_status" in modules
         # Nothing is logged on this path, so logging (with traceback, threading…) stays out.
         assert _top(modules, ("logging", "threading")) == set()
+        # Nor is the whole command line's parser built (quick_arguments reads `status`).
+        assert _top(modules, ("argparse", "gettext", "shutil")) == set()
         if fmt == "json":
             # The cache is checked against quick_status's copy of its JSON shape: no
             # documents module, whose dataclasses and typing cost more than the rest.
