@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from claude_tray.config import Config
 from claude_tray.documents import (
@@ -59,7 +60,7 @@ from claude_tray.events import (
 from claude_tray.paths import AppPaths
 from claude_tray.read_budget import ReadBudget
 from claude_tray.redact import add_secret
-from claude_tray.runner import KILL_GRACE_SECONDS, Runner, ScraperRunner, StartedChild, poll_args
+from claude_tray.runner import KILL_GRACE_SECONDS, ScraperRunner, StartedChild, poll_args
 from claude_tray.state import AppState, utc_now
 from claude_tray.worker import (
     LADDER_CODES,
@@ -92,6 +93,9 @@ LOGOUT_LOCK_WAIT_SECONDS = 5.0
 WHOLE_TIME_LIMIT_SHARE = 0.9
 
 BUSY_MESSAGE = "A refresh is already running; its result will show in a moment."
+
+if TYPE_CHECKING:
+    from claude_tray.runner import Runner
 
 
 def busy_document() -> ErrorDocument:

@@ -20,7 +20,10 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing's constant without importing typing (the runner imports us)
+if TYPE_CHECKING:
+    from typing import Any
 
 PRIVATE = 0o600
 PRIVATE_DIR = 0o700

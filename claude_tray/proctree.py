@@ -21,18 +21,34 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 _PROC = Path("/proc")
 
 
-@dataclass(frozen=True)
 class ProcessId:
-    """A pid, and when it started (clock ticks since boot), so it cannot be confused."""
+    """A pid, and when it started (clock ticks since boot), so it cannot be confused.
 
-    pid: int
-    started: int
+    A plain class, not a dataclass: the runner imports this module, and `status`
+    starts its child before dataclasses (with inspect, ~6 ms) is loaded (issue 12).
+    """
+
+    __slots__ = ("pid", "started")
+
+    def __init__(self, pid: int, started: int) -> None:
+        self.pid = pid
+        self.started = started
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ProcessId):
+            return NotImplemented
+        return (self.pid, self.started) == (other.pid, other.started)
+
+    def __hash__(self) -> int:
+        return hash((self.pid, self.started))
+
+    def __repr__(self) -> str:
+        return f"ProcessId(pid={self.pid}, started={self.started})"
 
 
 def _stat(pid: int | str) -> tuple[int, int] | None:

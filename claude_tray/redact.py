@@ -7,8 +7,14 @@ log anything itself and must not import the rest of the package.
 
 from __future__ import annotations
 
-import logging
 import re
+
+# typing's constant without importing typing; logging is imported only where a
+# record is formatted: the runner imports this module, and `status` starts its
+# child before logging is loaded (issue 12).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
 
 MARK = "[redacted]"
 
@@ -47,11 +53,12 @@ def redact(text: str) -> str:
     return text
 
 
-class RedactingFilter(logging.Filter):
+class RedactingFilter:
     """A logging filter that redacts the fully formatted message of every record.
 
     Attach it to handlers (not loggers) so it sees records from every logger,
-    including third-party ones.
+    including third-party ones. Not a `logging.Filter` subclass: a handler takes any
+    object with a `filter(record)` method, and this module must not import logging.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -62,6 +69,8 @@ class RedactingFilter(logging.Filter):
         record.msg = redact(message)
         record.args = None
         if record.exc_info and not record.exc_text:
+            import logging  # loaded already: a record is being handled
+
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)

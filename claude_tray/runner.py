@@ -29,9 +29,13 @@ A caller with work to do before it may let a poll go (the command line's
 `status`, which still has to import the core, take the run lock and the read
 budget) can `start` the child first: it waits for its hand-off line, and
 `run(..., started=child)` hands off and supervises it like any other, or
-`child.close()` ends it having asked nothing of the service. So this module
-imports the documents only where a child's answer is judged: the command line
-starts its child before it loads them (issue 12).
+`child.close()` ends it having asked nothing of the service. The command line
+starts its child before it loads the config, logging, dataclasses, typing and the
+documents (issue 12), so this module imports none of them at the top: its
+settings are any object with `RunnerSettings`' attributes, its logger comes from
+`_log()`, and the documents are imported where a child's answer is judged.
+`start` logs nothing (`StartedChild` says it later), and `run` adopts a started
+child only for the same arguments, time limit and environment it would start.
 
 This module must not know about the UI, the schedule or the app's state, must
 not use a shell, must not put a secret in argv or in a log line, and must not
@@ -41,37 +45,82 @@ import Playwright.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import select
-import shlex
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
 
 import claude_tray
 from claude_tray import proctree
 from claude_tray.errors import ErrorCode
 from claude_tray.fileio import atomic_write_json, read_json
-from claude_tray.paths import AppPaths
 from claude_tray.redact import add_secret, redact
 
 # The variables of the child's lifeline and time budget, named where the child reads them.
 from claude_tray.scraper.budget import ENV_BUDGET
 from claude_tray.scraper.lifeline import ENV_LIFELINE, ENV_PARENT_PID
 
+# Not `from typing import TYPE_CHECKING`, and no dataclasses or logging at the top:
+# `status` starts its child before it imports the config, logging, dataclasses and
+# typing (about 15 ms, issue 12), so importing this module must not load them either
+# (mypy treats this constant as typing's).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from claude_tray.config import Config
+    import logging
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import IO, Protocol
+
     from claude_tray.documents import Document, ErrorDocument
     from claude_tray.jobobject import KillOnCloseJob
+    from claude_tray.paths import AppPaths
 
-log = logging.getLogger(__name__)
+    class RunnerSettings(Protocol):
+        """The settings a runner reads: `config.Config` has them, and so has the
+        command line's `quick_settings.QuickSettings`, read before the full config."""
+
+        @property
+        def source(self) -> str: ...
+        @property
+        def python_path(self) -> str | None: ...
+        @property
+        def browser_path(self) -> str | None: ...
+        @property
+        def poll_timeout_seconds(self) -> float: ...
+        @property
+        def login_timeout_seconds(self) -> float: ...
+
+    class Runner(Protocol):
+        """What the core needs from a runner (a `ScraperRunner`, or a test's scripted one).
+
+        A runner may also have `set_config(config)`; the core calls it when the
+        settings change.
+        """
+
+        def run(
+            self,
+            command: str,
+            args: Sequence[str] = (),
+            *,
+            stdin: str | None = None,
+            timeout: float | None = None,
+            cancel: threading.Event | None = None,
+        ) -> Document: ...
+
+
+#: logging's levels, for `_log_stderr`, without importing logging.
+_DEBUG, _INFO, _WARNING = 10, 20, 30
+
+
+def _log() -> logging.Logger:
+    """This module's logger; logging is imported on first use (see TYPE_CHECKING above)."""
+    import logging
+
+    return logging.getLogger(__name__)
+
 
 #: stdout holds one JSON document of a few KB; more than this is not a document.
 MAX_STDOUT_BYTES = 1 << 20
@@ -158,30 +207,27 @@ _FROZEN_PREFIXES = ("_PYI_", "_MEIPASS")
 # stdout/stderr or wait for input; LD_PRELOAD and friends for the same reason.
 
 
-class Runner(Protocol):
-    """What the core needs from a runner (a `ScraperRunner`, or a test's scripted one).
+def poll_args(settings: RunnerSettings, *, debug: bool | None = None) -> list[str]:
+    """The arguments of a `poll` child: the source, and `--debug` when asked for.
 
-    A runner may also have `set_config(config)`; the core calls it when the
-    settings change.
+    `debug` None: when this process logs debug. The command line passes it, since it
+    starts its child before its logging is set up.
     """
+    if debug is None:
+        import logging
 
-    def run(
-        self,
-        command: str,
-        args: Sequence[str] = (),
-        *,
-        stdin: str | None = None,
-        timeout: float | None = None,
-        cancel: threading.Event | None = None,
-    ) -> Document: ...
-
-
-def poll_args(config: Config) -> list[str]:
-    """The arguments of a `poll` child: the source, and `--debug` when this process logs debug."""
-    args = ["--source", config.source]
-    if logging.getLogger("claude_tray").isEnabledFor(logging.DEBUG):
+        debug = logging.getLogger("claude_tray").isEnabledFor(logging.DEBUG)
+    args = ["--source", settings.source]
+    if debug:
         args.append("--debug")
     return args
+
+
+def _command_line(argv: Sequence[str]) -> str:
+    """`argv` as a log line shows it: shell-quoted, secrets redacted."""
+    import shlex  # only when a child is logged
+
+    return redact(shlex.join(argv))
 
 
 def clean_environment(source: Mapping[str, str], *, frozen: bool = False) -> dict[str, str]:
@@ -221,27 +267,43 @@ def source_root() -> Path | None:
     return root
 
 
-@dataclass
 class _Outcome:
     """What happened to one child process, before it is judged."""
 
-    returncode: int | None
-    stdout: bytes
-    stdout_overflow: bool
-    stderr_tail: bytes
-    ended_by: str | None  # None (exited), "timeout", "cancel", "overflow", "not handed off"…
-    duration: float
+    def __init__(
+        self,
+        *,
+        returncode: int | None,
+        stdout: bytes,
+        stdout_overflow: bool,
+        stderr_tail: bytes,
+        ended_by: str | None,  # None (exited), "timeout", "cancel", "overflow", "not handed off"…
+        duration: float,
+    ) -> None:
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stdout_overflow = stdout_overflow
+        self.stderr_tail = stderr_tail
+        self.ended_by = ended_by
+        self.duration = duration
 
 
-@dataclass
 class _Child:
     """A started child, waiting for its hand-off line, and the threads draining its pipes."""
 
-    proc: subprocess.Popen[bytes]
-    job: KillOnCloseJob | None
-    out: _Capture
-    err: _Capture
-    started: float
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        job: KillOnCloseJob | None,
+        out: _Capture,
+        err: _Capture,
+        started: float,
+    ) -> None:
+        self.proc = proc
+        self.job = job
+        self.out = out
+        self.err = err
+        self.started = started
 
 
 class StartedChild:
@@ -249,13 +311,27 @@ class StartedChild:
 
     Hand it to `run(..., started=...)`, or `close()` it: it is then ended before
     it asked anything of the service. Closing it after `run` took it does nothing.
+
+    `start` logs nothing (the command line starts its child before its logging is
+    set up, and a record before that would reach logging's last-resort handler on
+    stderr): what it would have said is said here, when the child is taken or closed.
     """
 
-    def __init__(self, runner: ScraperRunner, argv: list[str], limit: float, child: _Child):
+    def __init__(
+        self,
+        runner: ScraperRunner,
+        argv: list[str],
+        limit: float,
+        env: dict[str, str],
+        child: _Child,
+        warnings: list[str],
+    ) -> None:
         self._runner = runner
         self._argv = argv
         self._limit = limit
+        self._env = env
         self._child: _Child | None = child
+        self._warnings = warnings
         self._pid = child.proc.pid
         self._lock = threading.Lock()
 
@@ -263,22 +339,47 @@ class StartedChild:
     def pid(self) -> int:
         return self._pid
 
-    def adopt(self, argv: list[str], limit: float) -> _Child | None:
-        """The child, for the run of `argv` with `limit`; None (and closed) if it is not that."""
+    def _take(self) -> _Child | None:
         with self._lock:
             child, self._child = self._child, None
-        if child is not None and (argv, limit) != (self._argv, self._limit):
-            log.warning("the scraper started ahead was for another command; ending it")
+        if child is not None:
+            for warning in self._warnings:
+                _log().warning("%s", warning)
+        return child
+
+    def adopt(self, argv: list[str], limit: float, env: dict[str, str]) -> _Child | None:
+        """The child, for the run of `argv` with `limit` in `env` (`child_environment`);
+        None (and the child ended) if it was started for anything else."""
+        child = self._take()
+        if child is None:
+            return None
+        differs = [
+            what
+            for what, same in (
+                ("arguments", argv == self._argv),
+                ("time limit", limit == self._limit),
+                ("environment", env == self._env),
+            )
+            if not same
+        ]
+        if differs:
+            # A quick reading of the settings that disagrees with the full one, or a
+            # config file edited in between: a second child, never a different poll.
+            _log().warning(
+                "the scraper started ahead differs in its %s; ending it", ", ".join(differs)
+            )
             self._runner._finish(child, None, self._limit, None, hand_off=False)
             return None
+        _log().info(
+            "running scraper started ahead: %s (time limit %.0f s)", _command_line(argv), limit
+        )
         return child
 
     def close(self) -> None:
         """End the child if nobody took it (it has made no request)."""
-        with self._lock:
-            child, self._child = self._child, None
+        child = self._take()
         if child is not None:
-            log.info("the scraper started ahead was not needed; ending it")
+            _log().info("the scraper started ahead was not needed; ending it")
             self._runner._finish(child, None, self._limit, None, hand_off=False)
 
 
@@ -380,7 +481,7 @@ class ScraperRunner:
     def __init__(
         self,
         paths: AppPaths,
-        config: Config,
+        config: RunnerSettings,
         *,
         env: Mapping[str, str] | None = None,
         scraper_argv: Sequence[str] | None = None,
@@ -408,7 +509,7 @@ class ScraperRunner:
         self._handshake_ok: dict[str, object] | None = None
         self._handshake_lock = threading.Lock()
 
-    def set_config(self, config: Config) -> None:
+    def set_config(self, config: RunnerSettings) -> None:
         """Use `config` (interpreter, browser, time limits) from the next run on."""
         self.config = config
 
@@ -473,7 +574,7 @@ class ScraperRunner:
     def _python_missing(self, interpreter: str, origin: str, why: str) -> ErrorDocument:
         from claude_tray.documents import ErrorDocument  # see the module docstring
 
-        log.warning("scraper handshake failed for %s (%s): %s", interpreter, origin, why)
+        _log().warning("scraper handshake failed for %s (%s): %s", interpreter, origin, why)
         return ErrorDocument(
             error=ErrorCode.PYTHON_MISSING,
             message=(
@@ -547,18 +648,18 @@ class ScraperRunner:
                 )
             version, python_version = lines
             if version != claude_tray.__version__:
-                log.warning(
+                _log().warning(
                     "%s has claude-tray %s, this app is %s",
                     interpreter,
                     version,
                     claude_tray.__version__,
                 )
-            log.info("scraper handshake ok: %s (Python %s)", interpreter, python_version)
+            _log().info("scraper handshake ok: %s (Python %s)", interpreter, python_version)
             self._handshake_ok = key
             try:
                 atomic_write_json(self.paths.handshake_cache_file, {"key": key, "ok": True})
             except OSError as exc:  # a read-only cache only costs a handshake per start
-                log.debug("could not write the handshake cache: %s", exc)
+                _log().debug("could not write the handshake cache: %s", exc)
             return None
 
     # -- running ------------------------------------------------------------
@@ -583,12 +684,14 @@ class ScraperRunner:
         """
         argv = [*self.interpreter_argv(), command, *args]
         limit = self.default_timeout(command) if timeout is None else timeout
-        child = started.adopt(argv, limit) if started is not None else None
+        child = None
+        if started is not None:
+            child = started.adopt(argv, limit, self.child_environment())
         if child is None:
             problem = self.handshake()
             if problem is not None:
                 return problem
-            log.info("running scraper: %s (time limit %.0f s)", redact(shlex.join(argv)), limit)
+            _log().info("running scraper: %s (time limit %.0f s)", _command_line(argv), limit)
             child = self._spawn(argv, limit)
         if stdin is not None:
             add_secret(stdin.strip())
@@ -612,14 +715,17 @@ class ScraperRunner:
         For `run(command, args, timeout=timeout, started=...)` later, or `close()`.
         None when it cannot start ahead: the handshake is not known good (it is
         made by `run`, as always) or the child could not start (`run` says why).
+        Logs nothing (see `StartedChild`).
         """
         if not self.handshake_known_good():
             return None
         argv = [*self.interpreter_argv(), command, *args]
         limit = self.default_timeout(command) if timeout is None else timeout
-        log.info("starting scraper: %s (time limit %.0f s)", redact(shlex.join(argv)), limit)
-        child = self._spawn(argv, limit)
-        return None if child is None else StartedChild(self, argv, limit, child)
+        warnings: list[str] = []
+        child = self._spawn(argv, limit, warnings=warnings)
+        if child is None:
+            return None
+        return StartedChild(self, argv, limit, self.child_environment(), child, warnings)
 
     def install_browser(self, cancel: threading.Event | None = None) -> tuple[bool, str]:
         """Run `claude-tray install-browser` as a child: (installed, its one result sentence).
@@ -637,7 +743,7 @@ class ScraperRunner:
             argv = [sys.executable, "install-browser", "--force"]
         else:
             argv = [self._interpreter()[0], "-m", "claude_tray", "install-browser", "--force"]
-        log.info("running the browser install: %s", redact(shlex.join(argv)))
+        _log().info("running the browser install: %s", _command_line(argv))
         outcome = self._execute(argv, None, INSTALL_BROWSER_TIMEOUT_SECONDS, cancel)
         if outcome is None:
             return False, f"The installer could not be started ({redact(argv[0])})."
@@ -715,18 +821,23 @@ class ScraperRunner:
             return None
         return self._finish(child, stdin, limit, cancel, while_running=while_running)
 
-    def _spawn(self, argv: list[str], limit: float) -> _Child | None:
+    def _spawn(
+        self, argv: list[str], limit: float, *, warnings: list[str] | None = None
+    ) -> _Child | None:
         """Start one child, in its job object, with its pipes drained; None if it could not start.
 
         It waits for its hand-off line (`_finish` writes it) before it does anything.
+        With `warnings`, nothing is logged: a failure to start is left to the caller,
+        a warning about the job object is appended there.
         """
         started = time.monotonic()
         try:
             proc = self._popen(argv, limit)
         except OSError as exc:
-            log.warning("could not start %s: %s", redact(argv[0]), exc)
+            if warnings is None:
+                _log().warning("could not start %s: %s", redact(argv[0]), exc)
             return None
-        job = self._job_for(proc)
+        job = self._job_for(proc, warnings)
         try:
             assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
             out = _Capture(proc.stdout, MAX_STDOUT_BYTES, keep_tail=False, name="scraper-stdout")
@@ -765,7 +876,7 @@ class ScraperRunner:
                     try:
                         while_running()
                     except Exception:
-                        log.exception("the work done while the scraper ran failed")
+                        _log().exception("the work done while the scraper ran failed")
                 ended_by = self._supervise(proc, out, child.started + limit, cancel)
         finally:
             self._end_now(proc, child.job, force=ended_by is not None)
@@ -794,23 +905,34 @@ class ScraperRunner:
                     proc.stdin.close()
 
     @staticmethod
-    def _job_for(proc: subprocess.Popen[bytes]) -> KillOnCloseJob | None:
-        """Windows: the child in a new kill-on-close Job object (None elsewhere or on failure)."""
+    def _job_for(
+        proc: subprocess.Popen[bytes], warnings: list[str] | None
+    ) -> KillOnCloseJob | None:
+        """Windows: the child in a new kill-on-close Job object (None elsewhere or on failure).
+
+        A warning goes to `warnings` when given, else to the log.
+        """
         if sys.platform != "win32":
             return None
         from claude_tray.jobobject import KillOnCloseJob  # ctypes: loaded on Windows only
 
+        def warn(text: str) -> None:
+            if warnings is None:
+                _log().warning("%s", text)
+            else:
+                warnings.append(text)
+
         try:
             job = KillOnCloseJob()
         except OSError as exc:
-            log.warning("no Job object for the scraper child: %s", exc)
+            warn(f"no Job object for the scraper child: {exc}")
             return None
         try:
             # Popen keeps the process handle in a private attribute; it has
             # PROCESS_ALL_ACCESS, which AssignProcessToJobObject needs.
             job.assign(int(proc._handle))  # type: ignore[attr-defined,unused-ignore]
         except (OSError, AttributeError) as exc:
-            log.warning("could not put the scraper child in its Job object: %s", exc)
+            warn(f"could not put the scraper child in its Job object: {exc}")
             job.close()
             return None
         return job
@@ -897,7 +1019,7 @@ class ScraperRunner:
         elif _wait_group_gone(pgid, 0.0):
             return  # exited by itself and left nothing behind: the usual case
         else:
-            log.info("the scraper left processes behind; ending them")
+            _log().info("the scraper left processes behind; ending them")
             _signal_group(pgid, signal.SIGTERM)
             if _wait_group_gone(pgid, self._kill_grace):
                 return
@@ -906,19 +1028,19 @@ class ScraperRunner:
         proctree.send(tree, signal.SIGKILL)
         proc.wait()
         if not _wait_group_gone(pgid, 5.0):
-            log.warning("processes of the scraper's group %d are still there", pgid)
+            _log().warning("processes of the scraper's group %d are still there", pgid)
 
     # -- judging ------------------------------------------------------------
 
     def _log_stderr(self, outcome: _Outcome, level: int) -> None:
-        if outcome.stderr_tail and log.isEnabledFor(level):
+        if outcome.stderr_tail and _log().isEnabledFor(level):
             text = outcome.stderr_tail.decode("utf-8", "replace").rstrip()
-            log.log(level, "scraper stderr (last %d bytes):\n%s", len(text), redact(text))
+            _log().log(level, "scraper stderr (last %d bytes):\n%s", len(text), redact(text))
 
     def _judge(self, command: str, outcome: _Outcome, limit: float) -> Document:
         from claude_tray.documents import ErrorDocument, load_document  # see the docstring
 
-        log.info(
+        _log().info(
             "scraper %s ended: exit code %s after %.2f s%s",
             command,
             outcome.returncode,
@@ -926,12 +1048,12 @@ class ScraperRunner:
             "" if outcome.ended_by is None else f" (ended by the app: {outcome.ended_by})",
         )
         if outcome.ended_by == "timeout":
-            self._log_stderr(outcome, logging.INFO)
+            self._log_stderr(outcome, _INFO)
             late = self._document_in(outcome)
             if late is not None:
                 # It answered, then hung (e.g. a browser that would not close):
                 # the answer is good; the hang is only worth a log line.
-                log.warning("scraper %s printed its answer but did not exit in time", command)
+                _log().warning("scraper %s printed its answer but did not exit in time", command)
                 return late
             if command == "login":
                 return ErrorDocument(
@@ -946,7 +1068,7 @@ class ScraperRunner:
                 ),
             )
         if outcome.ended_by == "cancel":
-            self._log_stderr(outcome, logging.DEBUG)
+            self._log_stderr(outcome, _DEBUG)
             if command == "login":
                 return ErrorDocument(
                     error=ErrorCode.LOGIN_CANCELLED, message="The login was cancelled."
@@ -956,17 +1078,17 @@ class ScraperRunner:
                 message="The refresh was stopped before it finished. It will try again later.",
             )
         if outcome.stdout_overflow:
-            self._log_stderr(outcome, logging.DEBUG)
+            self._log_stderr(outcome, _DEBUG)
             return self._invalid(f"it printed more than {MAX_STDOUT_BYTES} bytes")
         try:
             text = outcome.stdout.decode("utf-8")
         except UnicodeDecodeError:
-            self._log_stderr(outcome, logging.DEBUG)
+            self._log_stderr(outcome, _DEBUG)
             return self._invalid("its output is not UTF-8 text")
         if not text.strip():
             # The stderr tail is the only clue: it goes to the log, never into
             # the message (it may hold paths and details a person cannot use).
-            self._log_stderr(outcome, logging.WARNING)
+            self._log_stderr(outcome, _WARNING)
             code = outcome.returncode
             how = (
                 f"was killed by signal {-code}"
@@ -980,15 +1102,15 @@ class ScraperRunner:
                     f"details are in the log ({self.paths.log_file})."
                 ),
             )
-        self._log_stderr(outcome, logging.DEBUG)
+        self._log_stderr(outcome, _DEBUG)
         try:
             document = load_document(text)
         except ValueError as exc:
-            log.debug("scraper stdout (first 300 chars): %s", redact(text[:300]))
+            _log().debug("scraper stdout (first 300 chars): %s", redact(text[:300]))
             return self._invalid(str(exc))
         expected = 1 if isinstance(document, ErrorDocument) else 0
         if outcome.returncode != expected:
-            log.warning(
+            _log().warning(
                 "scraper %s printed a %s document but exited %s",
                 command,
                 document.status,
@@ -1011,7 +1133,7 @@ class ScraperRunner:
     def _invalid(self, why: str) -> ErrorDocument:
         from claude_tray.documents import ErrorDocument  # see the module docstring
 
-        log.warning("scraper output rejected: %s", why)
+        _log().warning("scraper output rejected: %s", why)
         return ErrorDocument(
             error=ErrorCode.INVALID_OUTPUT,
             message=(

@@ -82,7 +82,7 @@ def test_the_started_child_answers_the_poll(
     assert emulator.count("/api/organizations/") > 0
     assert _gone(pid)
     said = [record.getMessage() for record in caplog.records]
-    assert sum(line.startswith("starting scraper: ") for line in said) == 1
+    assert sum(line.startswith("running scraper started ahead: ") for line in said) == 1
     assert not any(line.startswith("running scraper: ") for line in said)
 
 
@@ -133,6 +133,84 @@ def test_a_child_for_other_arguments_is_not_used(tmp_path: Path, emulator: Emula
         core.shutdown()
     assert isinstance(document, UsageDocument) and document.source == "web"
     assert _gone(pid)
+
+
+def _started_elsewhere(
+    paths: AppPaths, emulator: Emulator, home: Path, config: Config
+) -> tuple[StartedChild, int]:
+    """A child started ahead by a runner with `config` (the command line's quick settings)."""
+    other = ScraperRunner(paths, config, env=emulator_env(home, emulator))
+    ahead = other.start("poll", poll_args(config, debug=False))
+    assert ahead is not None
+    return ahead, ahead.pid
+
+
+@pytest.mark.parametrize(
+    ("config", "what"),
+    [
+        (Config(poll_timeout_seconds=30.0), "time limit"),
+        (Config(browser_path="/opt/another/chromium"), "environment"),
+    ],
+    ids=["time-limit", "environment"],
+)
+def test_a_child_started_with_other_settings_is_not_used(
+    tmp_path: Path,
+    emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+    config: Config,
+    what: str,
+) -> None:
+    """Same arguments, but another time limit or another environment than the core's
+    own settings give (a quick reader that disagrees, a file edited in between): the
+    waiting child is ended without asking, the poll runs in a child of the core's."""
+    paths, _runner, core = _setup(tmp_path, emulator)
+    ahead, pid = _started_elsewhere(paths, emulator, tmp_path / "home", config)
+    caplog.set_level("INFO", logger="claude_tray")
+    try:
+        document = core.poll_usage_blocking(started=ahead)
+    finally:
+        core.shutdown()
+    assert isinstance(document, UsageDocument) and document.source == "web"
+    assert _gone(pid)
+    said = [record.getMessage() for record in caplog.records]
+    assert f"the scraper started ahead differs in its {what}; ending it" in said
+    assert sum(line.startswith("running scraper: ") for line in said) == 1
+
+
+def test_start_logs_nothing_when_it_cannot_start_ahead(
+    tmp_path: Path, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a known handshake `start` gives None and says nothing: the command line
+    starts its child before its logging is set up (a record would reach stderr)."""
+    home = tmp_path / "home"
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)})
+    runner = ScraperRunner(paths, Config(), env=emulator_env(home, emulator))
+    caplog.set_level("DEBUG")
+    assert runner.start("poll", poll_args(Config(), debug=False)) is None
+    assert caplog.records == []
+
+
+@pytest.mark.posix_only
+def test_a_child_that_cannot_start_ahead_is_left_to_run_which_says_why(
+    tmp_path: Path, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The handshake is known good, but the interpreter can no longer be executed
+    (its mode changed, its mtime did not): `start` says nothing, `run` says why."""
+    home = tmp_path / "home"
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)})
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    config = Config(python_path=str(python))
+    runner = ScraperRunner(paths, config, env=emulator_env(home, emulator))
+    assert runner.handshake() is None
+    python.chmod(0o644)
+    caplog.set_level("DEBUG")
+    assert runner.start("poll", poll_args(config, debug=False)) is None
+    assert caplog.records == []
+    document = runner.run("poll", poll_args(config, debug=False))
+    assert isinstance(document, ErrorDocument) and document.error is ErrorCode.PYTHON_MISSING
+    assert any(r.getMessage().startswith("could not start ") for r in caplog.records)
 
 
 def test_no_child_starts_ahead_before_the_handshake_is_known(
