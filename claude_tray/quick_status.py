@@ -3,12 +3,12 @@
 A status bar runs `status --max-age N` every few seconds; printing numbers the
 tray already read must cost little more than starting Python (issue 12). This
 path reads the usage cache (our own file, written by `state.save_cache` with
-`documents.dump_document`) and the three settings the output needs, straight
-from the files, with the standard library only. Whenever anything is not
-plainly fine (no cache, too old, another source, a setting it cannot read for
-sure, a cache file that is not exactly what `dump_document` writes), it answers
-None and the full `status` path runs instead, with its validation, its messages
-and its logs.
+`documents.dump_document`) and the three settings the output needs
+(`quick_settings`), straight from the files, with the standard library only.
+Whenever anything is not plainly fine (no cache, too old, another source, a
+setting it cannot read for sure, a cache file that is not exactly what
+`dump_document` writes), it answers None and the full `status` path runs
+instead, with its validation, its messages and its logs.
 
 For `--format json` it does not even import `documents`: its dataclasses (with
 dataclasses, inspect and typing) take about 14 ms to import, more than the rest
@@ -26,90 +26,16 @@ a file or start a process.
 from __future__ import annotations
 
 import json
-import math
 import os
-import sys
 from datetime import datetime, timedelta, timezone
 
 from claude_tray.paths import AppPaths
+from claude_tray.quick_settings import settings_in
 
 TYPE_CHECKING = False  # typing's constant without importing typing (see above)
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any, Final
-
-_SOURCES: Final = ("auto", "web", "claude-code")
-_ICON_LIMITS: Final = ("highest", "session", "weekly")
-#: The defaults and bounds of `config.Thresholds` (the full loader's rules).
-_THRESHOLD_DEFAULTS: Final = {"moderate": 50.0, "warning": 75.0, "critical": 90.0}
-_THRESHOLD_MAX: Final = 1000.0
-
-
-class QuickThresholds:
-    """The three colour thresholds, as `text_format` reads them from `config.Thresholds`."""
-
-    def __init__(
-        self, moderate: float = 50.0, warning: float = 75.0, critical: float = 90.0
-    ) -> None:
-        self.moderate = moderate
-        self.warning = warning
-        self.critical = critical
-
-
-class QuickSettings:
-    def __init__(
-        self,
-        source: str = "auto",
-        icon_limit: str = "highest",
-        thresholds: QuickThresholds | None = None,
-    ) -> None:
-        self.source = source
-        self.icon_limit = icon_limit
-        self.thresholds = thresholds or QuickThresholds()
-
-
-def read_settings(text: str | None) -> QuickSettings | None:
-    """The settings `status` needs from the config file's text; None when unsure.
-
-    A missing file is the defaults. A file that is not TOML, or one of these
-    three settings with a value the full loader would refuse, gives None: the
-    full path then says what is wrong. Other settings are not looked at.
-    """
-    if text is None:
-        return QuickSettings()
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    try:
-        raw = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, RecursionError):
-        return None
-    source = raw.get("source", "auto")
-    icon_limit = raw.get("icon_limit", "highest")
-    if source not in _SOURCES or icon_limit not in _ICON_LIMITS:
-        return None
-    thresholds = _thresholds(raw.get("thresholds", {}))
-    if thresholds is None:
-        return None
-    return QuickSettings(source=source, icon_limit=icon_limit, thresholds=thresholds)
-
-
-def _thresholds(table: object) -> QuickThresholds | None:
-    if not isinstance(table, dict) or set(table) - set(_THRESHOLD_DEFAULTS):
-        return None
-    values: dict[str, float] = {}
-    for name, default in _THRESHOLD_DEFAULTS.items():
-        value = table.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None
-        if not (math.isfinite(value) and 0 <= value <= _THRESHOLD_MAX):
-            return None
-        values[name] = float(value)
-    if not values["moderate"] <= values["warning"] <= values["critical"]:
-        return None
-    return QuickThresholds(**values)
-
 
 # ---------------------------------------------------------------- the cache file
 
@@ -271,9 +197,9 @@ def quick_status(
     env = os.environ if env is None else env
     try:
         paths = AppPaths.from_env(env)
-        settings = read_settings(_read(paths.config_file))
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, ValueError):
         return None
+    settings = settings_in(paths.config_file)
     if settings is None:
         return None
     line = fresh_cache(paths, max_age, source or settings.source)

@@ -1,9 +1,9 @@
 """The quick `status --max-age` path agrees with the full one (issue 12).
 
 It reads our own cache against `quick_status`'s copy of the documents' JSON
-shape instead of `documents.load_document`, and three settings with
-`quick_status.read_settings` instead of the config loader; these tests hold
-both to the full path's answers. (The strict reader itself is held to pydantic
+shape instead of `documents.load_document` (its settings come from
+`quick_settings`, held to the config loader in test_quick_settings.py); these
+tests hold it to the full path's answers. (The strict reader itself is held to pydantic
 in test_documents_reference.py.)
 """
 
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claude_tray.config import Config, parse_config
+from claude_tray.config import Config
 from claude_tray.documents import (
     Account,
     ErrorDocument,
@@ -33,7 +33,7 @@ from claude_tray.documents import (
 )
 from claude_tray.errors import ErrorCode
 from claude_tray.paths import AppPaths
-from claude_tray.quick_status import fresh_cache, quick_status, read_settings, usage_json
+from claude_tray.quick_status import fresh_cache, quick_status, usage_json
 from claude_tray.text_format import status_text, waybar_payload
 from claude_tray.usage_parser import parse_usage_body
 from tests.support.usage_cases import ALL_CASES
@@ -87,59 +87,6 @@ def test_light_loader_is_at_least_as_strict_as_pydantic(
 def test_light_loader_reads_an_error_code() -> None:
     doc = ErrorDocument(error=ErrorCode.BUSY, message="m")
     assert from_json_data(ErrorDocument, json.loads(dump_document(doc))) == doc
-
-
-toml_value = (
-    st.sampled_from(["auto", "web", "claude-code", "highest", "session", "weekly", "x"])
-    | st.booleans()
-    | st.integers(-5, 1200)
-    | st.floats(-5, 1200, allow_nan=False)
-)
-thresholds_table = st.dictionaries(
-    st.sampled_from(["moderate", "warning", "critical", "other"]), toml_value, max_size=3
-)
-config_tables = st.fixed_dictionaries(
-    {},
-    optional={
-        "source": toml_value,
-        "icon_limit": toml_value,
-        "thresholds": thresholds_table | toml_value,
-        "interval_minutes": toml_value,
-    },
-)
-
-
-def _toml(table: dict[str, Any]) -> str:
-    import tomli_w
-
-    return tomli_w.dumps(table)
-
-
-@settings(max_examples=300, deadline=None)
-@given(config_tables)
-def test_settings_agree_with_the_config_loader(table: dict[str, Any]) -> None:
-    """Where the quick reader answers, it answers what the full loader does; else it defers."""
-    text = _toml(table)
-    quick = read_settings(text)
-    loaded = parse_config(text)
-    ours = [p for p in loaded.problems if p.split("'")[1:2] != ["interval_minutes"]]
-    if quick is None:
-        assert ours, "the quick reader deferred, so the full loader must have a complaint"
-        return
-    config = loaded.config
-    assert (quick.source, quick.icon_limit) == (config.source, config.icon_limit)
-    got = quick.thresholds
-    want = config.thresholds
-    assert (got.moderate, got.warning, got.critical) == (
-        want.moderate,
-        want.warning,
-        want.critical,
-    )
-
-
-def test_missing_or_broken_config() -> None:
-    assert read_settings(None) is not None
-    assert read_settings("source = [") is None
 
 
 def _cache(tmp_path: Path, doc: UsageDocument) -> AppPaths:
