@@ -191,6 +191,50 @@ def test_status_starts_its_child_before_loading_what_only_the_answer_needs(
     assert (home / "logs" / "claude-tray.log").stat().st_size > 0  # it did log
 
 
+#: What `status`'s parent must not have imported when it starts its child (issue 12):
+#: the child is started from `quick_settings`, before the config and logging are set up.
+BEFORE_THE_CONFIG = ("claude_tray.config", "claude_tray.logsetup", "dataclasses", "logging")
+
+
+@pytest.mark.parametrize(
+    ("config", "debug"),
+    [(None, False), ('source = "web"\npoll_timeout_seconds = 45\ninterval_minutes = 7\n', True)],
+    ids=["no-config-file", "config-file-and-debug"],
+)
+def test_status_starts_its_child_before_the_config_and_logging(
+    emulator: Emulator, tmp_path: Path, config: str | None, debug: bool
+) -> None:
+    """`status --json` starts its child before it imports the config module, logging,
+    dataclasses and typing (but for the typing that the standard library's TOML
+    reader imports when there is a file to read); the core takes that child (the
+    full config agrees), and `--debug` reaches it as before."""
+    from tests.support.cli import emulator_env, run_cli
+    from tests.support.cli import store_session as cli_store_session
+
+    home = tmp_path / "home"
+    cli_store_session(home, emulator)
+    env = emulator_env(home, emulator)
+    if config is not None:
+        (home / "config").mkdir(parents=True, exist_ok=True)
+        (home / "config" / "config.toml").write_text(config, encoding="utf-8")
+    assert run_cli(["status", "--json"], env).returncode == 0  # the handshake is cached now
+    args = ["status", "--json", *(["--debug"] if debug else [])]
+    code, modules, at_spawn = loaded_modules_and_at_spawn("claude_tray", args, env)
+    assert code == 0
+    assert at_spawn is not None and "claude_tray.quick_settings" in at_spawn
+    assert _top(at_spawn, BEFORE_THE_CONFIG) == set()
+    assert ("tomllib" in at_spawn) is (config is not None)  # it read the file, if any
+    if config is None:
+        assert "typing" not in at_spawn
+    assert set(BEFORE_THE_CONFIG) <= modules  # and they were loaded after it
+    said = (home / "logs" / "claude-tray.log").read_text(encoding="utf-8").splitlines()
+    taken = [line for line in said if "running scraper started ahead: " in line]
+    assert len(taken) == 1, said[-20:]
+    want = "--source web --debug (time limit 45 s)" if debug else "--source auto (time limit 60 s)"
+    assert taken[0].endswith(want), taken
+    assert not any("started ahead differs" in line for line in said)
+
+
 def test_status_max_age_with_fresh_numbers_loads_no_pydantic(
     emulator: Emulator, tmp_path: Path
 ) -> None:

@@ -30,7 +30,7 @@ from claude_tray.paths import AppPaths
 from claude_tray.read_budget import ReadBudget
 from claude_tray.runner import ScraperRunner, StartedChild, poll_args
 from claude_tray.state import Status
-from tests.support.cli import emulator, emulator_env, restore_logging, store_session
+from tests.support.cli import emulator, emulator_env, restore_logging, run_cli, store_session
 from tests.support.core import wait_until
 
 __all__ = ["emulator", "restore_logging"]
@@ -221,6 +221,25 @@ def test_no_child_starts_ahead_before_the_handshake_is_known(
     runner = ScraperRunner(paths, Config(), env=emulator_env(home, emulator))
     assert runner.start("poll", poll_args(Config())) is None
     assert not paths.handshake_cache_file.exists()  # the handshake is left to `run`
+
+
+def test_status_without_a_handshake_yet_says_nothing_extra(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """The first `status` of an install has no handshake cache: it starts no child ahead
+    (the handshake is `run`'s), logs nothing before its logging is set up (a record would
+    reach logging's last-resort handler on stderr) and prints only the document."""
+    home = tmp_path / "home"
+    store_session(home, emulator)
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)})
+    assert not paths.handshake_cache_file.exists()
+    done = run_cli(["status", "--json"], emulator_env(home, emulator))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "success"
+    assert done.stderr == ""
+    assert paths.handshake_cache_file.exists()  # made by the run, after the logging setup
+    said = paths.log_file.read_text(encoding="utf-8")
+    assert "scraper handshake ok" in said and "started ahead" not in said
 
 
 _INTERRUPTED_BEFORE_THE_CORE = """
