@@ -444,7 +444,7 @@ def _cmd_status(args: argparse.Namespace | StatusArguments, fmt: str) -> int:
 
     # The child starts first, from the few settings it needs read straight from the
     # file, before logging, the config module, dataclasses, typing and the core are
-    # imported (about 35 ms here, issue 12). It waits for its hand-off line, which
+    # imported (it starts ~18 ms sooner, issue 12). It waits for its hand-off line, which
     # the core writes once the run lock and the read budget are taken; the core
     # takes it only if the full config gives the same command, time limit and
     # environment, else it is ended having asked nothing and a new one starts.

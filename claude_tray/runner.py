@@ -678,9 +678,10 @@ class ScraperRunner:
 
         `stdin` (a session key) is written to the child's stdin and never logged.
         `cancel`, when set, ends the child early (login Cancel, shutdown).
-        `started`, from `start` with the same command, arguments and time limit,
-        is the child to hand off to instead of starting one (if it was closed or
-        differs, it is closed and a new child starts as without it).
+        `started`, from `start`, is the child to hand off to instead of starting
+        one, if it was started with the command, arguments, time limit and
+        environment this run would use (this runner's settings, now); else it is
+        ended unused and a new child starts as without it.
         """
         argv = [*self.interpreter_argv(), command, *args]
         limit = self.default_timeout(command) if timeout is None else timeout
