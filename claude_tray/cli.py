@@ -456,7 +456,14 @@ def _cmd_status(args: argparse.Namespace | StatusArguments, fmt: str) -> int:
         if args.source is not None:
             early.source = args.source
         runner = ScraperRunner(early_paths, early)
-        started = runner.start("poll", poll_args(early, debug=bool(args.debug)))
+        try:
+            started = runner.start("poll", poll_args(early, debug=bool(args.debug)))
+        except Exception:
+            # E.g. a NUL in python_path or browser_path (ValueError from os.stat or
+            # Popen). Raised here, before the log is set up, it would reach logging's
+            # last resort on stderr and never the log: the full path below meets it
+            # again where it is logged, and answers with a document.
+            started = None
     try:
         import dataclasses
 

@@ -30,7 +30,14 @@ from claude_tray.paths import AppPaths
 from claude_tray.read_budget import ReadBudget
 from claude_tray.runner import ScraperRunner, StartedChild, poll_args
 from claude_tray.state import Status
-from tests.support.cli import emulator, emulator_env, restore_logging, run_cli, store_session
+from tests.support.cli import (
+    child_env,
+    emulator,
+    emulator_env,
+    restore_logging,
+    run_cli,
+    store_session,
+)
 from tests.support.core import wait_until
 
 __all__ = ["emulator", "restore_logging"]
@@ -240,6 +247,32 @@ def test_status_without_a_handshake_yet_says_nothing_extra(
     assert paths.handshake_cache_file.exists()  # made by the run, after the logging setup
     said = paths.log_file.read_text(encoding="utf-8")
     assert "scraper handshake ok" in said and "started ahead" not in said
+
+
+@pytest.mark.parametrize("setting", ["python_path", "browser_path"])
+def test_a_failure_to_start_ahead_is_logged_not_dumped_on_stderr(
+    tmp_path: Path, setting: str
+) -> None:
+    """A setting `start` cannot use (a NUL in a path: `os.stat` and `Popen` raise
+    ValueError, not OSError) raised before the logging was set up: logging's last
+    resort printed the traceback on stderr and the log, which the message points to,
+    was not even written. The child is started by the full path instead, which
+    logs what went wrong where the message says."""
+    home = tmp_path / "home"
+    env = child_env(home)
+    if setting == "browser_path":  # `start` reaches Popen only with a known handshake
+        assert run_cli(["status", "--json"], env).returncode == 1  # no session: no matter
+        assert AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)}).handshake_cache_file.exists()
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "config.toml").write_text(
+        f'{setting} = "{sys.executable}\\u0000x"\n', encoding="utf-8"
+    )
+    done = run_cli(["status", "--json"], env)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
+    assert json.loads(done.stdout)["status"] == "error"
+    said = (home / "logs" / "claude-tray.log").read_text(encoding="utf-8")
+    assert "ValueError: embedded null byte" in said
 
 
 _INTERRUPTED_BEFORE_THE_CORE = """
