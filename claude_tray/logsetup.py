@@ -21,7 +21,7 @@ import logging
 import os
 import sys
 from io import TextIOWrapper
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from claude_tray.fileio import make_private_dir
 from claude_tray.redact import RedactingFilter
@@ -105,21 +105,48 @@ class _PrivateFileHandler(QuietWriteErrors, _PrivateOpen, logging.FileHandler):
     """The log file of a one-shot command, appended to without rotating."""
 
 
-def _private_rotating_handler(*args: Any, **kwargs: Any) -> logging.Handler:
-    """A rotating file handler whose files are private (`_PrivateOpen`).
+class _PrivateRotatingFileHandler(_PrivateFileHandler):
+    """The tray's log file: a record that would take it past `max_bytes` first moves
+    it to `<log>.1` (older copies move up to `<log>.<backup_count>`, the oldest goes).
 
-    The class is made here, not at import: logging.handlers costs a few
-    milliseconds that the scraper child, which only borrows `QuietWriteErrors`,
-    and a one-shot command with room left in the log should not pay (issue 12).
+    What logging.handlers.RotatingFileHandler does, in these few lines: that module
+    also loads pickle and the socket, syslog, SMTP and queue handlers, about 0.5 MB
+    of the idle tray's memory (issue 12).
     """
-    import logging.handlers
 
-    class PrivateRotatingFileHandler(
-        QuietWriteErrors, _PrivateOpen, logging.handlers.RotatingFileHandler
-    ):
-        pass
+    def __init__(self, filename: Path, *, max_bytes: int, backup_count: int) -> None:
+        super().__init__(filename, encoding="utf-8")
+        self.max_bytes = max_bytes
+        self.backup_count = backup_count
 
-    return PrivateRotatingFileHandler(*args, **kwargs)
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self._is_full(record):
+                self._rotate()
+        except Exception:
+            self.handleError(record)
+            return
+        super().emit(record)
+
+    def _is_full(self, record: logging.LogRecord) -> bool:
+        # A log that is not a regular file (a FIFO, /dev/null) has no size to keep.
+        if os.path.exists(self.baseFilename) and not os.path.isfile(self.baseFilename):
+            return False
+        if self.stream is None:  # closed by a failed rotation: FileHandler reopens it
+            self.stream = self._open()
+        self.stream.seek(0, os.SEEK_END)
+        return self.stream.tell() + len(self.format(record)) + 1 >= self.max_bytes
+
+    def _rotate(self) -> None:
+        # Closed first: Windows cannot rename a file that is open.
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        for number in range(self.backup_count, 0, -1):
+            newer = f"{self.baseFilename}.{number - 1}" if number > 1 else self.baseFilename
+            if os.path.exists(newer):
+                os.replace(newer, f"{self.baseFilename}.{number}")
+        self.stream = self._open()
 
 
 def _file_handler(paths: AppPaths, *, one_shot: bool) -> logging.Handler | None:
@@ -133,8 +160,8 @@ def _file_handler(paths: AppPaths, *, one_shot: bool) -> logging.Handler | None:
         make_private_dir(paths.log_dir)
         if one_shot and _size(paths.log_file) < MAX_BYTES:
             return _PrivateFileHandler(paths.log_file, encoding="utf-8")
-        return _private_rotating_handler(
-            paths.log_file, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+        return _PrivateRotatingFileHandler(
+            paths.log_file, max_bytes=MAX_BYTES, backup_count=BACKUP_COUNT
         )
     except OSError as exc:
         print(f"claude-tray: cannot write the log file {paths.log_file} ({exc})", file=sys.stderr)

@@ -259,6 +259,8 @@ def test_icon_appears_in_tray_with_usage_colour(
     # libsqlite3: a short child writes and reads the history (about 1.4 MB).
     unwanted = ("playwright", "pydantic", "_hashlib", "sqlite3", "_sqlite3")
     assert not [name for name in loaded if name.split(".")[0] in unwanted]
+    # Nor logging.handlers and the pickle it brings (~0.5 MB): the log rotates in logsetup.
+    assert not {"logging.handlers", "pickle"} & set(loaded)
     paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(launcher.home)})
     stored = history.query(paths.history_file, limit_id="session")
     assert [(row.source, row.percent) for row in stored] == [("web", 42.0)]
