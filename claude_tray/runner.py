@@ -289,7 +289,9 @@ class _Outcome:
 
 
 class _Child:
-    """A started child, waiting for its hand-off line, and the threads draining its pipes."""
+    """A started child, waiting for its hand-off line, and the threads draining its pipes;
+    `env` is the environment it was given (`child_environment`, before the lifeline's
+    variables), which a run compares before it adopts a child started ahead."""
 
     def __init__(
         self,
@@ -298,12 +300,14 @@ class _Child:
         out: _Capture,
         err: _Capture,
         started: float,
+        env: dict[str, str],
     ) -> None:
         self.proc = proc
         self.job = job
         self.out = out
         self.err = err
         self.started = started
+        self.env = env
 
 
 class StartedChild:
@@ -322,14 +326,12 @@ class StartedChild:
         runner: ScraperRunner,
         argv: list[str],
         limit: float,
-        env: dict[str, str],
         child: _Child,
         warnings: list[str],
     ) -> None:
         self._runner = runner
         self._argv = argv
         self._limit = limit
-        self._env = env
         self._child: _Child | None = child
         self._warnings = warnings
         self._pid = child.proc.pid
@@ -358,7 +360,7 @@ class StartedChild:
             for what, same in (
                 ("arguments", argv == self._argv),
                 ("time limit", limit == self._limit),
-                ("environment", env == self._env),
+                ("environment", env == child.env),
             )
             if not same
         ]
@@ -726,7 +728,7 @@ class ScraperRunner:
         child = self._spawn(argv, limit, warnings=warnings)
         if child is None:
             return None
-        return StartedChild(self, argv, limit, self.child_environment(), child, warnings)
+        return StartedChild(self, argv, limit, child, warnings)
 
     def install_browser(self, cancel: threading.Event | None = None) -> tuple[bool, str]:
         """Run `claude-tray install-browser` as a child: (installed, its one result sentence).
@@ -775,7 +777,9 @@ class ScraperRunner:
         reserve = min(_MAX_RESERVE_SECONDS, max(_MIN_RESERVE_SECONDS, limit * _RESERVE_SHARE))
         return max(limit - reserve, limit / 2)
 
-    def _popen(self, argv: list[str], limit: float) -> subprocess.Popen[bytes]:
+    def _popen(
+        self, argv: list[str], limit: float, base_env: Mapping[str, str]
+    ) -> subprocess.Popen[bytes]:
         creationflags = 0
         if sys.platform == "win32":
             # No console window flashing up on every poll; its own group so a
@@ -783,7 +787,7 @@ class ScraperRunner:
             creationflags = getattr(subprocess, "CREATE_NO_WINDOW", 0) | getattr(
                 subprocess, "CREATE_NEW_PROCESS_GROUP", 0
             )
-        env = self.child_environment()
+        env = dict(base_env)
         env[ENV_LIFELINE] = "stdin"
         env[ENV_PARENT_PID] = str(os.getpid())
         env[ENV_BUDGET] = f"{self.child_budget(limit):.3f}"
@@ -832,8 +836,9 @@ class ScraperRunner:
         a warning about the job object is appended there.
         """
         started = time.monotonic()
+        env = self.child_environment()
         try:
-            proc = self._popen(argv, limit)
+            proc = self._popen(argv, limit, env)
         except OSError as exc:
             if warnings is None:
                 _log().warning("could not start %s: %s", redact(argv[0]), exc)
@@ -848,7 +853,7 @@ class ScraperRunner:
         except BaseException:
             self._end_now(proc, job)
             raise
-        return _Child(proc, job, out, err, started)
+        return _Child(proc, job, out, err, started, env)
 
     def _finish(
         self,
