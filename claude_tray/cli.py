@@ -456,14 +456,9 @@ def _cmd_status(args: argparse.Namespace | StatusArguments, fmt: str) -> int:
         if args.source is not None:
             early.source = args.source
         runner = ScraperRunner(early_paths, early)
-        try:
-            started = runner.start("poll", poll_args(early, debug=bool(args.debug)))
-        except Exception:
-            # E.g. a NUL in python_path or browser_path (ValueError from os.stat or
-            # Popen). Raised here, before the log is set up, it would reach logging's
-            # last resort on stderr and never the log: the full path below meets it
-            # again where it is logged, and answers with a document.
-            started = None
+        # Raises nothing: a problem (a NUL in a path setting) is met again by the full
+        # path below, once the log is set up, and answered with a document.
+        started = runner.start("poll", poll_args(early, debug=bool(args.debug)))
     try:
         import dataclasses
 

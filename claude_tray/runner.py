@@ -718,14 +718,20 @@ class ScraperRunner:
         For `run(command, args, timeout=timeout, started=...)` later, or `close()`.
         None when it cannot start ahead: the handshake is not known good (it is
         made by `run`, as always) or the child could not start (`run` says why).
-        Logs nothing (see `StartedChild`).
+        Logs nothing and raises nothing (see `StartedChild`).
         """
-        if not self.handshake_known_good():
+        try:
+            if not self.handshake_known_good():
+                return None
+            argv = [*self.interpreter_argv(), command, *args]
+            limit = self.default_timeout(command) if timeout is None else timeout
+            warnings: list[str] = []
+            child = self._spawn(argv, limit, warnings=warnings)
+        except Exception:
+            # E.g. a NUL in python_path or browser_path (ValueError from os.stat or
+            # Popen). A caller may not have its log set up yet (the command line's
+            # `status`), and `run` meets the same problem again where it is logged.
             return None
-        argv = [*self.interpreter_argv(), command, *args]
-        limit = self.default_timeout(command) if timeout is None else timeout
-        warnings: list[str] = []
-        child = self._spawn(argv, limit, warnings=warnings)
         if child is None:
             return None
         return StartedChild(self, argv, limit, child, warnings)

@@ -220,6 +220,25 @@ def test_a_child_that_cannot_start_ahead_is_left_to_run_which_says_why(
     assert any(r.getMessage().startswith("could not start ") for r in caplog.records)
 
 
+@pytest.mark.parametrize("setting", ["python_path", "browser_path"])
+def test_start_raises_nothing_for_a_setting_it_cannot_use(
+    tmp_path: Path, emulator: Emulator, caplog: pytest.LogCaptureFixture, setting: str
+) -> None:
+    """A NUL in a path makes `os.stat` or `Popen` raise ValueError: `start` gives None
+    and says nothing (its caller may have no log yet); `run` meets it again."""
+    home = tmp_path / "home"
+    paths = AppPaths.from_env({"CLAUDE_TRAY_HOME": str(home)})
+    env = emulator_env(home, emulator)
+    assert ScraperRunner(paths, Config(), env=env).handshake() is None  # Popen is reached
+    config = Config(**{setting: f"{sys.executable}\x00x"})
+    runner = ScraperRunner(paths, config, env=env)
+    caplog.set_level("DEBUG")
+    assert runner.start("poll", poll_args(config, debug=False)) is None
+    assert caplog.records == []
+    with pytest.raises(ValueError, match="null"):
+        runner.run("poll", poll_args(config, debug=False))
+
+
 def test_no_child_starts_ahead_before_the_handshake_is_known(
     tmp_path: Path, emulator: Emulator
 ) -> None:
