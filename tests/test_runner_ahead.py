@@ -30,6 +30,7 @@ from claude_tray.paths import AppPaths
 from claude_tray.read_budget import ReadBudget
 from claude_tray.runner import ScraperRunner, StartedChild, poll_args
 from claude_tray.state import Status
+from tests.support.child import REPO
 from tests.support.cli import (
     child_env,
     emulator,
@@ -43,8 +44,6 @@ from tests.support.core import wait_until
 __all__ = ["emulator", "restore_logging"]
 
 pytestmark = pytest.mark.timeout(120)
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _setup(tmp_path: Path, emulator: Emulator) -> tuple[AppPaths, ScraperRunner, Core]:
